@@ -1,0 +1,255 @@
+"""Stage 4: the activation verbalizer (AV): activation vector -> explanation text.
+
+The AV is the target model reading a fixed chat prompt whose marker token's input embedding is
+replaced by the activation, rescaled to `injection_scale` (a raw-norm vector is out of
+distribution). Injection is a pure function on the embeddings: no hooks, no global state, and
+the same code serves training, sampling and the KL reference.
+
+Every AV prompt has the same tokens, so generation computes the part before the marker once per
+batch and shares its KV cache across rows. Training computes logits only on explanation tokens.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import DynamicCache, PreTrainedTokenizerBase
+
+from . import dataset
+from .models import load_causal_lm, load_tokenizer
+from .prompts import av_prompt, av_response, parse_explanation
+from .sidecar import NLAError, Sidecar, check_vectors
+from .training import TrainConfig, add_lora, autocast, finalize_folder, train
+
+
+def inject(embeds: torch.Tensor, position: int, vectors: torch.Tensor, scale: float) -> torch.Tensor:
+    """Replace row `position` of each sequence's embeddings by its vector rescaled to norm `scale`."""
+    v = vectors.float()
+    v = v * (scale / v.norm(dim=-1, keepdim=True).clamp_min(1e-12))
+    out = embeds.clone()
+    out[:, position] = v.to(embeds.dtype)
+    return out
+
+
+@dataclass
+class Generation:
+    texts: list[str]  # decoded responses
+    explanations: list[str | None]  # parsed payloads (None: no closing tag)
+    token_ids: list[list[int]]
+    logprobs: list[list[float]]  # sampling-time log-probabilities of each generated token
+
+
+class Verbalizer(nn.Module):
+    def __init__(self, lm: nn.Module, tokenizer: PreTrainedTokenizerBase, meta: Sidecar):
+        super().__init__()
+        if not meta.injection_scale:
+            raise NLAError("the AV sidecar has no extraction.injection_scale")
+        self.lm, self.tokenizer, self.meta = lm, tokenizer, meta
+        self.prompt_ids, self.marker_pos = av_prompt(tokenizer, meta)
+        self.stop_ids = {i for i in [tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")] if isinstance(i, int) and i >= 0}
+
+    @property
+    def causal_lm(self) -> nn.Module:
+        return self.lm.get_base_model() if hasattr(self.lm, "get_base_model") else self.lm
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.lm.parameters()).device
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Token embeddings as the model's own embedding module makes them (Gemma's sqrt(d) included)."""
+        return self.causal_lm.get_input_embeddings()(ids)
+
+    def prompt_embeds(self, vectors: torch.Tensor, extra_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """[B, P(+T), d]: the prompt (plus optional continuation ids) with the vectors injected."""
+        ids = torch.tensor(self.prompt_ids, device=self.device).expand(len(vectors), -1)
+        if extra_ids is not None:
+            ids = torch.cat([ids, extra_ids], dim=1)
+        return inject(self.embed(ids), self.marker_pos, vectors.to(self.device), self.meta.injection_scale)
+
+    def response_ids(self, explanations: list[str]) -> list[list[int]]:
+        eos = [self.tokenizer.eos_token_id] if self.tokenizer.eos_token_id is not None else []
+        return [self.tokenizer.encode(av_response(e), add_special_tokens=False) + eos for e in explanations]
+
+    def prefix_cache(self, n: int) -> DynamicCache:
+        """KV cache of the prompt before the marker: the same for every row, so computed once and shared.
+
+        Gradients flow through it, so training with it is exact, not an approximation.
+        """
+        cache = DynamicCache()
+        prefix = torch.tensor([self.prompt_ids[: self.marker_pos]], device=self.device)
+        self.causal_lm.get_decoder()(input_ids=prefix, past_key_values=cache, use_cache=True)
+        cache.batch_repeat_interleave(n)
+        return cache
+
+    def token_logprobs(self, vectors: torch.Tensor, responses: list[list[int]], bf16: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probabilities of each response token given the injected prompt: ([B, T], mask [B, T]).
+
+        Logits are computed only at response positions: the LM head is a large share of the cost.
+        """
+        pad = self.tokenizer.pad_token_id or 0
+        width = max(len(r) for r in responses)
+        ids = torch.full((len(responses), width), pad, dtype=torch.long, device=self.device)
+        mask = torch.zeros_like(ids, dtype=torch.bool)
+        for row, r in enumerate(responses):
+            ids[row, : len(r)] = torch.tensor(r)
+            mask[row, : len(r)] = True
+        prompt_len = len(self.prompt_ids)
+        attention = torch.cat([torch.ones(len(responses), prompt_len, dtype=torch.long, device=self.device), mask.long()], 1)
+        with autocast(bf16, self.device):
+            cache = self.prefix_cache(len(responses))
+            rest = self.prompt_embeds(vectors, ids)[:, self.marker_pos :]
+            hidden = self.causal_lm.get_decoder()(inputs_embeds=rest, attention_mask=attention, past_key_values=cache, use_cache=True).last_hidden_state
+            # hidden[:, j] is absolute position marker_pos + j; response token t is predicted one position earlier
+            start = prompt_len - 1 - self.marker_pos
+            states = hidden[:, start : start + width][mask]
+            logits = self.causal_lm.get_output_embeddings()(states).float()
+        picked = torch.zeros(mask.shape, device=self.device)
+        picked[mask] = -F.cross_entropy(logits, ids[mask], reduction="none")
+        return picked, mask
+
+    def sft_loss(self, vectors: torch.Tensor, explanations: list[str], bf16: bool | None = None) -> tuple[torch.Tensor, int]:
+        logprobs, mask = self.token_logprobs(vectors, self.response_ids(explanations), bf16)
+        return -(logprobs.sum() / mask.sum()), int(mask.sum())
+
+    @torch.no_grad()
+    def generate(self, vectors: np.ndarray | torch.Tensor, max_new_tokens: int = 64, temperature: float = 0.0,
+                 batch_size: int = 32, bf16: bool | None = None, seed: int | None = None) -> Generation:
+        """Explanations for each vector: greedy at temperature 0, else sampled."""
+        vectors = torch.as_tensor(check_vectors(np.asarray(vectors), self.meta.d_model, "activations to explain"))
+        generator = torch.Generator(device="cpu").manual_seed(seed) if seed is not None else None
+        result = Generation([], [], [], [])
+        for start in range(0, len(vectors), batch_size):
+            ids, logps = self._generate_batch(vectors[start : start + batch_size], max_new_tokens, temperature, bf16, generator)
+            for seq, lp in zip(ids, logps):
+                text = self.tokenizer.decode(seq, skip_special_tokens=True)
+                result.texts.append(text)
+                result.explanations.append(parse_explanation(text))
+                result.token_ids.append(seq)
+                result.logprobs.append(lp)
+        return result
+
+    def _generate_batch(self, vectors: torch.Tensor, max_new_tokens: int, temperature: float, bf16: bool,
+                        generator: torch.Generator | None) -> tuple[list[list[int]], list[list[float]]]:
+        n = len(vectors)
+        lm = self.causal_lm
+        with autocast(bf16, self.device):
+            cache = self.prefix_cache(n)
+            rest = self.prompt_embeds(vectors)[:, self.marker_pos :]
+            logits = lm(inputs_embeds=rest, past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+        alive = list(range(n))  # original row of each row still in the cache
+        sequences: list[list[int]] = [[] for _ in range(n)]
+        logprobs: list[list[float]] = [[] for _ in range(n)]
+        for _ in range(max_new_tokens):
+            logp = torch.log_softmax(logits.float() / max(temperature, 1e-6), dim=-1)
+            if temperature > 0:
+                token = torch.multinomial(logp.exp().cpu(), 1, generator=generator).squeeze(1).to(self.device)
+            else:
+                token = logp.argmax(dim=-1)
+            chosen = logp.gather(1, token[:, None]).squeeze(1).tolist()
+            keep = []
+            for k, (row, t) in enumerate(zip(alive, token.tolist())):
+                if t in self.stop_ids:
+                    continue
+                sequences[row].append(t)
+                logprobs[row].append(chosen[k])
+                if not self.tokenizer.decode(sequences[row][-4:]).endswith("</explanation>"):
+                    keep.append(k)
+            if not keep:
+                break
+            if len(keep) < len(alive):
+                cache.batch_select_indices(torch.tensor(keep, device=self.device))
+                token = token[keep]
+                alive = [alive[k] for k in keep]
+            with autocast(bf16, self.device):
+                logits = lm(inputs_embeds=self.embed(token[:, None]), past_key_values=cache, use_cache=True).logits[:, -1]
+        return sequences, logprobs
+
+    def save(self, folder: Path) -> None:
+        folder = Path(folder)
+        self.lm.save_pretrained(folder)
+        self.tokenizer.save_pretrained(folder)
+        self.meta.save(folder)
+
+
+def build_verbalizer(meta: Sidecar) -> Verbalizer:
+    av_meta = Sidecar(**{**meta.__dict__, "kind": "nla_model", "role": "av", "training": {}})
+    return Verbalizer(load_causal_lm(meta.base_model), load_tokenizer(meta.base_model), av_meta)
+
+
+def load_verbalizer(folder: Path, trainable: bool = False) -> Verbalizer:
+    folder = Path(folder)
+    meta = Sidecar.load(folder)
+    if meta.role not in (None, "av"):
+        raise NLAError(f"{folder} is an {meta.role} folder, expected an AV")
+    if (folder / "adapter_config.json").exists():
+        from peft import PeftModel
+
+        lm = PeftModel.from_pretrained(load_causal_lm(meta.base_model), str(folder), is_trainable=trainable)
+    else:
+        lm = load_causal_lm(str(folder))
+    tokenizer = load_tokenizer(str(folder)) if (folder / "tokenizer_config.json").exists() else load_tokenizer(meta.base_model)
+    return Verbalizer(lm, tokenizer, meta).eval()
+
+
+@dataclass
+class AVConfig(TrainConfig):
+    lr: float = 1e-3
+    steps: int = 300
+    batch_size: int = 16
+    max_new_tokens: int = 64
+
+
+def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) -> Path:
+    """SFT the AV to write the teacher's explanation of each injected vector.
+
+    Logged control: the same loss with the vectors of other rows (shuffled); the gap between the
+    two is the signal that the AV reads the activation rather than just learning the style.
+    """
+    out = Path(out)
+    work = out.with_name(out.name + ".work")
+    if overwrite:
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+    if (out / "nla_meta.yaml").exists():
+        return out
+    table, meta = dataset.read_split(data, "train")
+    held, _ = dataset.read_split(data, "heldout")
+    texts, vectors = dataset.explanations(table, str(data)), torch.from_numpy(dataset.vectors(table))
+    held_texts, held_vectors = dataset.explanations(held, str(data))[: cfg.eval_rows], torch.from_numpy(dataset.vectors(held)[: cfg.eval_rows])
+    av = build_verbalizer(meta)
+    av.lm = add_lora(av.lm, cfg)
+    groups = [{"params": [p for p in av.lm.parameters() if p.requires_grad], "lr": cfg.lr}]
+
+    def loss_fn(batch: list[int]) -> tuple[torch.Tensor, dict]:
+        loss, tokens = av.sft_loss(vectors[batch], [texts[i] for i in batch], cfg.bf16)
+        return loss, {"tokens": tokens}
+
+    @torch.no_grad()
+    def eval_fn() -> dict:
+        if not held_texts:
+            return {}
+        real, shuffled = [], []
+        for s in range(0, len(held_texts), cfg.batch_size):
+            chunk = held_texts[s : s + cfg.batch_size]
+            v = held_vectors[s : s + cfg.batch_size]
+            real.append(float(av.sft_loss(v, chunk, cfg.bf16)[0]))
+            shuffled.append(float(av.sft_loss(v.roll(1, dims=0), chunk, cfg.bf16)[0]))
+        return {"heldout_loss": float(np.mean(real)), "heldout_loss_shuffled": float(np.mean(shuffled))}
+
+    log = train(av, groups, loss_fn, [len(t) for t in texts], cfg, work, eval_fn, name="train-av")
+    av.meta.training = {"stage": "av_sft", "config": asdict(cfg), "dataset": str(data), "steps_done": log[-1]["step"] if log else 0,
+                        "final": {k: v for k, v in (log[-1] if log else {}).items() if "loss" in k}}
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    av.save(tmp)
+    if (work / "log.csv").exists():
+        shutil.copy(work / "log.csv", tmp / "log.csv")
+    finalize_folder(tmp, out)
+    return out

@@ -1,0 +1,162 @@
+"""`nlakit` command line: one subcommand per pipeline stage. It only parses and dispatches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from .models import DEFAULT_MODEL
+from .sidecar import NLAError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Natural Language Autoencoders: explain activations, score the explanations.")
+console = Console(stderr=True)
+
+
+@app.command()
+def extract(
+    out: Path = typer.Option(..., help="dataset folder to write"),
+    model: str = typer.Option(DEFAULT_MODEL, help="HF id or path; smollm2-135m is the embedded default"),
+    corpus: str = typer.Option("builtin", help=".txt (one text per line), .jsonl (`text`) or .parquet; builtin = shipped corpus"),
+    layer: Optional[int] = typer.Option(None, help="block K (output of block K = hidden_states[K+1]); default 2/3 depth"),
+    positions_per_doc: int = 4,
+    min_position: int = 4,
+    max_length: int = 128,
+    max_docs: Optional[int] = None,
+    heldout_fraction: float = 0.1,
+    batch_size: int = 16,
+    seed: int = 0,
+    overwrite: bool = False,
+) -> None:
+    """Run the target model over a corpus and store layer-K activations at sampled tokens."""
+    from .extract import ExtractConfig, run_extract
+
+    cfg = ExtractConfig(model=model, corpus=corpus, layer_index=layer, positions_per_doc=positions_per_doc, min_position=min_position,
+                        max_length=max_length, batch_size=batch_size, heldout_fraction=heldout_fraction, seed=seed, max_docs=max_docs)
+    console.print(f"dataset written to {run_extract(cfg, out, overwrite)}")
+
+
+@app.command()
+def teach(
+    data: Path = typer.Option(..., help="dataset folder from `nlakit extract`"),
+    teacher: str = typer.Option("template", help="template | local | api"),
+    model: str = typer.Option(DEFAULT_MODEL, help="instruct model for the local teacher"),
+    base_url: Optional[str] = typer.Option(None, help="api teacher: OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1"),
+    api_model: Optional[str] = typer.Option(None, help="api teacher: model name"),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", help="api teacher: variable holding the key"),
+    overwrite: bool = False,
+) -> None:
+    """Fill the dataset's `explanation` column with teacher explanations."""
+    from .teach import make_teacher, run_teach
+
+    options = {"model": api_model if teacher == "api" else model, "base_url": base_url, "api_key_env": api_key_env}
+    run_teach(data, make_teacher(teacher, **options), overwrite)
+    console.print(f"explanations written into {data}")
+
+
+def _train_options(cfg, steps, batch_size, lr, full_finetune, max_minutes, seed):
+    for name, value in dict(steps=steps, batch_size=batch_size, lr=lr, max_minutes=max_minutes, seed=seed).items():
+        if value is not None:
+            setattr(cfg, name, value)
+    cfg.full_finetune = full_finetune
+    return cfg
+
+
+@app.command("train-ar")
+def train_ar(
+    data: Path = typer.Option(..., help="taught dataset folder"),
+    out: Path = typer.Option(..., help="AR folder to write"),
+    steps: Optional[int] = None, batch_size: Optional[int] = None, lr: Optional[float] = None,
+    full_finetune: bool = typer.Option(False, help="train all weights instead of LoRA"),
+    max_minutes: Optional[float] = None, seed: Optional[int] = None, overwrite: bool = False,
+) -> None:
+    """Train the activation reconstructor (explanation -> vector)."""
+    from .ar import ARConfig, run_train_ar
+
+    cfg = _train_options(ARConfig(), steps, batch_size, lr, full_finetune, max_minutes, seed)
+    console.print(f"AR written to {run_train_ar(data, out, cfg, overwrite)}")
+
+
+@app.command("train-av")
+def train_av(
+    data: Path = typer.Option(..., help="taught dataset folder"),
+    out: Path = typer.Option(..., help="AV folder to write"),
+    steps: Optional[int] = None, batch_size: Optional[int] = None, lr: Optional[float] = None,
+    full_finetune: bool = typer.Option(False, help="train all weights instead of LoRA"),
+    max_minutes: Optional[float] = None, seed: Optional[int] = None, overwrite: bool = False,
+) -> None:
+    """Train the activation verbalizer (vector -> explanation)."""
+    from .av import AVConfig, run_train_av
+
+    cfg = _train_options(AVConfig(), steps, batch_size, lr, full_finetune, max_minutes, seed)
+    console.print(f"AV written to {run_train_av(data, out, cfg, overwrite)}")
+
+
+@app.command()
+def evaluate(
+    nla: Path = typer.Option(..., help="folder holding av/ and ar/"),
+    texts: str = typer.Option(..., help="held-out texts: .txt, .jsonl or .parquet"),
+    max_docs: Optional[int] = None,
+    max_new_tokens: int = 64,
+    save: Optional[Path] = typer.Option(None, help="also write the explained rows as parquet"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Round-trip score (fve_nrm) on texts, with the shuffled and teacher controls."""
+    from .evaluate import run_evaluate
+
+    metrics = run_evaluate(nla, texts, max_new_tokens, max_docs, save)
+    if as_json:
+        print(json.dumps(metrics))
+    else:
+        for key, value in metrics.items():
+            console.print(f"{key:>20}: {value:.4f}" if isinstance(value, float) else f"{key:>20}: {value}")
+
+
+@app.command()
+def explain(
+    text: str = typer.Argument(..., help="the text to read token by token"),
+    nla: Path = typer.Option(Path("runs/demo"), help="folder holding av/ and ar/"),
+    max_new_tokens: int = 64,
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+) -> None:
+    """Every token of TEXT with the AV's explanation and its per-token FVE."""
+    from .explain import run_explain
+
+    run_explain(nla, text, as_json, max_new_tokens)
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("runs/demo"), help="run folder")) -> None:
+    """Run the whole pipeline on the embedded default (about 25 minutes on 2 CPU cores)."""
+    import time
+
+    from .demo import run_demo
+
+    start = time.monotonic()
+    metrics = run_demo(out)
+    console.print_json(json.dumps({k: metrics[k] for k in ("n", "fve_nrm", "fve_shuffled", "fve_teacher", "mse_nrm", "parse_failure_rate")}))
+    console.print(f"demo finished in {time.monotonic() - start:.0f} s; report: {out / 'report.html'}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, standalone_mode=False)
+    except NLAError as err:
+        console.print(f"[bold red]error:[/] {err}")
+        raise SystemExit(2) from None
+    except typer.Exit as exit_:
+        raise SystemExit(exit_.exit_code) from None
+    except Exception as err:  # click usage errors carry their own message and code
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            raise SystemExit(err.exit_code) from None
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Text corpora: the built-in one shipped with the package, or a user's .txt/.jsonl/.parquet file.
+
+Documents get stable ids (`<corpus>:<index>`) so the held-out split and position sampling are
+keyed on the document, not on file order or process count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .sidecar import NLAError
+
+BUILTIN = "builtin"
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    text: str
+    genre: str
+
+
+def builtin_corpus_path() -> Path:
+    return Path(str(resources.files("nlakit") / "data" / "corpus.jsonl"))
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise NLAError(f"{path}:{number} is not valid JSON: {err}") from err
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise NLAError(f"{path}:{number} has no string `text` field")
+        rows.append(row)
+    return rows
+
+
+def _read_rows(path: Path) -> list[dict]:
+    suffix = path.suffix.lower()
+    if suffix == ".txt":
+        return [{"text": line} for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if suffix in (".jsonl", ".json"):
+        return _read_jsonl(path)
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        if "text" not in table.column_names:
+            raise NLAError(f"{path} has no `text` column (columns: {table.column_names})")
+        return table.select([c for c in ("text", "genre") if c in table.column_names]).to_pylist()
+    raise NLAError(f"unsupported corpus format {path.suffix!r}: use .txt (one text per line), .jsonl or .parquet")
+
+
+def load_corpus(source: str | Path = BUILTIN, limit: int | None = None) -> list[Document]:
+    """Read a corpus; refuses a missing or empty one."""
+    path = builtin_corpus_path() if str(source) == BUILTIN else Path(source)
+    if not path.exists():
+        raise NLAError(f"corpus file not found: {path}")
+    name = BUILTIN if str(source) == BUILTIN else path.stem
+    docs = [
+        Document(f"{name}:{i}", row["text"], row.get("genre") or guess_genre(row["text"]))
+        for i, row in enumerate(_read_rows(path))
+        if row["text"].strip()
+    ]
+    if not docs:
+        raise NLAError(f"empty corpus: {path} contains no non-blank text")
+    return docs[:limit] if limit else docs
+
+
+def is_heldout(doc_id: str, heldout_fraction: float, seed: int = 0) -> bool:
+    """Document-level split keyed on the id, so it never depends on order or sharding."""
+    digest = hashlib.sha256(f"{seed}|{doc_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < heldout_fraction
+
+
+_CODE = re.compile(r"(^\s*(def|class|import|from|return|for|if|while|const|let|var|function|#include|SELECT|CREATE)\b)|[{};]\s*$", re.M)
+_DIALOGUE = re.compile(r"^\s*[A-Z][\w .'-]{0,20}:\s", re.M)
+_LIST = re.compile(r"^\s*([-*•]|\d+[.)])\s+", re.M)
+
+
+def guess_genre(text: str) -> str:
+    """A cheap genre label for texts that come without one (used in teacher text and reports)."""
+    lines = [line for line in text.splitlines() if line.strip()] or [text]
+    share = lambda pattern: len(pattern.findall(text)) / len(lines)  # noqa: E731
+    if share(_CODE) > 0.3:
+        return "code"
+    if share(_DIALOGUE) > 0.3 or text.count('"') >= 4:
+        return "dialogue"
+    if share(_LIST) > 0.4:
+        return "list"
+    if text.rstrip().endswith("?") or text.lstrip().lower().startswith(("how ", "what ", "why ", "q:")):
+        return "qa"
+    return "prose"

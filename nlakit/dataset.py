@@ -1,0 +1,82 @@
+"""Activation datasets on disk: parquet with a FixedSizeList<float32> vector column, and the
+metric maths that needs the whole training distribution (the predict-the-mean baselines).
+
+Vectors are read by flattening the Arrow buffer into numpy, never through Python lists, so a
+large dataset costs one copy and no garbage-collector stalls.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .sidecar import NLAError, Sidecar, atomic_write, check_vectors
+
+VECTOR = "activation_vector"
+EXPLANATION = "explanation"
+SPLITS = ("train", "heldout")
+
+
+def write_rows(path: Path, rows: list[dict], d_model: int) -> None:
+    """Write rows (dicts with an `activation_vector` array) as parquet, atomically."""
+    columns = {k: [r[k] for r in rows] for k in (rows[0] if rows else {}) if k != VECTOR}
+    flat = np.concatenate([np.asarray(r[VECTOR], np.float32) for r in rows]) if rows else np.zeros(0, np.float32)
+    vectors = pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), d_model)
+    table = pa.table({**columns, VECTOR: vectors})
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_table(path: Path, table: pa.Table) -> None:
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def vectors(table: pa.Table) -> np.ndarray:
+    column = table.column(VECTOR).combine_chunks()
+    width = column.type.list_size if pa.types.is_fixed_size_list(column.type) else None
+    if width is None:
+        raise NLAError(f"`{VECTOR}` must be a FixedSizeList<float32> column, got {column.type}")
+    return column.flatten().to_numpy(zero_copy_only=False).astype(np.float32).reshape(-1, width)
+
+
+def read_split(folder: Path, split: str = "train") -> tuple[pa.Table, Sidecar]:
+    """One split of a dataset folder plus its sidecar, with the vectors checked against it."""
+    folder = Path(folder)
+    if split not in SPLITS:
+        raise NLAError(f"unknown split {split!r}; expected one of {SPLITS}")
+    meta = Sidecar.load(folder)
+    path = folder / f"{split}.parquet"
+    if not path.exists():
+        raise NLAError(f"missing {path}: run `nlakit extract` first")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise NLAError(f"corrupt parquet file {path}: {err}") from err
+    if VECTOR not in table.column_names:
+        raise NLAError(f"{path} has no `{VECTOR}` column")
+    check_vectors(vectors(table), meta.d_model, f"vectors in {path}")
+    return table, meta
+
+
+def explanations(table: pa.Table, path_hint: str = "dataset") -> list[str]:
+    if EXPLANATION not in table.column_names:
+        raise NLAError(f"{path_hint} has no `{EXPLANATION}` column: run `nlakit teach` first")
+    return [str(x) for x in table.column(EXPLANATION).to_pylist()]
+
+
+def normalize(v: np.ndarray, scale: float) -> np.ndarray:
+    return v * (scale / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12))
+
+
+def predict_mean_baselines(train_vectors: np.ndarray, max_rows: int = 50_000) -> dict[str, float]:
+    """The two FVE denominators of the release, on vectors normalised to sqrt(d).
+
+    rawvar: Var(v_nrm) around its plain mean (the figure fve_nrm divides by);
+    meannorm: mse_nrm of always predicting the normalised mean (the best constant a normalised AR can do).
+    """
+    v = normalize(train_vectors[:max_rows].astype(np.float64), np.sqrt(train_vectors.shape[1]))
+    mu = v.mean(axis=0)
+    mu_nrm = normalize(mu, np.sqrt(v.shape[1]))
+    return {"rawvar": float(((v - mu) ** 2).mean()), "meannorm": float(((v - mu_nrm) ** 2).mean())}

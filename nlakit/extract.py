@@ -1,0 +1,215 @@
+"""Stage 1: run the target model over a corpus and store residual-stream vectors at sampled tokens.
+
+Output folder: `train.parquet`, `heldout.parquet` (a document-level split) and `nla_meta.yaml`.
+Vectors are stored raw (float32, FixedSizeList) and normalised only where they are used, so one
+dataset serves every scale. Work is written in shards after each chunk of documents, so a killed
+run resumes where it stopped; the final files appear atomically at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from . import dataset
+from .corpus import BUILTIN, Document, is_heldout, load_corpus
+from .models import DEFAULT_MODEL, capture_block_output, default_layer, load_causal_lm, load_tokenizer, num_layers
+from .progress import progress
+from .prompts import AR_TEMPLATE, AV_TEMPLATE, ar_suffix_ids, find_marker
+from .sidecar import NLAError, Sidecar, atomic_write, atomic_write_text
+
+
+@dataclass
+class ExtractConfig:
+    model: str = DEFAULT_MODEL
+    corpus: str = BUILTIN
+    layer_index: int | None = field(default=None, metadata={"help": "block K; default 2/3 of the depth"})
+    positions_per_doc: int = 4
+    min_position: int = field(default=4, metadata={"help": "skip the first tokens: they decode poorly"})
+    max_length: int = 128
+    batch_size: int = 16
+    heldout_fraction: float = 0.1
+    seed: int = 0
+    max_docs: int | None = None
+    top_k_next: int = 5
+    chunk_docs: int = 128
+
+
+@dataclass
+class TokenActivations:
+    """What one forward pass gives for one document at its sampled positions."""
+
+    token_ids: list[int]
+    positions: list[int]
+    vectors: np.ndarray  # [len(positions), d]
+    next_token_ids: list[list[int]]  # target model's top-k predictions at each position
+
+
+def sample_positions(doc_id: str, token_ids: list[int], k: int, min_position: int, seed: int, special_ids: set[int]) -> list[int]:
+    """k positions at or after `min_position`, drawn by a per-document RNG (reproducible under sharding)."""
+    candidates = [i for i in range(min_position, len(token_ids)) if token_ids[i] not in special_ids]
+    rng = random.Random(hashlib.sha256(f"{seed}|{doc_id}".encode()).digest())
+    return sorted(rng.sample(candidates, min(k, len(candidates))))
+
+
+@torch.no_grad()
+def run_target(
+    model: PreTrainedModel,
+    layer_index: int,
+    token_lists: list[list[int]],
+    positions: list[list[int]],
+    top_k: int = 5,
+    pad_id: int = 0,
+) -> list[TokenActivations]:
+    """One padded batch through the target: block-K vectors and top-k next tokens at `positions`."""
+    width = max(len(t) for t in token_lists)
+    ids = torch.full((len(token_lists), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for row, tokens in enumerate(token_lists):
+        ids[row, : len(tokens)] = torch.tensor(tokens)
+        mask[row, : len(tokens)] = 1
+    with capture_block_output(model, layer_index) as captured:
+        final = model.get_decoder()(input_ids=ids, attention_mask=mask).last_hidden_state
+    rows = torch.tensor([r for r, pos in enumerate(positions) for _ in pos], dtype=torch.long)
+    cols = torch.tensor([p for pos in positions for p in pos], dtype=torch.long)
+    vectors = captured["hidden"][rows, cols].float().numpy()
+    next_ids = model.get_output_embeddings()(final[rows, cols]).topk(top_k, dim=-1).indices.tolist()
+    out, start = [], 0
+    for tokens, pos in zip(token_lists, positions):
+        end = start + len(pos)
+        out.append(TokenActivations(tokens, pos, vectors[start:end], next_ids[start:end]))
+        start = end
+    return out
+
+
+def tokenize(tokenizer: PreTrainedTokenizerBase, text: str, max_length: int) -> list[int]:
+    return tokenizer(text, add_special_tokens=True, truncation=True, max_length=max_length)["input_ids"]
+
+
+def rows_for(tokenizer: PreTrainedTokenizerBase, doc: Document, acts: TokenActivations) -> list[dict]:
+    """Parquet rows for one document: context = the text up to and including the token."""
+    return [
+        {
+            "doc_id": doc.doc_id,
+            "genre": doc.genre,
+            "position": pos,
+            "token_id": acts.token_ids[pos],
+            "token": tokenizer.decode([acts.token_ids[pos]]),
+            "context": tokenizer.decode(acts.token_ids[: pos + 1], skip_special_tokens=True),
+            "next_tokens": [tokenizer.decode([t]) for t in nxt],
+            "activation_vector": vec,
+        }
+        for pos, vec, nxt in zip(acts.positions, acts.vectors, acts.next_token_ids)
+    ]
+
+
+def extract_documents(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    docs: list[Document],
+    cfg: ExtractConfig,
+    layer_index: int,
+    all_positions: bool = False,
+) -> Iterator[dict]:
+    """Rows for `docs`, batched by length to waste little padding. Used by extract, evaluate and explain."""
+    special = set(tokenizer.all_special_ids)
+    prepared = []
+    for doc in docs:
+        ids = tokenize(tokenizer, doc.text, cfg.max_length)
+        if all_positions:
+            pos = [i for i in range(len(ids)) if ids[i] not in special]
+        else:
+            pos = sample_positions(doc.doc_id, ids, cfg.positions_per_doc, cfg.min_position, cfg.seed, special)
+            ids = ids[: max(pos) + 1] if pos else ids  # later tokens cannot affect these positions
+        if pos:
+            prepared.append((doc, ids, pos))
+    prepared.sort(key=lambda item: len(item[1]))
+    for start in range(0, len(prepared), cfg.batch_size):
+        batch = prepared[start : start + cfg.batch_size]
+        results = run_target(model, layer_index, [b[1] for b in batch], [b[2] for b in batch], cfg.top_k_next, tokenizer.pad_token_id)
+        for (doc, _, _), acts in zip(batch, results):
+            yield from rows_for(tokenizer, doc, acts)
+
+
+def _chunk_path(out: Path, index: int) -> Path:
+    return out / "shards" / f"part-{index:05d}.parquet"
+
+
+def run_extract(cfg: ExtractConfig, out: Path, overwrite: bool = False) -> Path:
+    """Run the stage; returns the dataset folder. Finished output is reused unless `overwrite`."""
+    out = Path(out)
+    if overwrite and out.exists():
+        shutil.rmtree(out)
+    if (out / "train.parquet").exists() and (out / "nla_meta.yaml").exists():
+        return out
+    _check_resume_config(cfg, out)
+    tokenizer = load_tokenizer(cfg.model)
+    model = load_causal_lm(cfg.model)
+    layer = cfg.layer_index if cfg.layer_index is not None else default_layer(num_layers(model))
+    d_model = model.config.hidden_size
+    docs = load_corpus(cfg.corpus, cfg.max_docs)
+    chunks = [docs[i : i + cfg.chunk_docs] for i in range(0, len(docs), cfg.chunk_docs)]
+    with progress() as bar:
+        task = bar.add_task("extract", total=len(docs), info="")
+        for index, chunk in enumerate(chunks):
+            if not _chunk_path(out, index).exists():
+                rows = list(extract_documents(model, tokenizer, chunk, cfg, layer))
+                dataset.write_rows(_chunk_path(out, index), rows, d_model)
+            bar.advance(task, len(chunk))
+    table = pa.concat_tables([pq.read_table(_chunk_path(out, i)) for i in range(len(chunks))])
+    if table.num_rows == 0:
+        raise NLAError(f"no activations extracted: every text in {cfg.corpus} is shorter than min_position={cfg.min_position}")
+    heldout = np.array([is_heldout(d, cfg.heldout_fraction, cfg.seed) for d in table.column("doc_id").to_pylist()])
+    meta = build_sidecar(cfg, tokenizer, layer, d_model, dataset.vectors(table.filter(pa.array(~heldout))))
+    atomic_write(out / "heldout.parquet", lambda tmp: pq.write_table(table.filter(pa.array(heldout)), tmp))
+    atomic_write(out / "train.parquet", lambda tmp: pq.write_table(table.filter(pa.array(~heldout)), tmp))
+    meta.save(out)
+    shutil.rmtree(out / "shards", ignore_errors=True)
+    return out
+
+
+def _check_resume_config(cfg: ExtractConfig, out: Path) -> None:
+    path = out / "extract_config.json"
+    wanted = json.dumps(asdict(cfg), sort_keys=True)
+    if path.exists() and path.read_text() != wanted:
+        raise NLAError(f"{out} holds a different, unfinished extraction; pass --overwrite or another output folder")
+    atomic_write_text(path, wanted)
+
+
+def nice_scale(mean_norm: float) -> float:
+    """A round number a little above the mean norm (the release's rule for injection_scale)."""
+    target = mean_norm * 1.1
+    step = 10 ** math.floor(math.log10(target)) / 2
+    return float(math.ceil(target / step) * step)
+
+
+def build_sidecar(cfg: ExtractConfig, tokenizer: PreTrainedTokenizerBase, layer: int, d_model: int, train_vectors: np.ndarray) -> Sidecar:
+    norms = np.linalg.norm(train_vectors, axis=1)
+    marker = find_marker(tokenizer, AV_TEMPLATE)
+    return Sidecar(
+        kind="nla_dataset",
+        base_model=cfg.model,
+        d_model=d_model,
+        layer_index=layer,
+        injection_scale=nice_scale(float(norms.mean())),
+        tokens={**marker, "critic_suffix_ids": ar_suffix_ids(tokenizer, AR_TEMPLATE)},
+        prompt_templates={"av": AV_TEMPLATE, "ar": AR_TEMPLATE},
+        baselines=dataset.predict_mean_baselines(train_vectors),
+        activation_norm={k: float(v) for k, v in zip(
+            ("mean", "std", "p50", "p75", "p95", "max"),
+            (norms.mean(), norms.std(), *np.percentile(norms, [50, 75, 95]), norms.max()),
+        )},
+        extraction={k: v for k, v in asdict(cfg).items() if k not in ("model", "layer_index")},
+    )

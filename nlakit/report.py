@@ -1,0 +1,76 @@
+"""Loss-curve plots and the static HTML report of a run."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from pathlib import Path
+
+from .sidecar import atomic_write, atomic_write_text
+
+
+def read_log(path: Path) -> list[dict]:
+    if not Path(path).exists():
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(f)]
+
+
+def plot_curves(log: list[dict], keys: list[str], title: str, path: Path) -> None:
+    """One PNG with a line per logged key against the step (keys missing from the log are skipped)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for key in keys:
+        points = [(r["step"], r[key]) for r in log if key in r]
+        if points:
+            ax.plot(*zip(*points), marker="o" if len(points) < 20 else None, label=key)
+    ax.set_xlabel("step")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    plt.close(fig)
+
+
+def _fve_colour(value: float) -> str:
+    value = max(-1.0, min(1.0, value))
+    return f"hsl({int(60 + 60 * value)}, 70%, {85 - 25 * max(value, 0):.0f}%)"
+
+
+def token_view(rows: list[dict]) -> str:
+    """Tokens coloured by FVE; hovering or focusing one shows its explanation (no script needed)."""
+    spans = []
+    for r in rows:
+        tip = f"FVE {r['fve_nrm']:.2f} | {r['explanation']}"
+        spans.append(
+            f'<span class="tok" tabindex="0" style="background:{_fve_colour(r["fve_nrm"])}" title="{html.escape(tip)}">'
+            f"{html.escape(r['token'])}</span>"
+        )
+    table = "".join(
+        f"<tr><td>{r['position']}</td><td><code>{html.escape(repr(r['token']))}</code></td><td>{r['fve_nrm']:.2f}</td>"
+        f"<td>{html.escape(r['explanation']).replace(chr(10), '<br>')}</td></tr>"
+        for r in rows
+    )
+    return f'<p class="text">{"".join(spans)}</p><table><tr><th>pos</th><th>token</th><th>FVE</th><th>explanation</th></tr>{table}</table>'
+
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+.tok{padding:1px 0;border-radius:3px;cursor:help;white-space:pre-wrap}.text{line-height:1.9;font-family:monospace}
+table{border-collapse:collapse;width:100%;font-size:14px}td,th{border:1px solid #ddd;padding:4px;vertical-align:top}
+.metrics td:first-child{font-weight:600}img{max-width:100%}"""
+
+
+def write_report(path: Path, metrics: dict, images: list[str], explained: list[tuple[str, list[dict]]]) -> None:
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(v) if not isinstance(v, str) else v)}</td></tr>" for k, v in metrics.items())
+    body = [f"<h1>nlakit report</h1><table class='metrics'>{rows}</table>"]
+    body += [f'<img src="{html.escape(img)}">' for img in images]
+    for text, token_rows in explained:
+        body.append(f"<h2>{html.escape(text[:80])}</h2>{token_view(token_rows)}")
+    page = f"<!doctype html><meta charset='utf-8'><title>nlakit report</title><style>{STYLE}</style>{''.join(body)}"
+    atomic_write_text(path, page)

@@ -1,0 +1,216 @@
+"""Stage 2: teacher explanations for the AV warm start (and the AR's first inputs).
+
+A teacher sees only the text up to the token (never the activation) and writes what a model
+would be "thinking" there. Three teachers share one interface:
+- `template`: no LLM; quotes the end of the context, names its genre and topic, and lists the
+  target model's own top next-token predictions (recorded by `extract`). Fast and, because it
+  quotes, the most reconstructable signal per token.
+- `local`: an instruct model on this machine describes the text and what comes next.
+- `api`: any OpenAI-compatible chat endpoint (base URL + the name of an API-key variable).
+Finished batches are cached next to the dataset, so a killed run resumes without paying twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+import torch
+
+from . import dataset
+from .models import DEFAULT_MODEL, load_causal_lm, load_tokenizer
+from .progress import progress
+from .prompts import parse_explanation
+from .sidecar import NLAError, Sidecar
+
+STOPWORDS = set(
+    "the a an and or but if then else of to in on at by for with from as is are was were be been being this that "
+    "these those it its he she they them his her their we you your i me my our not no so do does did have has had "
+    "will would can could should may might must shall there here what which who whom when where why how all any "
+    "each more most other some such only own same than too very just also into over under about after before "
+    "self none true false return def class import".split()
+)
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+
+INSTRUCTION = (
+    "A language model is reading the text below and must predict what comes next. In 2-3 short "
+    "lines, say what it is most likely tracking at the very end of the text: the genre and topic, "
+    "a key phrase it relies on (quote it), and what the last words set up next. About 60 words. "
+    "Answer only inside <explanation></explanation> tags.\n\n<begin_text>{context}<end_text>"
+)
+
+
+class Teacher(Protocol):
+    name: str
+
+    def explain(self, rows: list[dict]) -> list[str | None]: ...
+
+
+def topic_words(text: str, n: int = 3) -> list[str]:
+    words = [w.lower() for w in WORD.findall(text) if w.lower() not in STOPWORDS]
+    return [w for w, _ in Counter(words).most_common(n)]
+
+
+def template_explanation(context: str, genre: str, next_tokens: list[str], quote_words: int = 8) -> str:
+    words = context.split()
+    quote = " ".join(words[-quote_words:]).replace('"', "'")
+    topics = topic_words(context) or ["general"]
+    nexts = ", ".join(json.dumps(t.replace('"', "'"), ensure_ascii=False) for t in next_tokens[:3])
+    return f"Genre: {genre}. Topic: {', '.join(topics)}.\nEnds with: \"{quote}\"\nNext: {nexts}"
+
+
+@dataclass
+class TemplateTeacher:
+    quote_words: int = 8
+    name: str = "template"
+
+    def explain(self, rows: list[dict]) -> list[str | None]:
+        return [template_explanation(r["context"], r["genre"], list(r["next_tokens"]), self.quote_words) for r in rows]
+
+
+class LocalTeacher:
+    """An instruct model from this machine (default: the target model itself)."""
+
+    name = "local"
+
+    def __init__(self, model: str = DEFAULT_MODEL, max_new_tokens: int = 80, batch_size: int = 8):
+        self.tokenizer = load_tokenizer(model)
+        self.tokenizer.padding_side = "left"
+        self.model = load_causal_lm(model)
+        self.max_new_tokens, self.batch_size = max_new_tokens, batch_size
+
+    @torch.no_grad()
+    def explain(self, rows: list[dict]) -> list[str | None]:
+        out: list[str | None] = []
+        for start in range(0, len(rows), self.batch_size):
+            prompts = [
+                self.tokenizer.apply_chat_template(
+                    [{"role": "user", "content": INSTRUCTION.format(context=r["context"][-600:])}],
+                    tokenize=False, add_generation_prompt=True,
+                )
+                + "<explanation>"
+                for r in rows[start : start + self.batch_size]
+            ]
+            enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+            gen = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                      pad_token_id=self.tokenizer.pad_token_id)
+            for seq in gen[:, enc["input_ids"].shape[1]:]:
+                text = self.tokenizer.decode(seq, skip_special_tokens=True).split("</explanation>")[0].strip()
+                out.append(text or None)
+        return out
+
+
+@dataclass
+class APITeacher:
+    """OpenAI-compatible `/chat/completions`; failed or unparseable answers become None (dropped)."""
+
+    base_url: str
+    model: str
+    api_key_env: str = "OPENAI_API_KEY"
+    max_tokens: int = 200
+    temperature: float = 1.0
+    concurrency: int = 8
+    retries: int = 3
+    timeout_s: float = 60.0
+    name: str = "api"
+
+    def _one(self, row: dict) -> str | None:
+        import httpx
+
+        key = os.environ.get(self.api_key_env)
+        if key is None:
+            raise NLAError(f"the api teacher reads its key from ${self.api_key_env}, which is not set")
+        body = {
+            "model": self.model,
+            "messages": [{"role": "user", "content": INSTRUCTION.format(context=row["context"])}],
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+        }
+        for attempt in range(self.retries):
+            try:
+                response = httpx.post(f"{self.base_url.rstrip('/')}/chat/completions", json=body,
+                                      headers={"Authorization": f"Bearer {key}"}, timeout=self.timeout_s)
+                if response.status_code == 200:
+                    return parse_explanation(response.json()["choices"][0]["message"]["content"])
+                if response.status_code < 500 and response.status_code != 429:
+                    return None
+            except (httpx.HTTPError, KeyError, IndexError, ValueError):
+                pass
+            time.sleep(0.5 * 2**attempt)
+        return None
+
+    def explain(self, rows: list[dict]) -> list[str | None]:
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(self._one, rows))
+
+
+def make_teacher(name: str, **options) -> Teacher:
+    if name == "template":
+        return TemplateTeacher(**{k: v for k, v in options.items() if k == "quote_words"})
+    if name == "local":
+        return LocalTeacher(**{k: v for k, v in options.items() if k in ("model", "max_new_tokens", "batch_size")})
+    if name == "api":
+        if not options.get("base_url") or not options.get("model"):
+            raise NLAError("the api teacher needs --base-url and --api-model")
+        return APITeacher(**{k: v for k, v in options.items() if k in ("base_url", "model", "api_key_env", "concurrency")})
+    raise NLAError(f"unknown teacher {name!r}: choose template, local or api")
+
+
+def _load_cache(path: Path) -> dict[int, str | None]:
+    if not path.exists():
+        return {}
+    cache = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            item = json.loads(line)
+            cache[int(item["i"])] = item["explanation"]
+        except (json.JSONDecodeError, KeyError, ValueError):
+            continue  # a line cut by a crash: that row is simply redone
+    return cache
+
+
+def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64) -> int:
+    """Fill the `explanation` column of one split; returns the number of rows kept."""
+    table, meta = dataset.read_split(folder, split)
+    cache_path = Path(folder) / f".teach-{teacher.name}-{split}.jsonl"
+    cache = _load_cache(cache_path)
+    rows = table.drop_columns([dataset.VECTOR]).to_pylist()
+    todo = [i for i in range(len(rows)) if i not in cache]
+    with progress() as bar, cache_path.open("a", encoding="utf-8") as sink:
+        task = bar.add_task(f"teach {split}", total=len(rows), completed=len(rows) - len(todo), info=teacher.name)
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            for i, text in zip(chunk, teacher.explain([rows[i] for i in chunk])):
+                cache[i] = text
+                sink.write(json.dumps({"i": i, "explanation": text}, ensure_ascii=False) + "\n")
+            sink.flush()
+            bar.advance(task, len(chunk))
+    keep = [i for i in range(len(rows)) if cache.get(i)]
+    if not keep:
+        raise NLAError(f"the {teacher.name} teacher produced no usable explanation for {split}")
+    kept = table.take(pa.array(keep))
+    if dataset.EXPLANATION in kept.column_names:
+        kept = kept.drop_columns([dataset.EXPLANATION])
+    kept = kept.append_column(dataset.EXPLANATION, pa.array([cache[i] for i in keep], pa.string()))
+    dataset.write_table(Path(folder) / f"{split}.parquet", kept)
+    cache_path.unlink()
+    return len(keep)
+
+
+def run_teach(folder: Path, teacher: Teacher, overwrite: bool = False) -> Path:
+    folder = Path(folder)
+    meta = Sidecar.load(folder)
+    if meta.training.get("teacher") == teacher.name and not overwrite:
+        return folder
+    kept = {split: teach_split(folder, split, teacher) for split in dataset.SPLITS}
+    meta.training.update(teacher=teacher.name, teacher_rows=kept)
+    meta.save(folder)
+    return folder

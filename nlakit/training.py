@@ -1,0 +1,213 @@
+"""The supervised training loop shared by the AR and AV stages.
+
+It owns what both need and neither should repeat: LoRA wrapping, AdamW with warmup + cosine,
+bf16 autocast on CPU, length-bucketed batches (little padding), periodic held-out evaluation, a
+CSV log, and a checkpoint (trainable weights, optimiser, scheduler, RNG, step) written atomically
+every `save_every` steps, from which a killed run resumes exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import math
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .progress import progress
+from .sidecar import atomic_write, atomic_write_text
+
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 200
+    batch_size: int = 16
+    lr: float = 1e-3
+    warmup_steps: int = 10
+    weight_decay: float = 0.0
+    seed: int = 0
+    full_finetune: bool = field(default=False, metadata={"help": "train all weights instead of LoRA adapters"})
+    lora_r: int = 16
+    lora_alpha: int = 32
+    bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast; default: only where the hardware has native bf16"})
+    eval_every: int = 50
+    eval_rows: int = 256
+    save_every: int = 50
+    max_minutes: float | None = field(default=None, metadata={"help": "stop early (and save) after this long"})
+
+
+def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:
+    """Wrap with LoRA adapters, or leave every weight trainable for a full fine-tune."""
+    if cfg.full_finetune:
+        return model
+    from peft import LoraConfig, get_peft_model
+
+    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    targets = [t for t in LORA_TARGETS if t in present]
+    return get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=targets, lora_dropout=0.0))
+
+
+def native_bf16(device: torch.device | str = "cpu") -> bool:
+    """bf16 pays off only with hardware support: on an AVX2-only CPU its matmuls are ~50x slower than fp32."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return _cpu_has_bf16()
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast(enabled: bool | None, device: torch.device | str = "cpu"):
+    """bf16 autocast; `None` means: where the hardware runs it natively."""
+    device = torch.device(device)
+    enabled = native_bf16(device) if enabled is None else enabled
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def cosine_lr(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    progress_frac = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress_frac)))
+
+
+def bucketed_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """Random batches of similar lengths: shuffle, sort within windows of 8 batches, shuffle batches."""
+    rng = random.Random(f"{seed}|{epoch}")
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    window = batch_size * 8
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def batch_for_step(lengths: list[int], batch_size: int, seed: int, step: int) -> list[int]:
+    per_epoch = math.ceil(len(lengths) / batch_size)
+    return bucketed_batches(lengths, batch_size, seed, step // per_epoch)[step % per_epoch]
+
+
+def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def save_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, step: int, log: list[dict]) -> None:
+    state = {
+        "step": step,
+        "model": trainable_state(model),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "log": log,
+        "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+    }
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler) -> tuple[int, list[dict]]:
+    state = torch.load(path, weights_only=False)
+    missing = model.load_state_dict(state["model"], strict=False).unexpected_keys
+    if missing:
+        raise RuntimeError(f"checkpoint {path} does not match the model: unexpected keys {missing[:3]}")
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["rng"]["torch"])
+    np.random.set_state(state["rng"]["numpy"])
+    random.setstate(state["rng"]["python"])
+    return state["step"], state["log"]
+
+
+def write_log(path: Path, log: list[dict]) -> None:
+    if not log:
+        return
+    keys = list(dict.fromkeys(k for row in log for k in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(log)
+    atomic_write_text(path, buffer.getvalue())
+
+
+def train(
+    model: nn.Module,
+    param_groups: list[dict],
+    loss_fn: Callable[[list[int]], tuple[torch.Tensor, dict]],
+    lengths: list[int],
+    cfg: TrainConfig,
+    work_dir: Path,
+    eval_fn: Callable[[], dict] | None = None,
+    name: str = "train",
+) -> list[dict]:
+    """Run `cfg.steps` optimiser steps of `loss_fn(batch_indices)`; resumes from `work_dir`.
+
+    Returns the log (one dict per logged step). The caller saves the final model.
+    """
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    optimizer = torch.optim.AdamW(param_groups, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: cosine_lr(s, cfg))
+    checkpoint = work_dir / "checkpoint.pt"
+    step, log = (0, [])
+    torch.manual_seed(cfg.seed)
+    if checkpoint.exists():
+        step, log = load_checkpoint(checkpoint, model, optimizer, scheduler)
+    started = time.monotonic()
+    model.train()
+    with progress() as bar:
+        task = bar.add_task(name, total=cfg.steps, completed=step, info="")
+        while step < cfg.steps:
+            batch = batch_for_step(lengths, cfg.batch_size, cfg.seed, step)
+            t0 = time.monotonic()
+            loss, metrics = loss_fn(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_([p for g in param_groups for p in g["params"]], 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            row = {"step": step, "loss": float(loss), "grad_norm": float(grad_norm), "lr": scheduler.get_last_lr()[0],
+                   "step_s": time.monotonic() - t0, **metrics}
+            if eval_fn and (step % cfg.eval_every == 0 or step == cfg.steps):
+                model.eval()
+                row.update(eval_fn())
+                model.train()
+            log.append(row)
+            bar.update(task, completed=step, info=f"loss {float(loss):.3f}")
+            out_of_time = cfg.max_minutes is not None and time.monotonic() - started > cfg.max_minutes * 60
+            if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
+                save_checkpoint(checkpoint, model, optimizer, scheduler, step, log)
+                write_log(work_dir / "log.csv", log)
+            if out_of_time:
+                break
+    model.eval()
+    write_log(work_dir / "log.csv", log)
+    return log
+
+
+def finalize_folder(tmp: Path, final: Path) -> None:
+    """Move a fully written model folder into place (old one removed only after the new exists)."""
+    old = final.with_name(final.name + ".old")
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)

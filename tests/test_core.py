@@ -1,0 +1,148 @@
+"""Correctness of the pieces every stage relies on: layer convention, injection, AR head, metric,
+position sampling and the explanation parser."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from nlakit import dataset
+from nlakit.ar import Reconstructor, build_reconstructor, fve, mse_nrm
+from nlakit.av import build_verbalizer, inject
+from nlakit.extract import sample_positions
+from nlakit.models import capture_block_output, load_causal_lm, load_tokenizer
+from nlakit.prompts import AV_TEMPLATE, find_marker, parse_explanation
+from nlakit.sidecar import NLAError, Sidecar
+
+
+def tiny_meta(model: str, layer: int = 1, d: int = 64) -> Sidecar:
+    tokenizer = load_tokenizer(model)
+    return Sidecar(
+        kind="nla_dataset", base_model=model, d_model=d, layer_index=layer, injection_scale=3.0,
+        tokens=find_marker(tokenizer, AV_TEMPLATE),
+        prompt_templates={"av": AV_TEMPLATE, "ar": "Summary of the following text: <text>{explanation}</text> <summary>"},
+        baselines={"rawvar": 0.9, "meannorm": 1.4},
+    )
+
+
+def test_block_output_is_hidden_states_k_plus_1(tiny_model):
+    model = load_causal_lm(tiny_model)
+    ids = torch.tensor([[5, 6, 7, 8]])
+    model(ids, output_hidden_states=True)  # transformers adds its own capture hooks on first use
+    hooks_before = [len(layer._forward_hooks) for layer in model.model.layers]
+    for k in range(1):  # HF applies the final norm to the last entry of hidden_states, so stop before it
+        with capture_block_output(model, k) as captured:
+            out = model(ids, output_hidden_states=True)
+        torch.testing.assert_close(captured["hidden"], out.hidden_states[k + 1])
+    assert [len(layer._forward_hooks) for layer in model.model.layers] == hooks_before
+
+
+def test_mse_nrm_is_two_one_minus_cos():
+    a, b = torch.randn(8, 64), torch.randn(8, 64) * 5
+    expected = 2 * (1 - torch.nn.functional.cosine_similarity(a, b, dim=-1))
+    torch.testing.assert_close(mse_nrm(a, b), expected, rtol=1e-5, atol=1e-5)
+    assert torch.allclose(mse_nrm(a, 3 * a), torch.zeros(8), atol=1e-5)
+
+
+def test_predicting_the_mean_scores_fve_zero():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(500, 32)) + 2.0
+    baselines = dataset.predict_mean_baselines(vectors)
+    v = dataset.normalize(vectors, math.sqrt(32))
+    mu = v.mean(axis=0)
+    mse_of_mean = ((v - mu) ** 2).mean(axis=1)  # the un-normalised mean, the rawvar convention
+    assert fve(mse_of_mean, baselines["rawvar"]) == pytest.approx(0.0, abs=1e-9)
+    mse_of_normalised_mean = mse_nrm(torch.from_numpy(np.tile(mu, (500, 1))), torch.from_numpy(vectors)).numpy()
+    assert mse_of_normalised_mean.mean() == pytest.approx(baselines["meannorm"], rel=1e-5)
+
+
+def test_ar_head_is_identity_at_init_and_keeps_k_plus_1_blocks(tiny_model):
+    ar = build_reconstructor(tiny_meta(tiny_model, layer=0))
+    assert isinstance(ar, Reconstructor)
+    torch.testing.assert_close(ar.value_head.weight, torch.eye(64))
+    assert len(ar.decoder.layers) == 1
+    assert isinstance(ar.decoder.norm, torch.nn.Identity)
+
+
+def test_ar_reads_block_k_at_last_real_token(tiny_model):
+    ar = build_reconstructor(tiny_meta(tiny_model, layer=1))
+    target = load_causal_lm(tiny_model)
+    enc = ar.encode(["short", "a much longer explanation here"])
+    pred = ar(enc["input_ids"], enc["attention_mask"])
+    for row in range(2):
+        n = int(enc["attention_mask"][row].sum())
+        with capture_block_output(target, 1) as captured:
+            target(enc["input_ids"][row : row + 1, :n])
+        torch.testing.assert_close(pred[row], captured["hidden"][0, -1], rtol=1e-4, atol=1e-4)
+
+
+def test_injection_lands_on_marker_and_changes_logits(tiny_model):
+    av = build_verbalizer(tiny_meta(tiny_model))
+    assert av.prompt_ids[av.marker_pos] == av.meta.tokens["injection_token_id"]
+    vectors = torch.randn(2, 64)
+    embeds = av.prompt_embeds(vectors)
+    plain = av.embed(torch.tensor([av.prompt_ids]))
+    assert torch.allclose(embeds[0, av.marker_pos].norm(), torch.tensor(3.0), atol=1e-4)
+    untouched = [i for i in range(len(av.prompt_ids)) if i != av.marker_pos]
+    torch.testing.assert_close(embeds[:, untouched], plain.expand(2, -1, -1)[:, untouched])
+    logits = av.causal_lm(inputs_embeds=embeds).logits
+    torch.testing.assert_close(logits[0, : av.marker_pos], logits[1, : av.marker_pos])  # causal: before is equal
+    assert not torch.allclose(logits[0, av.marker_pos :], logits[1, av.marker_pos :])  # at and after: differs
+
+
+def test_inject_is_pure():
+    embeds = torch.zeros(1, 4, 8)
+    out = inject(embeds, 2, torch.ones(1, 8), 2.0)
+    assert embeds.abs().sum() == 0
+    assert out[0, 2].norm().item() == pytest.approx(2.0)
+
+
+def test_shared_prefix_logprobs_match_full_forward(tiny_model):
+    av = build_verbalizer(tiny_meta(tiny_model))
+    vectors = torch.randn(3, 64)
+    responses = av.response_ids(["one", "a longer explanation", "two words"])
+    logprobs, mask = av.token_logprobs(vectors, responses, bf16=False)
+    for row, response in enumerate(responses):
+        embeds = av.prompt_embeds(vectors[row : row + 1], torch.tensor([response]))
+        logits = av.causal_lm(inputs_embeds=embeds).logits[0]
+        start = len(av.prompt_ids) - 1
+        expected = torch.log_softmax(logits[start : start + len(response)], -1).gather(1, torch.tensor(response)[:, None])[:, 0]
+        torch.testing.assert_close(logprobs[row, mask[row]], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_greedy_generation_matches_step_by_step_argmax(tiny_model):
+    av = build_verbalizer(tiny_meta(tiny_model))
+    vector = torch.randn(1, 64)
+    generated = av.generate(vector.numpy(), max_new_tokens=6).token_ids[0]
+    ids: list[int] = []
+    for _ in range(len(generated)):
+        embeds = av.prompt_embeds(vector, torch.tensor([ids], dtype=torch.long))
+        ids.append(int(av.causal_lm(inputs_embeds=embeds).logits[0, -1].argmax()))
+    assert generated == ids
+
+
+def test_sample_positions_are_reproducible_and_skip_the_start():
+    ids = list(range(50))
+    first = sample_positions("doc:1", ids, 5, 4, seed=0, special_ids={7})
+    assert first == sample_positions("doc:1", ids, 5, 4, seed=0, special_ids={7})
+    assert all(p >= 4 and p != 7 for p in first) and len(set(first)) == 5
+    assert sample_positions("doc:1", ids[:3], 5, 4, seed=0, special_ids=set()) == []
+
+
+def test_parse_explanation():
+    assert parse_explanation("<explanation>\n hi there \n</explanation>junk") == "hi there"
+    assert parse_explanation("<explanation> never closed") is None
+
+
+def test_tokenizer_without_marker_is_refused(tiny_model, tmp_path):
+    from conftest import make_tokenizer
+
+    plain = make_tokenizer(tmp_path / "plain", with_marker=False)
+    meta = tiny_meta(tiny_model)
+    from nlakit.prompts import av_prompt
+
+    with pytest.raises(NLAError, match="marker"):
+        av_prompt(plain, meta)
