@@ -12,8 +12,7 @@ or LoRA adapters over `base_model`, plus `value_head.safetensors`, tokenizer and
 from __future__ import annotations
 
 import math
-import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from . import dataset
 from .models import load_causal_lm, load_tensors, load_tokenizer, save_tensors
 from .prompts import ar_text
 from .sidecar import NLAError, Sidecar, check_vectors
-from .training import TrainConfig, add_lora, autocast, finalize_folder, train
+from .training import TrainConfig, add_lora, autocast, publish, start_output, train, training_record
 
 VALUE_HEAD = "value_head.safetensors"
 
@@ -145,22 +144,16 @@ def ar_train_step(ar: Reconstructor, explanations: list[str], targets: torch.Ten
     with autocast(bf16):
         pred = ar(enc["input_ids"], enc["attention_mask"])
     loss = mse_nrm(pred, targets, ar.meta.resolved_mse_scale).mean()
-    return loss, {"fve_nrm": 1 - float(loss) / ar.meta.rawvar, "tokens": int(enc["attention_mask"].sum())}
+    return loss, {"fve_nrm": 1 - float(loss.detach()) / ar.meta.rawvar, "tokens": int(enc["attention_mask"].sum())}
 
 
 def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) -> Path:
     """Train the AR on (teacher explanation, vector) pairs; held-out FVE logged as it goes."""
-    out = Path(out)
-    work = out.with_name(out.name + ".work")
-    if overwrite:
-        shutil.rmtree(out, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
-    if (out / "nla_meta.yaml").exists():
-        return out
-    table, meta = dataset.read_split(data, "train")
-    held, _ = dataset.read_split(data, "heldout")
-    texts, targets = dataset.explanations(table, str(data)), torch.from_numpy(dataset.vectors(table))
-    held_texts, held_vectors = dataset.explanations(held, str(data))[: cfg.eval_rows], dataset.vectors(held)[: cfg.eval_rows]
+    work, done = start_output(out, overwrite)
+    if done:
+        return Path(out)
+    texts, vectors, held_texts, held_vectors, meta = dataset.training_pairs(data, cfg.eval_rows)
+    targets = torch.from_numpy(vectors)
     ar = build_reconstructor(meta)
     ar.lm = add_lora(ar.lm, cfg)
     ar.value_head.requires_grad_(True)
@@ -182,11 +175,5 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
 
     lengths = [len(t) for t in texts]
     log = train(ar, groups, loss_fn, lengths, cfg, work, eval_fn, name="train-ar")
-    ar.meta.training = {"stage": "ar_sft", "config": asdict(cfg), "dataset": str(data), "steps_done": log[-1]["step"] if log else 0,
-                        "final": {k: v for k, v in (log[-1] if log else {}).items() if "fve" in k}}
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    ar.save(tmp)
-    shutil.copy(work / "log.csv", tmp / "log.csv") if (work / "log.csv").exists() else None
-    finalize_folder(tmp, out)
-    return out
+    ar.meta.training = training_record("ar_sft", cfg, data, log, keep="fve")
+    return publish(ar.save, out, work)

@@ -11,8 +11,7 @@ batch and shares its KV cache across rows. Training computes logits only on expl
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from . import dataset
 from .models import load_causal_lm, load_tokenizer
 from .prompts import av_prompt, av_response, parse_explanation
 from .sidecar import NLAError, Sidecar, check_vectors
-from .training import TrainConfig, add_lora, autocast, finalize_folder, train
+from .training import TrainConfig, add_lora, autocast, publish, start_output, train, training_record
 
 
 def inject(embeds: torch.Tensor, position: int, vectors: torch.Tensor, scale: float) -> torch.Tensor:
@@ -212,17 +211,11 @@ def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) 
     Logged control: the same loss with the vectors of other rows (shuffled); the gap between the
     two is the signal that the AV reads the activation rather than just learning the style.
     """
-    out = Path(out)
-    work = out.with_name(out.name + ".work")
-    if overwrite:
-        shutil.rmtree(out, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
-    if (out / "nla_meta.yaml").exists():
-        return out
-    table, meta = dataset.read_split(data, "train")
-    held, _ = dataset.read_split(data, "heldout")
-    texts, vectors = dataset.explanations(table, str(data)), torch.from_numpy(dataset.vectors(table))
-    held_texts, held_vectors = dataset.explanations(held, str(data))[: cfg.eval_rows], torch.from_numpy(dataset.vectors(held)[: cfg.eval_rows])
+    work, done = start_output(out, overwrite)
+    if done:
+        return Path(out)
+    texts, train_vectors, held_texts, held_array, meta = dataset.training_pairs(data, cfg.eval_rows)
+    vectors, held_vectors = torch.from_numpy(train_vectors), torch.from_numpy(held_array)
     av = build_verbalizer(meta)
     av.lm = add_lora(av.lm, cfg)
     groups = [{"params": [p for p in av.lm.parameters() if p.requires_grad], "lr": cfg.lr}]
@@ -244,12 +237,5 @@ def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) 
         return {"heldout_loss": float(np.mean(real)), "heldout_loss_shuffled": float(np.mean(shuffled))}
 
     log = train(av, groups, loss_fn, [len(t) for t in texts], cfg, work, eval_fn, name="train-av")
-    av.meta.training = {"stage": "av_sft", "config": asdict(cfg), "dataset": str(data), "steps_done": log[-1]["step"] if log else 0,
-                        "final": {k: v for k, v in (log[-1] if log else {}).items() if "loss" in k}}
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    av.save(tmp)
-    if (work / "log.csv").exists():
-        shutil.copy(work / "log.csv", tmp / "log.csv")
-    finalize_folder(tmp, out)
-    return out
+    av.meta.training = training_record("av_sft", cfg, data, log, keep="loss")
+    return publish(av.save, out, work)

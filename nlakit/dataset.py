@@ -80,3 +80,11 @@ def predict_mean_baselines(train_vectors: np.ndarray, max_rows: int = 50_000) ->
     mu = v.mean(axis=0)
     mu_nrm = normalize(mu, np.sqrt(v.shape[1]))
     return {"rawvar": float(((v - mu) ** 2).mean()), "meannorm": float(((v - mu_nrm) ** 2).mean())}
+
+
+def training_pairs(folder: Path, eval_rows: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray, Sidecar]:
+    """(explanations, vectors) of the train split, the first `eval_rows` of the held-out split, and the sidecar."""
+    table, meta = read_split(folder, "train")
+    held, _ = read_split(folder, "heldout")
+    return (explanations(table, str(folder)), vectors(table),
+            explanations(held, str(folder))[:eval_rows], vectors(held)[:eval_rows], meta)

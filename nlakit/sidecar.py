@@ -23,6 +23,8 @@ import yaml
 
 SIDECAR_NAME = "nla_meta.yaml"
 SCHEMA_VERSION = 1
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 class NLAError(ValueError):
@@ -40,6 +42,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private; outputs should look like any other file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -15,7 +15,7 @@ import math
 import random
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -202,6 +202,35 @@ def train(
     model.eval()
     write_log(work_dir / "log.csv", log)
     return log
+
+
+def start_output(out: Path, overwrite: bool) -> tuple[Path, bool]:
+    """The work folder (checkpoints, log) beside `out`, and whether `out` is already finished."""
+    out = Path(out)
+    work = out.with_name(out.name + ".work")
+    if overwrite:
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+    return work, (out / "nla_meta.yaml").exists()
+
+
+def publish(save: Callable[[Path], None], out: Path, work: Path) -> Path:
+    """Write the final model folder through `save(tmp)`, with the training log, then move it into place."""
+    out = Path(out)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save(tmp)
+    if (work / "log.csv").exists():
+        shutil.copy(work / "log.csv", tmp / "log.csv")
+    finalize_folder(tmp, out)
+    return out
+
+
+def training_record(stage: str, cfg: TrainConfig, data: Path, log: list[dict], keep: str) -> dict:
+    """What the sidecar remembers of a training run: config, data, steps, last logged metrics."""
+    last = log[-1] if log else {}
+    return {"stage": stage, "config": asdict(cfg), "dataset": str(data), "steps_done": int(last.get("step", 0)),
+            "final": {k: v for k, v in last.items() if keep in k}}
 
 
 def finalize_folder(tmp: Path, final: Path) -> None:

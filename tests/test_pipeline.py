@@ -1,0 +1,221 @@
+"""The stages end to end on a tiny model: resume, training signal, CLI, teachers and bad input."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from nlakit import dataset, extract
+from nlakit.ar import ARConfig, ar_train_step, build_reconstructor, load_reconstructor, run_train_ar
+from nlakit.av import AVConfig, build_verbalizer, run_train_av
+from nlakit.cli import main
+from nlakit.corpus import load_corpus
+from nlakit.evaluate import NLA, evaluate_rows
+from nlakit.extract import ExtractConfig, run_extract
+from nlakit.sidecar import NLAError, Sidecar, check_vectors
+from nlakit.teach import APITeacher, TemplateTeacher, run_teach
+from nlakit.training import add_lora
+
+
+def extract_cfg(tiny_model: str, tiny_corpus: Path, **kw) -> ExtractConfig:
+    return ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1, heldout_fraction=0.3, chunk_docs=10, **kw)
+
+
+@pytest.fixture(scope="module")
+def taught(tiny_model, tiny_corpus, tmp_path_factory) -> Path:
+    folder = run_extract(extract_cfg(tiny_model, tiny_corpus), tmp_path_factory.mktemp("data") / "ds")
+    return run_teach(folder, TemplateTeacher())
+
+
+@pytest.fixture(scope="module")
+def nla_dir(taught, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("nla")
+    run_train_ar(taught, folder / "ar", ARConfig(steps=2, eval_every=2, save_every=1))
+    run_train_av(taught, folder / "av", AVConfig(steps=2, eval_every=2, save_every=1))
+    return folder
+
+
+def test_extract_writes_split_dataset_with_sidecar(taught):
+    meta = Sidecar.load(taught)
+    train, _ = dataset.read_split(taught, "train")
+    held, _ = dataset.read_split(taught, "heldout")
+    assert meta.d_model == 64 and meta.layer_index == 1 and meta.hidden_states_index == 2
+    assert meta.injection_scale > 0 and 0 < meta.rawvar < 2
+    assert set(train.column("doc_id").to_pylist()).isdisjoint(held.column("doc_id").to_pylist())
+    row = train.slice(0, 1).to_pylist()[0]
+    assert row["context"].endswith(row["token"].strip()) or row["token"].strip() == ""
+    assert row["explanation"].startswith("Genre:")
+    assert dataset.vectors(train).dtype == np.float32
+
+
+def test_extraction_resumes_after_interruption_without_duplicates(tiny_model, tiny_corpus, tmp_path, monkeypatch):
+    cfg = extract_cfg(tiny_model, tiny_corpus)
+    reference = pq.read_table(run_extract(cfg, tmp_path / "whole") / "train.parquet")
+    calls = {"n": 0}
+    real = dataset.write_rows
+
+    def crash_on_third_chunk(path, rows, d_model):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        real(path, rows, d_model)
+
+    monkeypatch.setattr(extract.dataset, "write_rows", crash_on_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        run_extract(cfg, tmp_path / "resumed")
+    assert len(list((tmp_path / "resumed" / "shards").glob("*.parquet"))) == 2
+    monkeypatch.setattr(extract.dataset, "write_rows", real)
+    resumed = pq.read_table(run_extract(cfg, tmp_path / "resumed") / "train.parquet")
+    keys = list(zip(resumed.column("doc_id").to_pylist(), resumed.column("position").to_pylist()))
+    assert len(keys) == len(set(keys)) == reference.num_rows
+    np.testing.assert_array_equal(dataset.vectors(resumed), dataset.vectors(reference))
+
+
+def test_ar_sft_step_lowers_the_loss(taught):
+    table, meta = dataset.read_split(taught, "train")
+    texts, targets = dataset.explanations(table)[:8], torch.from_numpy(dataset.vectors(table)[:8])
+    ar = build_reconstructor(meta)
+    optimizer = torch.optim.AdamW([p for p in ar.parameters() if p.requires_grad], lr=1e-3)
+    losses = []
+    for _ in range(5):
+        loss, _ = ar_train_step(ar, texts, targets, bf16=False)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss))
+    assert losses[-1] < losses[0]
+
+
+def test_av_sft_step_lowers_the_loss_and_trains_only_adapters(taught):
+    table, meta = dataset.read_split(taught, "train")
+    texts, vectors = dataset.explanations(table)[:4], torch.from_numpy(dataset.vectors(table)[:4])
+    av = build_verbalizer(meta)
+    av.lm = add_lora(av.lm, ARConfig())
+    frozen = {n: p.detach().clone() for n, p in av.lm.named_parameters() if not p.requires_grad}
+    optimizer = torch.optim.AdamW([p for p in av.lm.parameters() if p.requires_grad], lr=5e-3)
+    losses = []
+    for _ in range(4):
+        loss, _ = av.sft_loss(vectors, texts, bf16=False)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss))
+    assert losses[-1] < losses[0]
+    assert all(torch.equal(p, frozen[n]) for n, p in av.lm.named_parameters() if n in frozen)
+
+
+def test_training_resumes_from_checkpoint(taught, tmp_path):
+    run_train_ar(taught, tmp_path / "full", ARConfig(steps=4, save_every=2, eval_every=100))
+    partial = ARConfig(steps=4, save_every=2, eval_every=100, max_minutes=0.0)  # stops (and saves) after one step
+    run_train_ar(taught, tmp_path / "cut", partial)
+    state = torch.load(tmp_path / "cut.work" / "checkpoint.pt", weights_only=False)
+    assert state["step"] == 1
+    import shutil
+
+    shutil.rmtree(tmp_path / "cut")  # as if killed before the final save
+    run_train_ar(taught, tmp_path / "cut", ARConfig(steps=4, save_every=2, eval_every=100))
+    full, cut = load_reconstructor(tmp_path / "full"), load_reconstructor(tmp_path / "cut")
+    torch.testing.assert_close(full.value_head.weight, cut.value_head.weight)
+
+
+def test_evaluate_reports_fve_and_controls(nla_dir, tiny_corpus):
+    nla = NLA.load(nla_dir)
+    rows = nla.activations(load_corpus(tiny_corpus, limit=6))
+    metrics, scored = evaluate_rows(nla, rows, max_new_tokens=8)
+    assert metrics["n"] == len(rows) == len(scored) > 0
+    for key in ("fve_nrm", "mse_nrm", "fve_shuffled", "fve_teacher"):
+        assert np.isfinite(metrics[key])
+    assert metrics["fve_nrm"] == pytest.approx(1 - metrics["mse_nrm"] / metrics["rawvar"])
+
+
+def test_cli_pipeline_and_json_outputs(tiny_model, tiny_corpus, tmp_path, capsys):
+    data, nla = tmp_path / "data", tmp_path / "nla"
+    main(["extract", "--out", str(data), "--model", tiny_model, "--corpus", str(tiny_corpus), "--layer", "1", "--heldout-fraction", "0.3"])
+    main(["teach", "--data", str(data)])
+    main(["train-ar", "--data", str(data), "--out", str(nla / "ar"), "--steps", "1"])
+    main(["train-av", "--data", str(data), "--out", str(nla / "av"), "--steps", "1"])
+    capsys.readouterr()
+    main(["evaluate", "--nla", str(nla), "--texts", str(tiny_corpus), "--max-docs", "3", "--max-new-tokens", "6", "--json"])
+    metrics = json.loads(capsys.readouterr().out)
+    assert {"fve_nrm", "mse_nrm", "fve_shuffled", "fve_teacher", "n"} <= set(metrics)
+    main(["explain", "--nla", str(nla), "--max-new-tokens", "4", "--json", "Bob: hello there"])
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["position"] for r in rows] == sorted(r["position"] for r in rows) and "explanation" in rows[0]
+
+
+def test_bad_input_is_refused_with_a_clear_message(taught, tmp_path, tiny_model, capsys):
+    with pytest.raises(NLAError, match="width 32 but the model's d_model is 64"):
+        check_vectors(np.zeros((2, 32)), 64)
+    with pytest.raises(NLAError, match="NaN or inf"):
+        check_vectors(np.array([[0.0] * 63 + [np.nan]]), 64)
+    with pytest.raises(NLAError, match="missing sidecar"):
+        Sidecar.load(tmp_path)
+    (tmp_path / "nla_meta.yaml").write_text("kind: [unclosed")
+    with pytest.raises(NLAError, match="corrupt sidecar"):
+        Sidecar.load(tmp_path)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    with pytest.raises(NLAError, match="empty corpus"):
+        load_corpus(empty)
+    other = Sidecar.load(taught)
+    other.d_model = 128
+    with pytest.raises(NLAError, match="mismatched sidecar: .* d_model=128"):
+        Sidecar.load(taught).check_compatible(other, "the AR")
+    with pytest.raises(SystemExit) as code:
+        main(["extract", "--out", str(tmp_path / "x"), "--model", tiny_model, "--corpus", str(empty)])
+    assert code.value.code == 2 and "empty corpus" in capsys.readouterr().err
+
+
+class FakeChat(BaseHTTPRequestHandler):
+    """A loopback stand-in for an OpenAI-compatible endpoint."""
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        assert self.headers["Authorization"] == "Bearer test-key"
+        text = body["messages"][0]["content"]
+        answer = "<explanation>Prose about a fox.\nNext: jumps</explanation>" if "fox" in text else "no tags here"
+        payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": answer}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_api_teacher_against_a_fake_server(monkeypatch):
+    server = HTTPServer(("127.0.0.1", 0), FakeChat)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("TEST_KEY", "test-key")
+        teacher = APITeacher(base_url=f"http://127.0.0.1:{server.server_port}/v1", model="fake", api_key_env="TEST_KEY", retries=1)
+        out = teacher.explain([{"context": "the quick brown fox"}, {"context": "something else"}])
+        assert out == ["Prose about a fox.\nNext: jumps", None]
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.slow
+def test_real_default_model_extracts_and_explains(tmp_path):
+    """The embedded SmolLM2-135M: conversion, marker, layer 20 and a short AV/AR round trip."""
+    corpus = tmp_path / "texts.txt"
+    corpus.write_text("The cat sat on the warm mat and purred softly all afternoon.\n"
+                      "def square(x):\n" "Alice: Shall we go to the beach tomorrow morning?\n")
+    folder = run_extract(ExtractConfig(corpus=str(corpus), positions_per_doc=2, heldout_fraction=0.0), tmp_path / "ds")
+    meta = Sidecar.load(folder)
+    assert (meta.d_model, meta.layer_index, meta.hidden_states_index) == (576, 20, 21)
+    assert meta.tokens["injection_char"] and meta.injection_scale > meta.activation_norm["mean"]
+    table, _ = dataset.read_split(folder, "train")
+    assert table.num_rows >= 4
+    av = build_verbalizer(meta)
+    generation = av.generate(dataset.vectors(table)[:2], max_new_tokens=6)
+    assert len(generation.texts) == 2
