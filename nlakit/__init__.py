@@ -1,0 +1,7 @@
+"""nlakit: Natural Language Autoencoders for Hugging Face causal LMs.
+
+Stages, one module each, data flowing one way:
+extract -> dataset -> teach -> ar / av -> evaluate -> explain (and `demo`, which runs them all).
+"""
+
+__version__ = "0.1.0"

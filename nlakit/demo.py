@@ -34,10 +34,10 @@ class DemoPreset:
     """The quick preset: about 25 minutes on 2 CPU cores (see README for the measured time)."""
 
     model: str = DEFAULT_MODEL
-    extract: ExtractConfig = field(default_factory=lambda: ExtractConfig(max_docs=700, positions_per_doc=6, max_length=64, chunk_docs=100))
-    ar: ARConfig = field(default_factory=lambda: ARConfig(steps=100, batch_size=8, eval_every=50, eval_rows=64, save_every=25))
-    av: AVConfig = field(default_factory=lambda: AVConfig(steps=100, batch_size=8, eval_every=50, eval_rows=32, save_every=25))
-    eval_docs: int = 40
+    extract: ExtractConfig = field(default_factory=lambda: ExtractConfig(max_docs=500, positions_per_doc=6, max_length=64, chunk_docs=100))
+    ar: ARConfig = field(default_factory=lambda: ARConfig(steps=80, batch_size=8, eval_every=40, eval_rows=48, save_every=20))
+    av: AVConfig = field(default_factory=lambda: AVConfig(steps=80, batch_size=8, eval_every=40, eval_rows=24, save_every=20))
+    eval_docs: int = 30
     max_new_tokens: int = 48
 
 
@@ -64,10 +64,11 @@ def run_demo(out: Path = Path("runs/demo"), preset: DemoPreset | None = None) ->
     timed("train_ar", run_train_ar, data, out / "ar", preset.ar)
     timed("train_av", run_train_av, data, out / "av", preset.av)
     nla = timed("load", NLA.load, out)
-    rows = timed("extract_heldout", nla.activations, heldout_documents(preset))
+    docs = heldout_documents(preset)
+    rows = timed("extract_heldout", nla.activations, docs)
     metrics, scored = timed("evaluate", evaluate_rows, nla, rows, preset.max_new_tokens)
     explained = timed("explain", lambda: [(t, explain_text(nla, t, preset.max_new_tokens)) for t in DEMO_TEXTS])
-    metrics.update(texts=f"{len(heldout_documents(preset))} held-out built-in documents", stage_seconds=timings,
+    metrics.update(texts=f"{len(docs)} held-out built-in documents", stage_seconds=timings,
                    preset=asdict(preset))
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     atomic_write_text(out / "heldout_explanations.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in scored))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -24,8 +25,6 @@ def explain_text(nla: NLA, text: str, max_new_tokens: int = 64, max_tokens: int 
     rows = rows[:max_tokens] if max_tokens else rows
     if not rows:
         return []
-    import numpy as np
-
     explanations, mse = nla.roundtrip(np.stack([r["activation_vector"] for r in rows]), max_new_tokens)
     rawvar = nla.meta.rawvar
     return [

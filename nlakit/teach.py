@@ -59,17 +59,20 @@ def topic_words(text: str, n: int = 3) -> list[str]:
     return [w for w, _ in Counter(words).most_common(n)]
 
 
-def template_explanation(context: str, genre: str, next_tokens: list[str], quote_words: int = 8) -> str:
-    words = context.split()
-    quote = " ".join(words[-quote_words:]).replace('"', "'")
-    topics = topic_words(context) or ["general"]
-    nexts = ", ".join(json.dumps(t.replace('"', "'"), ensure_ascii=False) for t in next_tokens[:3])
-    return f"Genre: {genre}. Topic: {', '.join(topics)}.\nEnds with: \"{quote}\"\nNext: {nexts}"
+def template_explanation(context: str, genre: str, next_tokens: list[str], quote_words: int = 6) -> str:
+    """Genre and topic, a verbatim quote of the last words, and the target's own top-2 next tokens.
+
+    Short on purpose: every token here is one the AV must learn to produce from a single vector.
+    """
+    quote = " ".join(context.split()[-quote_words:]).replace('"', "'")
+    topics = ", ".join(topic_words(context, 2) or ["general"])
+    nexts = ", ".join(json.dumps(t.replace('"', "'"), ensure_ascii=False) for t in next_tokens[:2])
+    return f'{genre}; topic: {topics}.\nEnds with: "{quote}"\nNext: {nexts}'
 
 
 @dataclass
 class TemplateTeacher:
-    quote_words: int = 8
+    quote_words: int = 6
     name: str = "template"
 
     def explain(self, rows: list[dict]) -> list[str | None]:

@@ -185,14 +185,14 @@ def train(
             optimizer.step()
             scheduler.step()
             step += 1
-            row = {"step": step, "loss": float(loss), "grad_norm": float(grad_norm), "lr": scheduler.get_last_lr()[0],
+            row = {"step": step, "loss": float(loss.detach()), "grad_norm": float(grad_norm), "lr": scheduler.get_last_lr()[0],
                    "step_s": time.monotonic() - t0, **metrics}
             if eval_fn and (step % cfg.eval_every == 0 or step == cfg.steps):
                 model.eval()
                 row.update(eval_fn())
                 model.train()
             log.append(row)
-            bar.update(task, completed=step, info=f"loss {float(loss):.3f}")
+            bar.update(task, completed=step, info=f"loss {float(loss.detach()):.3f}")
             out_of_time = cfg.max_minutes is not None and time.monotonic() - started > cfg.max_minutes * 60
             if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
                 save_checkpoint(checkpoint, model, optimizer, scheduler, step, log)

@@ -43,7 +43,7 @@ def make_tokenizer(folder: Path, with_marker: bool = True):
         special_tokens=["<pad>", "<|im_start|>", "<|im_end|>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
-    tok.train_from_iterator(TEXTS * 5 + ["<explanation> </explanation> Genre: Topic: Ends with: Next:"] * 5, trainer)
+    tok.train_from_iterator(TEXTS * 5 + ["<explanation> </explanation> topic: Ends with: Next:"] * 5, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<|im_end|>", bos_token="<|im_start|>")
     if with_marker:
         fast.add_tokens([MARKER])

@@ -51,7 +51,7 @@ def test_extract_writes_split_dataset_with_sidecar(taught):
     assert set(train.column("doc_id").to_pylist()).isdisjoint(held.column("doc_id").to_pylist())
     row = train.slice(0, 1).to_pylist()[0]
     assert row["context"].endswith(row["token"].strip()) or row["token"].strip() == ""
-    assert row["explanation"].startswith("Genre:")
+    assert row["explanation"].startswith(row["genre"]) and "Ends with:" in row["explanation"]
     assert dataset.vectors(train).dtype == np.float32
 
 
@@ -219,3 +219,23 @@ def test_real_default_model_extracts_and_explains(tmp_path):
     av = build_verbalizer(meta)
     generation = av.generate(dataset.vectors(table)[:2], max_new_tokens=6)
     assert len(generation.texts) == 2
+
+
+def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp_path):
+    from nlakit.demo import DemoPreset, run_demo
+
+    preset = DemoPreset(
+        model=tiny_model,
+        extract=ExtractConfig(max_docs=24, positions_per_doc=2, max_length=32, layer_index=1, chunk_docs=12),
+        ar=ARConfig(steps=2, batch_size=4, eval_every=2, eval_rows=8, save_every=1),
+        av=AVConfig(steps=2, batch_size=4, eval_every=2, eval_rows=4, save_every=1),
+        eval_docs=3, max_new_tokens=6,
+    )
+    metrics = run_demo(tmp_path / "demo", preset)
+    for name in ("metrics.json", "ar_curve.png", "av_curve.png", "report.html", "av/nla_meta.yaml", "ar/value_head.safetensors"):
+        assert (tmp_path / "demo" / name).exists(), name
+    saved = json.loads((tmp_path / "demo" / "metrics.json").read_text())
+    assert saved["fve_nrm"] == pytest.approx(metrics["fve_nrm"]) and "fve_shuffled" in saved
+    assert "<span class=\"tok\"" in (tmp_path / "demo" / "report.html").read_text()
+    again = run_demo(tmp_path / "demo", preset)
+    assert again["stage_seconds"]["train_ar"] < 1.0 and again["stage_seconds"]["extract"] < 1.0
