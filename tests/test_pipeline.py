@@ -239,3 +239,24 @@ def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp
     assert "<span class=\"tok\"" in (tmp_path / "demo" / "report.html").read_text()
     again = run_demo(tmp_path / "demo", preset)
     assert again["stage_seconds"]["train_ar"] < 1.0 and again["stage_seconds"]["extract"] < 1.0
+
+
+def test_full_finetune_folders_save_and_load(taught, tmp_path):
+    run_train_ar(taught, tmp_path / "ar", ARConfig(steps=1, full_finetune=True, eval_every=100))
+    run_train_av(taught, tmp_path / "av", AVConfig(steps=1, full_finetune=True, eval_every=100))
+    assert not (tmp_path / "ar" / "adapter_config.json").exists()
+    ar = load_reconstructor(tmp_path / "ar")
+    assert len(ar.decoder.layers) == Sidecar.load(taught).layer_index + 1
+    table, _ = dataset.read_split(taught, "heldout")
+    assert np.isfinite(ar.score(dataset.explanations(table)[:2], dataset.vectors(table)[:2])).all()
+    from nlakit.av import load_verbalizer
+
+    assert len(load_verbalizer(tmp_path / "av").generate(dataset.vectors(table)[:1], max_new_tokens=3).texts) == 1
+
+
+def test_local_teacher_writes_text(tiny_model):
+    from nlakit.teach import LocalTeacher
+
+    teacher = LocalTeacher(model=tiny_model, max_new_tokens=5, batch_size=2)
+    out = teacher.explain([{"context": "the cat sat"}, {"context": "def f(x):"}, {"context": "hello"}])
+    assert len(out) == 3 and all(o is None or isinstance(o, str) for o in out)
