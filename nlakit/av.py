@@ -120,7 +120,10 @@ class Verbalizer(nn.Module):
     @torch.no_grad()
     def generate(self, vectors: np.ndarray | torch.Tensor, max_new_tokens: int = 64, temperature: float = 0.0,
                  batch_size: int = 32, bf16: bool | None = None, seed: int | None = None) -> Generation:
-        """Explanations for each vector: greedy at temperature 0, else sampled."""
+        """Explanations for each vector: greedy at temperature 0, else sampled.
+
+        `logprobs` are those of the sampling distribution (at `temperature`), as a policy gradient needs.
+        """
         vectors = torch.as_tensor(check_vectors(np.asarray(vectors), self.meta.d_model, "activations to explain"))
         generator = torch.Generator(device="cpu").manual_seed(seed) if seed is not None else None
         result = Generation([], [], [], [])
@@ -134,7 +137,7 @@ class Verbalizer(nn.Module):
                 result.logprobs.append(lp)
         return result
 
-    def _generate_batch(self, vectors: torch.Tensor, max_new_tokens: int, temperature: float, bf16: bool,
+    def _generate_batch(self, vectors: torch.Tensor, max_new_tokens: int, temperature: float, bf16: bool | None,
                         generator: torch.Generator | None) -> tuple[list[list[int]], list[list[float]]]:
         n = len(vectors)
         lm = self.causal_lm
@@ -158,7 +161,7 @@ class Verbalizer(nn.Module):
                     continue
                 sequences[row].append(t)
                 logprobs[row].append(chosen[k])
-                if not self.tokenizer.decode(sequences[row][-4:]).endswith("</explanation>"):
+                if not self.tokenizer.decode(sequences[row][-8:]).endswith("</explanation>"):
                     keep.append(k)
             if not keep:
                 break

@@ -96,9 +96,23 @@ def load_causal_lm(name: str, num_hidden_layers: int | None = None, dtype: torch
         config.num_hidden_layers = num_hidden_layers
         if getattr(config, "layer_types", None):
             config.layer_types = config.layer_types[:num_hidden_layers]
-    model = AutoModelForCausalLM.from_pretrained(path, config=config, dtype=dtype)
+    with quiet_transformers(num_hidden_layers is not None):  # the dropped blocks are reported as unexpected keys
+        model = AutoModelForCausalLM.from_pretrained(path, config=config, dtype=dtype)
     model.eval()
     return model
+
+
+@contextlib.contextmanager
+def quiet_transformers(enabled: bool = True) -> Iterator[None]:
+    from transformers.utils import logging
+
+    level = logging.get_verbosity()
+    if enabled:
+        logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
 
 
 def num_layers(model: PreTrainedModel) -> int:
