@@ -133,8 +133,8 @@ def load_reconstructor(folder: Path, trainable: bool = False) -> Reconstructor:
 
 @dataclass
 class ARConfig(TrainConfig):
-    lr: float = 1e-3
-    head_lr: float = field(default=2e-4, metadata={"help": "learning rate of the Linear(d, d) head"})
+    lr: float = 3e-3  # measured on SmolLM2 L20, 80 steps: held-out FVE 0.40 vs 0.14 at lr 1e-3 / head 2e-4
+    head_lr: float = field(default=1e-3, metadata={"help": "learning rate of the Linear(d, d) head"})
     steps: int = 300
     batch_size: int = 16
 

@@ -202,7 +202,7 @@ def load_verbalizer(folder: Path, trainable: bool = False) -> Verbalizer:
 
 @dataclass
 class AVConfig(TrainConfig):
-    lr: float = 1e-3
+    lr: float = 2e-3
     steps: int = 300
     batch_size: int = 16
     max_new_tokens: int = 64

@@ -38,7 +38,7 @@ class DemoPreset:
     ar: ARConfig = field(default_factory=lambda: ARConfig(steps=80, batch_size=8, eval_every=40, eval_rows=48, save_every=20))
     av: AVConfig = field(default_factory=lambda: AVConfig(steps=80, batch_size=8, eval_every=40, eval_rows=24, save_every=20))
     eval_docs: int = 30
-    max_new_tokens: int = 48
+    max_new_tokens: int = 64
 
 
 def heldout_documents(preset: DemoPreset) -> list:
