@@ -140,10 +140,11 @@ class ARConfig(TrainConfig):
 
 
 def ar_train_step(ar: Reconstructor, explanations: list[str], targets: torch.Tensor, bf16: bool | None) -> tuple[torch.Tensor, dict]:
-    enc = ar.encode(explanations)
-    with autocast(bf16):
+    device = next(ar.parameters()).device
+    enc = ar.encode(explanations, device)
+    with autocast(bf16, device):
         pred = ar(enc["input_ids"], enc["attention_mask"])
-    loss = mse_nrm(pred, targets, ar.meta.resolved_mse_scale).mean()
+    loss = mse_nrm(pred, targets.to(device), ar.meta.resolved_mse_scale).mean()
     return loss, {"fve_nrm": 1 - float(loss.detach()) / ar.meta.rawvar, "tokens": int(enc["attention_mask"].sum())}
 
 

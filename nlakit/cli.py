@@ -118,7 +118,7 @@ def evaluate(
 @app.command()
 def explain(
     text: str = typer.Argument(..., help="the text to read token by token"),
-    nla: Path = typer.Option(Path("runs/demo"), help="folder holding av/ and ar/"),
+    nla: Path = typer.Option(Path("runs/demo/nla"), help="folder holding av/ and ar/"),
     max_new_tokens: int = 64,
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ) -> None:
@@ -139,6 +139,50 @@ def demo(out: Path = typer.Option(Path("runs/demo"), help="run folder")) -> None
     metrics = run_demo(out)
     console.print_json(json.dumps({k: metrics[k] for k in ("n", "fve_nrm", "fve_shuffled", "fve_teacher", "mse_nrm", "parse_failure_rate")}))
     console.print(f"demo finished in {time.monotonic() - start:.0f} s; report: {out / 'report.html'}")
+
+
+@app.command()
+def rl(
+    data: Path = typer.Option(..., help="taught dataset folder (its train split feeds the rollouts)"),
+    av: Path = typer.Option(..., help="SFT AV folder (from train-av)"),
+    ar: Path = typer.Option(..., help="SFT AR folder (from train-ar)"),
+    out: Path = typer.Option(..., help="run folder: av/, ar/, log.csv, curves; checkpoints in out/work"),
+    steps: Optional[int] = None, batch_size: Optional[int] = None, group_size: Optional[int] = None,
+    av_lr: Optional[float] = None, ar_lr: Optional[float] = None, kl_coef: Optional[float] = None,
+    max_new_tokens: Optional[int] = typer.Option(None, help="response cap; a response cut by it fails (reward -2)"),
+    contrastive: bool = typer.Option(False, help="reward = mse(a wrong vector) - mse(the right one)"),
+    seed: Optional[int] = None, max_minutes: Optional[float] = None, overwrite: bool = False,
+) -> None:
+    """GRPO on the AV, with the AR trained on the same rollouts (resumes from out/work)."""
+    from .rl import RLConfig, run_rl
+
+    cfg = RLConfig(contrastive=contrastive)
+    options = dict(steps=steps, batch_size=batch_size, group_size=group_size, av_lr=av_lr, ar_lr=ar_lr, kl_coef=kl_coef,
+                   max_new_tokens=max_new_tokens, seed=seed, max_minutes=max_minutes)
+    for name, value in options.items():
+        if value is not None:
+            setattr(cfg, name, value)
+    console.print(f"RL-trained AV and AR written to {run_rl(data, av, ar, out, cfg, overwrite)}")
+
+
+@app.command()
+def bench(
+    model: str = typer.Option(DEFAULT_MODEL, help="HF id or path; smollm2-135m is the embedded default"),
+    data: Optional[Path] = typer.Option(None, help="taught dataset folder; default: a small one built on the fly"),
+    out: Path = typer.Option(Path("bench.json"), help="JSON file to write"),
+    quick: bool = typer.Option(False, help="fewer, shorter repetitions (a smoke run)"),
+    repeats: Optional[int] = typer.Option(None, help="timed repetitions per measurement (medians reported)"),
+    threads: Optional[int] = typer.Option(None, help="torch threads; default: torch's own"),
+) -> None:
+    """Training and generation speed next to a naive baseline and the machine's limit, plus scaling and memory."""
+    from rich.console import Console as StdoutConsole
+
+    from .bench import BenchConfig, render_scaling, render_table, run_bench
+
+    options = {k: v for k, v in dict(model=model, data=data, repeats=repeats, threads=threads).items() if v is not None}
+    results = run_bench(BenchConfig.preset(quick=quick, **options), out)
+    StdoutConsole().print(render_table(results), *render_scaling(results))
+    console.print(f"bench written to {out} ({results['total_s']:.0f} s)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,7 @@
 """`nlakit demo`: the whole supervised pipeline on the embedded default, sized for a 2-core CPU.
 
-extract -> teach (template) -> train-ar -> train-av -> evaluate on held-out texts -> explain a
-few texts -> metrics.json, loss-curve PNGs and report.html under the run folder. Each stage
+extract -> teach (template) -> train-ar -> train-av (sft/) -> a short GRPO phase (nla/) ->
+evaluate on held-out texts -> explain a few texts -> metrics.json, curves and report.html. Each stage
 skips itself when its output exists, so an interrupted demo picks up where it stopped.
 """
 
@@ -19,6 +19,7 @@ from .evaluate import NLA, evaluate_rows
 from .explain import explain_text
 from .extract import ExtractConfig, run_extract
 from .models import DEFAULT_MODEL
+from .rl import RLConfig, run_rl
 from .report import plot_curves, read_log, write_report
 from .sidecar import atomic_write_text
 from .teach import TemplateTeacher, run_teach
@@ -37,6 +38,7 @@ class DemoPreset:
     extract: ExtractConfig = field(default_factory=lambda: ExtractConfig(max_docs=500, positions_per_doc=6, max_length=64, chunk_docs=100))
     ar: ARConfig = field(default_factory=lambda: ARConfig(steps=80, batch_size=8, eval_every=40, eval_rows=48, save_every=20))
     av: AVConfig = field(default_factory=lambda: AVConfig(steps=80, batch_size=8, eval_every=40, eval_rows=24, save_every=20))
+    rl: RLConfig = field(default_factory=lambda: RLConfig(steps=8, batch_size=4, group_size=4, av_lr=2e-4, ar_lr=1e-3, save_every=4, warmup_steps=2))
     eval_docs: int = 30
     max_new_tokens: int = 64
 
@@ -61,9 +63,10 @@ def run_demo(out: Path = Path("runs/demo"), preset: DemoPreset | None = None) ->
 
     data = timed("extract", run_extract, preset.extract, out / "data")
     timed("teach", run_teach, data, TemplateTeacher())
-    timed("train_ar", run_train_ar, data, out / "ar", preset.ar)
-    timed("train_av", run_train_av, data, out / "av", preset.av)
-    nla = timed("load", NLA.load, out)
+    timed("train_ar", run_train_ar, data, out / "sft" / "ar", preset.ar)
+    timed("train_av", run_train_av, data, out / "sft" / "av", preset.av)
+    timed("rl", run_rl, data, out / "sft" / "av", out / "sft" / "ar", out / "nla", preset.rl)
+    nla = timed("load", NLA.load, out / "nla")
     docs = heldout_documents(preset)
     rows = timed("extract_heldout", nla.activations, docs)
     metrics, scored = timed("evaluate", evaluate_rows, nla, rows, preset.max_new_tokens)
@@ -72,9 +75,9 @@ def run_demo(out: Path = Path("runs/demo"), preset: DemoPreset | None = None) ->
                    preset=asdict(preset))
     atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     atomic_write_text(out / "heldout_explanations.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in scored))
-    ar_log, av_log = read_log(out / "ar" / "log.csv"), read_log(out / "av" / "log.csv")
+    ar_log, av_log = read_log(out / "sft" / "ar" / "log.csv"), read_log(out / "sft" / "av" / "log.csv")
     plot_curves(ar_log, ["loss", "heldout_fve_nrm", "heldout_fve_shuffled"], "AR SFT (mse_nrm, FVE)", out / "ar_curve.png")
     plot_curves(av_log, ["loss", "heldout_loss", "heldout_loss_shuffled"], "AV SFT (cross-entropy)", out / "av_curve.png")
     report_metrics = {k: v for k, v in metrics.items() if k != "preset"}
-    write_report(out / "report.html", report_metrics, ["ar_curve.png", "av_curve.png"], explained)
+    write_report(out / "report.html", report_metrics, ["ar_curve.png", "av_curve.png", "nla/rl_curves.png"], explained)
     return metrics

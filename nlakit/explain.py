@@ -16,8 +16,6 @@ from rich.table import Table
 from .corpus import Document, guess_genre
 from .evaluate import NLA
 
-DEFAULT_NLA = "runs/demo"
-
 
 def explain_text(nla: NLA, text: str, max_new_tokens: int = 64, max_tokens: int | None = None) -> list[dict]:
     """One row per token: token, position, explanation, fve_nrm, mse_nrm, activation norm."""

@@ -223,16 +223,19 @@ def test_real_default_model_extracts_and_explains(tmp_path):
 
 def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp_path):
     from nlakit.demo import DemoPreset, run_demo
+    from nlakit.rl import RLConfig
 
     preset = DemoPreset(
         model=tiny_model,
         extract=ExtractConfig(max_docs=24, positions_per_doc=2, max_length=32, layer_index=1, chunk_docs=12),
         ar=ARConfig(steps=2, batch_size=4, eval_every=2, eval_rows=8, save_every=1),
         av=AVConfig(steps=2, batch_size=4, eval_every=2, eval_rows=4, save_every=1),
+        rl=RLConfig(steps=1, batch_size=2, group_size=2, max_new_tokens=6, save_every=1),
         eval_docs=3, max_new_tokens=6,
     )
     metrics = run_demo(tmp_path / "demo", preset)
-    for name in ("metrics.json", "ar_curve.png", "av_curve.png", "report.html", "av/nla_meta.yaml", "ar/value_head.safetensors"):
+    for name in ("metrics.json", "ar_curve.png", "av_curve.png", "report.html", "sft/av/nla_meta.yaml",
+                 "nla/av/nla_meta.yaml", "nla/ar/value_head.safetensors", "nla/rl_curves.png"):
         assert (tmp_path / "demo" / name).exists(), name
     saved = json.loads((tmp_path / "demo" / "metrics.json").read_text())
     assert saved["fve_nrm"] == pytest.approx(metrics["fve_nrm"]) and "fve_shuffled" in saved

@@ -1,0 +1,791 @@
+"""`nlakit bench`: how fast nlakit trains and explains, next to a naive baseline and the machine's limit.
+
+Every figure is measured in one process on the given model and shown beside
+- a naive baseline: the obvious Hugging Face way of doing the same work (full model, hidden states
+  or labels over every position, padding to the longest row, one `generate` call per activation), and
+- a limit: what a plain forward+backward (or a plain batched KV-cache decoding loop) of the same
+  model reaches on this machine, so `vs_limit` says how much room is left, whatever the hardware.
+
+Tokens/s counts real (non-padding) tokens only: padding is work the method wastes, not work it did.
+Each measurement runs warm-up iterations first, then several timed repetitions (time.perf_counter);
+the JSON reports medians and the peak resident memory sampled while it ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import dataclasses
+import datetime
+import functools
+import gc
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Iterator
+
+import psutil
+import torch
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from torch import nn
+import transformers
+from transformers import AutoConfig, LlamaConfig, LlamaForCausalLM, PretrainedConfig
+
+from . import dataset
+from .ar import Reconstructor, ar_train_step, build_reconstructor, mse_nrm
+from .av import Verbalizer, build_verbalizer, inject
+from .models import DEFAULT_MODEL, load_causal_lm, load_tokenizer, quiet_transformers, resolve_model
+from .prompts import ar_text
+from .sidecar import NLAError, Sidecar, atomic_write_text
+from .training import TrainConfig, add_lora, autocast, bucketed_batches, native_bf16
+
+log = Console(stderr=True)
+Step = Callable[[], dict[str, float]]
+
+
+@dataclass
+class BenchConfig:
+    model: str = DEFAULT_MODEL
+    data: Path | None = None  # taught dataset; None: build a small one from `corpus`
+    corpus: str = "builtin"
+    quick: bool = False
+    warmup: int = 1
+    repeats: int = 3
+    batch_size: int = 16
+    gen_rows: int = 32  # activations explained per generation measurement (one batch)
+    gen_batch: int = 32
+    max_new_tokens: int = 48
+    naive_gen_rows: int = 8  # one HF generate call each: slow, so fewer rows
+    scaling_batches: tuple[int, ...] = (4, 8, 16)
+    scaling_lengths: tuple[int, ...] = (16, 32, 64)
+    scaling_dims: tuple[int, ...] = (64, 128, 256, 576)
+    scaling_repeats: int = 2
+    seed: int = 0
+    threads: int | None = None  # torch threads for the run; None: torch's default
+
+    @classmethod
+    def preset(cls, quick: bool = False, **kw: Any) -> "BenchConfig":
+        """The full preset, or `--quick` (a smoke run): two repetitions of small batches and 8-token generations."""
+        if quick:
+            small = dict(warmup=1, repeats=2, batch_size=4, gen_rows=4, gen_batch=4, max_new_tokens=8, naive_gen_rows=2,
+                         scaling_batches=(2, 4), scaling_lengths=(8, 16), scaling_repeats=1)
+            kw = {**small, **kw}
+        return cls(quick=quick, **kw)
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def rss_bytes() -> int:
+    return psutil.Process().memory_info().rss
+
+
+def release_free_memory() -> None:
+    """Collect garbage and hand freed heap pages back to the OS (glibc malloc_trim).
+
+    Without it, a later measurement reuses pages an earlier one freed and its RSS delta reads near zero.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _reset_hwm() -> bool:
+    """Reset the kernel's peak-RSS counter (VmHWM), so it covers only the block being measured."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _read_hwm() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class PeakRSS:
+    """Peak resident memory while a block runs: a sampling thread, plus VmHWM where it can be reset.
+
+    The thread catches peaks on any OS; VmHWM (Linux) catches the short ones the thread misses.
+    """
+
+    def __init__(self, interval_s: float = 0.005):
+        self.interval_s, self.start, self.peak = interval_s, 0, 0
+        self._stop = threading.Event()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak = max(self.peak, rss_bytes())
+
+    def __enter__(self) -> "PeakRSS":
+        release_free_memory()
+        self.start = self.peak = rss_bytes()
+        self._hwm = _reset_hwm()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_bytes(), _read_hwm() if self._hwm else 0)
+
+    def record(self) -> dict[str, float]:
+        return {"peak_rss_mb": self.peak / 2**20, "rss_delta_mb": (self.peak - self.start) / 2**20}
+
+
+def measure(step: Step, warmup: int, repeats: int) -> dict[str, Any]:
+    """Time `step` (which returns the work it did, e.g. {"tokens": n}) after warm-up; medians of the repetitions.
+
+    Warm-up runs first because the first calls pay for allocator growth and lazy initialisation.
+    """
+    times: list[float] = []
+    rates: dict[str, list[float]] = {}
+    with PeakRSS() as memory:
+        for _ in range(warmup):
+            step()
+        for _ in range(max(1, repeats)):
+            t0 = time.perf_counter()
+            units = step()
+            elapsed = max(time.perf_counter() - t0, 1e-9)
+            times.append(elapsed)
+            for name, value in units.items():
+                rates.setdefault(name, []).append(value / elapsed)
+    out: dict[str, Any] = {"step_s": statistics.median(times), "times_s": times}
+    out.update({f"{name}_per_s": statistics.median(values) for name, values in rates.items()})
+    return {**out, **memory.record()}
+
+
+def train_step(loss_fn: Callable[[], tuple[torch.Tensor, dict[str, float]]], optimizer: torch.optim.Optimizer,
+               params: list[nn.Parameter]) -> Step:
+    """One optimiser step as `training.train` takes it (zero_grad, backward, clip, step)."""
+
+    def step() -> dict[str, float]:
+        loss, units = loss_fn()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        return units
+
+    return step
+
+
+def trainable(module: nn.Module) -> list[nn.Parameter]:
+    return [p for p in module.parameters() if p.requires_grad]
+
+
+def cycle_batches(lengths: list[int], batch_size: int, seed: int) -> Iterator[list[int]]:
+    """nlakit's length-bucketed batches, epoch after epoch."""
+    epoch = 0
+    while True:
+        yield from bucketed_batches(lengths, batch_size, seed, epoch)
+        epoch += 1
+
+
+def random_batches(n: int, batch_size: int, seed: int) -> Iterator[list[int]]:
+    """The naive baseline's batches: uniformly random rows, whatever their lengths."""
+    rng = random.Random(seed)
+    while True:
+        yield rng.sample(range(n), min(batch_size, n))
+
+
+# ---------------------------------------------------------------- data
+
+
+@dataclass
+class BenchData:
+    texts: list[str]
+    vectors: torch.Tensor
+    meta: Sidecar
+
+
+def build_small_dataset(model: str, corpus: str, folder: Path) -> Path:
+    """A taught dataset small enough to build in a minute: 40 documents of at most 64 tokens, template teacher."""
+    from .extract import ExtractConfig, run_extract
+    from .teach import TemplateTeacher, run_teach
+
+    return run_teach(run_extract(ExtractConfig(model=model, corpus=corpus, max_docs=40, max_length=64), folder), TemplateTeacher())
+
+
+def load_bench_data(folder: Path, model: str) -> BenchData:
+    """Training pairs of the dataset, its sidecar pointed at `model` (checked to have the same width)."""
+    texts, vectors, _, _, meta = dataset.training_pairs(folder, 0)
+    width = load_causal_lm_config(model).hidden_size
+    if width != meta.d_model:
+        raise NLAError(f"{folder} holds d_model={meta.d_model} vectors but {model} has d_model={width}")
+    meta = Sidecar(**{**meta.__dict__, "base_model": model})
+    return BenchData(texts, torch.from_numpy(vectors), meta)
+
+
+def load_causal_lm_config(model: str) -> PretrainedConfig:
+    return AutoConfig.from_pretrained(resolve_model(model))
+
+
+# ---------------------------------------------------------------- 1. limits
+
+
+def raw_limit(lm: nn.Module, batch: int, length: int, bf16: bool, warmup: int, repeats: int,
+              weight_grads: bool = True) -> dict[str, Any]:
+    """Dense [B, T] random tokens through the decoder, forward + backward, no LM head.
+
+    With `weight_grads` every weight is trainable (the plain full fine-tune). Without, the weights are
+    frozen and only activation gradients flow: the part of the backward a LoRA step cannot avoid, so
+    LoRA paths can beat the first limit but not this one by much.
+    """
+    lm.requires_grad_(weight_grads)
+    decoder = lm.get_decoder()
+    ids = torch.randint(0, lm.config.vocab_size, (batch, length), generator=torch.Generator().manual_seed(0))
+
+    def step() -> dict[str, float]:
+        lm.zero_grad(set_to_none=True)
+        embeds = decoder.get_input_embeddings()(ids).detach().requires_grad_(True)
+        with autocast(bf16):
+            hidden = decoder(inputs_embeds=embeds).last_hidden_state
+        hidden.float().pow(2).mean().backward()
+        return {"tokens": batch * length}
+
+    result = measure(step, warmup, repeats)
+    lm.zero_grad(set_to_none=True)
+    lm.requires_grad_(False)
+    return {**result, "batch": batch, "length": length, "precision": "bf16" if bf16 else "fp32", "weight_grads": weight_grads}
+
+
+def raw_limits(lm: nn.Module, batch: int, length: int, cfg: BenchConfig) -> dict[str, Any]:
+    """fp32 always; bf16 autocast too where the hardware has it natively (elsewhere it is no limit worth knowing);
+    and the frozen-weights variant at the precision nlakit trains in."""
+    bf16 = native_bf16()
+    out = {"fp32": raw_limit(lm, batch, length, False, cfg.warmup, cfg.repeats)}
+    if bf16:
+        out["bf16"] = raw_limit(lm, batch, length, True, cfg.warmup, cfg.repeats)
+    else:
+        out["bf16"] = {"skipped": "no native bf16 on this hardware"}
+    out["frozen_weights"] = raw_limit(lm, batch, length, bf16, cfg.warmup, cfg.repeats, weight_grads=False)
+    return out
+
+
+def limit_for(limits: dict[str, Any], precision: str) -> float:
+    return limits[precision]["tokens_per_s"]
+
+
+@torch.no_grad()
+def generation_limit(lm: nn.Module, batch: int, prompt_len: int, new_tokens: int, cfg: BenchConfig) -> dict[str, Any]:
+    """A plain batched greedy decoding loop with a KV cache and no injection: generation's ceiling."""
+    from transformers import DynamicCache
+
+    ids = torch.randint(0, lm.config.vocab_size, (batch, prompt_len), generator=torch.Generator().manual_seed(0))
+
+    def step() -> dict[str, float]:
+        cache = DynamicCache()
+        logits = lm(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+        for _ in range(new_tokens):
+            token = logits.argmax(dim=-1)
+            logits = lm(input_ids=token[:, None], past_key_values=cache, use_cache=True).logits[:, -1]
+        return {"tokens": batch * new_tokens}
+
+    return {**measure(step, cfg.warmup, cfg.repeats), "batch": batch, "prompt_len": prompt_len, "new_tokens": new_tokens}
+
+
+# ---------------------------------------------------------------- 2. AR SFT
+
+
+def ar_lora(ar: Reconstructor) -> torch.optim.Optimizer:
+    """LoRA adapters + trainable head and AdamW, as `run_train_ar` sets them up."""
+    ar.lm = add_lora(ar.lm, TrainConfig())
+    ar.value_head.requires_grad_(True)
+    ar.train()
+    return torch.optim.AdamW(trainable(ar), lr=1e-4)
+
+
+def ar_step(ar: Reconstructor, optimizer: torch.optim.Optimizer, texts: list[str], vectors: torch.Tensor,
+            batches: Iterator[list[int]], bf16: bool | None) -> Step:
+    """nlakit's AR step: `ar_train_step` on the next batch."""
+
+    def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
+        batch = next(batches)
+        loss, info = ar_train_step(ar, [texts[i] for i in batch], vectors[batch], bf16)
+        return loss, {"tokens": info["tokens"], "rows": len(batch)}
+
+    return train_step(loss_fn, optimizer, trainable(ar))
+
+
+def naive_ar_step(lm: nn.Module, head: nn.Linear, tokenizer, data: BenchData, batch_size: int, seed: int) -> Step:
+    """The obvious way: the whole model with output_hidden_states, padded random batches, fp32."""
+    batches = random_batches(len(data.texts), batch_size, seed)
+    template, index = data.meta.prompt_templates["ar"], data.meta.hidden_states_index
+    tokenizer.padding_side = "right"
+    params = trainable(lm) + list(head.parameters())
+    optimizer = torch.optim.AdamW(params, lr=1e-4)
+
+    def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
+        batch = next(batches)
+        enc = tokenizer([ar_text(template, data.texts[i]) for i in batch], return_tensors="pt", padding=True)
+        hidden = lm(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], output_hidden_states=True).hidden_states[index]
+        last = enc["attention_mask"].sum(dim=1) - 1
+        pred = head(hidden[torch.arange(len(batch)), last])
+        loss = mse_nrm(pred, data.vectors[batch], data.meta.resolved_mse_scale).mean()
+        return loss, {"tokens": int(enc["attention_mask"].sum()), "rows": len(batch)}
+
+    return train_step(loss_fn, optimizer, params)
+
+
+def ar_lengths(tokenizer, data: BenchData) -> list[int]:
+    template = data.meta.prompt_templates["ar"]
+    return [len(tokenizer(ar_text(template, t))["input_ids"]) for t in data.texts]
+
+
+def bench_ar(data: BenchData, cfg: BenchConfig, bf16: bool | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The AR row (nlakit vs naive vs the K+1-block limit) and its scaling with batch size and length."""
+    ar = build_reconstructor(data.meta)
+    lengths = ar_lengths(ar.tokenizer, data)
+    limits = raw_limits(ar.lm, cfg.batch_size, int(statistics.median(lengths)), cfg)  # the same K+1 blocks
+    log.log(f"AR: limit {limits['fp32']['tokens_per_s']:.0f} tok/s (fp32); nlakit path")
+    optimizer = ar_lora(ar)
+    batches = cycle_batches(lengths, cfg.batch_size, cfg.seed)
+    ours = measure(ar_step(ar, optimizer, data.texts, data.vectors, batches, bf16), cfg.warmup, cfg.repeats)
+    scaling = ar_scaling(ar, optimizer, data, cfg, bf16)
+    del ar, optimizer  # each section's memory peak should be its own
+    gc.collect()
+    log.log("AR: naive baseline")
+    naive = measure(naive_ar(data, cfg), cfg.warmup, cfg.repeats)
+    return {"nlakit": ours, "naive": naive, "limits": limits}, scaling
+
+
+def naive_ar(data: BenchData, cfg: BenchConfig) -> Step:
+    lm = add_lora(load_causal_lm(cfg.model), TrainConfig())
+    lm.train()
+    head = nn.Linear(data.meta.d_model, data.meta.d_model, bias=False)
+    with torch.no_grad():
+        head.weight.copy_(torch.eye(data.meta.d_model))
+    return naive_ar_step(lm, head, load_tokenizer(cfg.model), data, cfg.batch_size, cfg.seed)
+
+
+# ---------------------------------------------------------------- 3. AV SFT
+
+
+def av_step(av: Verbalizer, optimizer: torch.optim.Optimizer, texts: list[str], vectors: torch.Tensor,
+            batches: Iterator[list[int]], bf16: bool | None) -> Step:
+    """nlakit's AV step: `sft_loss` (shared prefix cache, logits only on response tokens)."""
+    prompt_len = len(av.prompt_ids)
+
+    def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
+        batch = next(batches)
+        loss, response_tokens = av.sft_loss(vectors[batch], [texts[i] for i in batch], bf16)
+        return loss, {"tokens": response_tokens + prompt_len * len(batch), "response_tokens": response_tokens, "rows": len(batch)}
+
+    return train_step(loss_fn, optimizer, trainable(av))
+
+
+def naive_av_loss(av: Verbalizer, vectors: torch.Tensor, texts: list[str]) -> tuple[torch.Tensor, dict[str, float]]:
+    """Prompt + response as one padded sequence through `model(inputs_embeds, labels)`: logits everywhere."""
+    prompt = av.prompt_ids
+    rows = [prompt + r for r in av.response_ids(texts)]
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), av.tokenizer.pad_token_id or 0, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)], mask[i, : len(r)] = torch.tensor(r), 1
+    labels = ids.masked_fill(mask == 0, -100)
+    labels[:, : len(prompt)] = -100
+    embeds = inject(av.embed(ids), av.marker_pos, vectors, av.meta.injection_scale)
+    loss = av.lm(inputs_embeds=embeds, attention_mask=mask, labels=labels).loss
+    tokens = int(mask.sum())
+    return loss, {"tokens": tokens, "response_tokens": tokens - len(prompt) * len(rows), "rows": len(rows)}
+
+
+def naive_av_step(av: Verbalizer, optimizer: torch.optim.Optimizer, data: BenchData, batch_size: int, seed: int) -> Step:
+    batches = random_batches(len(data.texts), batch_size, seed)
+
+    def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
+        batch = next(batches)
+        return naive_av_loss(av, data.vectors[batch], [data.texts[i] for i in batch])
+
+    return train_step(loss_fn, optimizer, trainable(av))
+
+
+def bench_av(data: BenchData, cfg: BenchConfig, bf16: bool | None) -> tuple[dict[str, Any], Verbalizer]:
+    """AV SFT, generation and their scaling, all on one LoRA-wrapped AV (the naive paths share its weights)."""
+    av = build_verbalizer(data.meta)
+    lengths = [len(r) + len(av.prompt_ids) for r in av.response_ids(data.texts)]
+    limits = raw_limits(av.causal_lm, cfg.batch_size, int(statistics.median(lengths)), cfg)
+    log.log(f"AV: limit {limits['fp32']['tokens_per_s']:.0f} tok/s (fp32); nlakit path")
+    av.lm = add_lora(av.lm, TrainConfig())
+    av.train()
+    optimizer = torch.optim.AdamW(trainable(av), lr=1e-4)
+    batches = cycle_batches(lengths, cfg.batch_size, cfg.seed)
+    ours = measure(av_step(av, optimizer, data.texts, data.vectors, batches, bf16), cfg.warmup, cfg.repeats)
+    log.log("AV: naive baseline")
+    naive = measure(naive_av_step(av, optimizer, data, cfg.batch_size, cfg.seed), cfg.warmup, cfg.repeats)
+    scaling = av_scaling(av, optimizer, data, cfg, bf16)
+    av.eval()
+    generation = bench_generation(av, data, cfg, bf16)
+    return {"sft": {"nlakit": ours, "naive": naive, "limits": limits}, "generation": generation, "scaling": scaling}, av
+
+
+# ---------------------------------------------------------------- 4. generation
+
+
+def bench_generation(av: Verbalizer, data: BenchData, cfg: BenchConfig, bf16: bool | None) -> dict[str, Any]:
+    """Verbalizer.generate (batched, shared prefix) vs one HF generate per activation vs a plain decoding loop."""
+    vectors = data.vectors[: cfg.gen_rows]
+    log.log(f"generation: nlakit, {len(vectors)} activations")
+
+    def ours() -> dict[str, float]:
+        out = av.generate(vectors, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch, bf16=bf16)
+        return {"activations": len(vectors), "tokens": sum(len(t) for t in out.token_ids)}
+
+    nlakit = measure(ours, cfg.warmup, cfg.repeats)
+    log.log(f"generation: naive, {min(cfg.naive_gen_rows, len(vectors))} activations")
+    naive = measure(naive_generate(av, vectors[: cfg.naive_gen_rows], cfg.max_new_tokens), cfg.warmup, cfg.repeats)
+    limit = generation_limit(av.causal_lm, min(cfg.gen_batch, len(vectors)), len(av.prompt_ids), cfg.max_new_tokens, cfg)
+    return {"nlakit": nlakit, "naive": naive, "limit": limit}
+
+
+def naive_generate(av: Verbalizer, vectors: torch.Tensor, max_new_tokens: int) -> Step:
+    """One `model.generate(inputs_embeds=...)` per activation: no batching, no shared prefix."""
+    lm, stops = av.causal_lm, sorted(av.stop_ids)
+
+    @torch.no_grad()
+    def step() -> dict[str, float]:
+        tokens = 0
+        for v in vectors:
+            embeds = av.prompt_embeds(v[None])
+            with quiet_transformers():
+                out = lm.generate(inputs_embeds=embeds, attention_mask=torch.ones(embeds.shape[:2], dtype=torch.long),
+                                  max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=av.tokenizer.pad_token_id,
+                                  eos_token_id=stops or None)
+            tokens += sum(t not in av.stop_ids for t in out[0].tolist())
+        return {"activations": len(vectors), "tokens": tokens}
+
+    return step
+
+
+# ---------------------------------------------------------------- 5. RL (nlakit.rl, when present)
+
+RL_API = ("rl_step", "start_state", "RLConfig")
+RL_PARTS = {"generation": "sample_rollout", "reward": "score_rollout"}  # the rest of a step is the update
+
+
+def find_rl() -> tuple[ModuleType | None, str]:
+    """`nlakit.rl` if it exists with the step API the bench drives (RL is optional), else why not."""
+    if importlib.util.find_spec("nlakit.rl") is None:
+        return None, "skipped: nlakit.rl does not exist in this checkout"
+    module = importlib.import_module("nlakit.rl")
+    missing = [name for name in RL_API if not hasattr(module, name)]
+    if missing:
+        return None, f"skipped: nlakit.rl lacks {', '.join(missing)}"
+    return module, "nlakit.rl.rl_step"
+
+
+@contextlib.contextmanager
+def timed_parts(module: ModuleType, parts: dict[str, list[float]]) -> Iterator[None]:
+    """Time the step's generation and reward functions by wrapping the module globals it calls; restored after."""
+    originals = {part: getattr(module, name) for part, name in RL_PARTS.items() if callable(getattr(module, name, None))}
+
+    def timer(part: str, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                parts.setdefault(part, []).append(time.perf_counter() - t0)
+
+        return timed
+
+    try:
+        for part, fn in originals.items():
+            setattr(module, RL_PARTS[part], timer(part, fn))
+        yield
+    finally:
+        for part, fn in originals.items():
+            setattr(module, RL_PARTS[part], fn)
+
+
+def rl_config(module: ModuleType, cfg: BenchConfig) -> Any:
+    """The RL defaults, with the bench's response cap (and smaller groups in quick mode)."""
+    known = {f.name for f in dataclasses.fields(module.RLConfig)}
+    wanted = {"max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed, **({"batch_size": 2, "group_size": 2} if cfg.quick else {})}
+    return module.RLConfig(**{k: v for k, v in wanted.items() if k in known})
+
+
+def bench_rl(av: Verbalizer, data: BenchData, cfg: BenchConfig) -> dict[str, Any]:
+    """Time RL steps and their parts; a clear note instead when nlakit.rl is absent or does not run."""
+    module, where = find_rl()
+    if module is None:
+        return {"skipped": where}
+    log.log(f"RL: {where}")
+    try:
+        return rl_steps(module, av, data, cfg)
+    except Exception as err:  # another stage's code: report it in the row, do not lose the whole bench
+        return {"skipped": f"{where} failed: {type(err).__name__}: {err}"}
+
+
+def rl_steps(module: ModuleType, av: Verbalizer, data: BenchData, cfg: BenchConfig) -> dict[str, Any]:
+    """RL starts from SFT folders: save this AV and a fresh LoRA AR to a temporary folder and start from them."""
+    rl_cfg = rl_config(module, cfg)
+    with tempfile.TemporaryDirectory(prefix="nlakit-bench-rl-") as tmp:
+        ar = build_reconstructor(data.meta)
+        ar_lora(ar)
+        av.save(Path(tmp) / "av")
+        ar.save(Path(tmp) / "ar")
+        del ar
+        state = module.start_state(Path(tmp) / "av", Path(tmp) / "ar", data.meta, rl_cfg)
+        rows = getattr(rl_cfg, "batch_size", 1) * getattr(rl_cfg, "group_size", 1)
+        parts: dict[str, list[float]] = {}
+        with timed_parts(module, parts):
+            result = measure(lambda: (module.rl_step(state, data.vectors, rl_cfg, data.meta.rawvar), {"explanations": rows})[1],
+                             cfg.warmup, cfg.repeats)
+    return {**result, "function": "nlakit.rl.rl_step", "rl_config": dataclasses.asdict(rl_cfg),
+            "parts_s": split_parts(result["times_s"], parts)}
+
+
+def split_parts(times: list[float], parts: dict[str, list[float]]) -> dict[str, float]:
+    """Median seconds of generation, reward and update (the step minus the other two) over the timed steps."""
+    timed = {part: values[-len(times) :] for part, values in parts.items() if len(values) >= len(times)}
+    update = [t - sum(values[i] for values in timed.values()) for i, t in enumerate(times)]
+    return {**{part: statistics.median(values) for part, values in timed.items()}, "update": statistics.median(update)}
+
+
+# ---------------------------------------------------------------- 7. scaling
+
+
+def explanation_of_length(tokenizer, pool: list[int], n_tokens: int, offset: int) -> str:
+    """A real-looking explanation of about `n_tokens` tokens: a window of the dataset's own text."""
+    start = (offset * 7) % max(1, len(pool) - n_tokens)
+    return tokenizer.decode(pool[start : start + n_tokens])
+
+
+def scaling_sets(tokenizer, data: BenchData, cfg: BenchConfig) -> list[tuple[str, int, list[str], torch.Tensor]]:
+    """(axis, value, texts, vectors) for each batch size (real texts) and each explanation length (batch_size rows)."""
+    pool = tokenizer.encode(" ".join(data.texts[:200]), add_special_tokens=False)
+    sets = []
+    for b in cfg.scaling_batches:
+        rows = [i % len(data.texts) for i in range(b)]
+        sets.append(("batch_size", b, [data.texts[i] for i in rows], data.vectors[rows]))
+    for n in cfg.scaling_lengths:
+        rows = [i % len(data.texts) for i in range(cfg.batch_size)]
+        sets.append(("explanation_tokens", n, [explanation_of_length(tokenizer, pool, n, i) for i in rows], data.vectors[rows]))
+    return sets
+
+
+def run_scaling(make_step: Callable[[list[str], torch.Tensor], Step], tokenizer, data: BenchData, cfg: BenchConfig) -> list[dict[str, Any]]:
+    out = []
+    for axis, value, texts, vectors in scaling_sets(tokenizer, data, cfg):
+        result = measure(make_step(texts, vectors), cfg.warmup, cfg.scaling_repeats)
+        out.append({"axis": axis, "value": value, **{k: v for k, v in result.items() if k != "times_s"}})
+    return out
+
+
+def fixed_batches(n: int) -> Iterator[list[int]]:
+    while True:
+        yield list(range(n))
+
+
+def ar_scaling(ar: Reconstructor, optimizer: torch.optim.Optimizer, data: BenchData, cfg: BenchConfig, bf16: bool | None) -> list[dict[str, Any]]:
+    log.log("AR: scaling with batch size and explanation length")
+    return run_scaling(lambda t, v: ar_step(ar, optimizer, t, v, fixed_batches(len(t)), bf16), ar.tokenizer, data, cfg)
+
+
+def av_scaling(av: Verbalizer, optimizer: torch.optim.Optimizer, data: BenchData, cfg: BenchConfig, bf16: bool | None) -> list[dict[str, Any]]:
+    log.log("AV: scaling with batch size and explanation length")
+    return run_scaling(lambda t, v: av_step(av, optimizer, t, v, fixed_batches(len(t)), bf16), av.tokenizer, data, cfg)
+
+
+def random_llama(d: int, layers: int, vocab: int) -> nn.Module:
+    """A random Llama of width d shaped like SmolLM2 (head size 64, 3:1 grouped KV where it divides, MLP 8/3 d)."""
+    heads = max(1, d // 64)
+    kv = heads // 3 if heads % 3 == 0 else heads
+    config = LlamaConfig(vocab_size=vocab, hidden_size=d, intermediate_size=(8 * d) // 3, num_hidden_layers=layers,
+                         num_attention_heads=heads, num_key_value_heads=kv, max_position_embeddings=512, tie_word_embeddings=True)
+    torch.manual_seed(0)
+    return LlamaForCausalLM(config)
+
+
+def width_step(lm: nn.Module, batch: int, length: int) -> Step:
+    """An AR-shaped LoRA step on random tokens: decoder, last position, mse_nrm to a random target."""
+    vocab, d = lm.config.vocab_size, lm.config.hidden_size
+    ids = torch.randint(0, vocab, (batch, length), generator=torch.Generator().manual_seed(0))
+    target = torch.randn(batch, d, generator=torch.Generator().manual_seed(1))
+
+    def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
+        hidden = lm.get_base_model().get_decoder()(input_ids=ids).last_hidden_state[:, -1]
+        return mse_nrm(hidden, target).mean(), {"tokens": ids.numel()}
+
+    return train_step(loss_fn, torch.optim.AdamW(trainable(lm), lr=1e-4), trainable(lm))
+
+
+def memory_for_width(d: int, layers: int, vocab: int, cfg: BenchConfig, length: int) -> dict[str, Any]:
+    """Peak RSS while taking AR-style LoRA steps on a random width-d model; delta counted from before it was built."""
+    release_free_memory()
+    before = rss_bytes()
+    lm = add_lora(random_llama(d, layers, vocab), TrainConfig())
+    lm.train()
+    params_mb = sum(p.numel() * p.element_size() for p in lm.parameters()) / 2**20
+    timing = measure(width_step(lm, cfg.batch_size, length), cfg.warmup, cfg.scaling_repeats)
+    del lm
+    gc.collect()
+    return {"d_model": d, "layers": layers, "batch": cfg.batch_size, "length": length, "params_mb": params_mb,
+            "step_s": timing["step_s"], "tokens_per_s": timing["tokens_per_s"], "peak_rss_mb": timing["peak_rss_mb"],
+            "rss_delta_mb": (timing["peak_rss_mb"] * 2**20 - before) / 2**20}
+
+
+def memory_scaling(data: BenchData, cfg: BenchConfig, vocab: int) -> list[dict[str, Any]]:
+    """Peak memory vs d_model at the AR's depth (K+1 blocks) and the tokenizer's vocabulary."""
+    log.log(f"memory vs d_model: {cfg.scaling_dims}")
+    return [memory_for_width(d, data.meta.layer_index + 1, vocab, cfg, 64 if not cfg.quick else 16) for d in cfg.scaling_dims]
+
+
+# ---------------------------------------------------------------- report
+
+
+def machine_info() -> dict[str, Any]:
+    """What the figures depend on: CPU, cores, threads, library versions, load (another job skews them), date."""
+    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo_lines() if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu or "unknown", "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "memory_gb": psutil.virtual_memory().total / 2**30, "native_bf16": native_bf16(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "python": platform.python_version(), "platform": platform.platform(),
+            "loadavg_start": list(os.getloadavg()), "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+
+
+def _cpuinfo_lines() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def row(name: str, unit: str, ours: dict, naive: dict, limit: float | None, key: str, frozen: float | None = None) -> dict[str, Any]:
+    """One table row: the figure, its naive baseline, its limit (and frozen-weights limit), the ratios, both memory peaks."""
+    value, base = ours[key], naive[key]
+    out = {"name": name, "unit": unit, "nlakit": value, "naive": base, "limit": limit,
+           "vs_naive": ratio(value, base), "vs_limit": ratio(value, limit), "naive_vs_limit": ratio(base, limit),
+           "nlakit_peak_rss_mb": ours["peak_rss_mb"], "naive_peak_rss_mb": naive["peak_rss_mb"]}
+    if frozen is not None:
+        out.update(limit_frozen_weights=frozen, vs_limit_frozen_weights=ratio(value, frozen))
+    return out
+
+
+def summary_rows(ar: dict, av: dict, gen: dict, precision: str) -> list[dict[str, Any]]:
+    ar_limit, av_limit = limit_for(ar["limits"], precision), limit_for(av["limits"], precision)
+    ar_frozen, av_frozen = ar["limits"]["frozen_weights"]["tokens_per_s"], av["limits"]["frozen_weights"]["tokens_per_s"]
+    return [
+        row("AR SFT step", "tokens/s", ar["nlakit"], ar["naive"], ar_limit, "tokens_per_s", ar_frozen),
+        row("AV SFT step", "tokens/s", av["nlakit"], av["naive"], av_limit, "tokens_per_s", av_frozen),
+        row("explanations", "activations/s", gen["nlakit"], gen["naive"], None, "activations_per_s"),
+        row("generation", "tokens/s", gen["nlakit"], gen["naive"], gen["limit"]["tokens_per_s"], "tokens_per_s"),
+    ]
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, (int, float)):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return str(value)
+
+
+def render_table(results: dict[str, Any]) -> Table:
+    """The summary as a rich table that fits 80 columns: figure, naive, limit, ratios, peak MB (nlakit/naive)."""
+    table = Table(title=f"nlakit bench: {results['model']['name']} ({results['precision']}, {results['machine']['cpu']})",
+                  box=box.SIMPLE_HEAD)
+    for column in ("measurement", "unit", "nlakit", "naive", "limit", "/naive", "/limit", "peak MB"):
+        text = column in ("measurement", "unit")
+        table.add_column(column, justify="left" if text else "right", no_wrap=True)
+    for r in results["rows"]:
+        unit = r["unit"].replace("tokens", "tok").replace("activations", "act")
+        memory = f"{_fmt(r['nlakit_peak_rss_mb'])}/{_fmt(r['naive_peak_rss_mb'])}"
+        table.add_row(r["name"], unit, *(_fmt(r[k]) for k in ("nlakit", "naive", "limit", "vs_naive", "vs_limit")), memory)
+    rl = results["rl"]
+    if "skipped" in rl:
+        table.add_row("RL step", "s", *["-"] * 6)
+        table.caption = f"RL: {rl['skipped']}"
+    else:
+        table.add_row("RL step", "s", _fmt(rl["step_s"]), *["-"] * 4, _fmt(rl["peak_rss_mb"]))
+        table.caption = "RL step parts (s): " + ", ".join(f"{k} {_fmt(v)}" for k, v in rl["parts_s"].items())
+    return table
+
+
+def render_scaling(results: dict[str, Any]) -> list[Table]:
+    """Step time vs batch size and explanation length (AR, AV), and memory vs d_model."""
+    steps = Table("axis", "value", "AR step s", "AV step s", "AR tok/s", "AV tok/s", title="scaling", box=box.SIMPLE_HEAD)
+    for ar, av in zip(results["scaling"]["ar"], results["scaling"]["av"]):
+        steps.add_row(ar["axis"], str(ar["value"]), *(_fmt(x) for x in (ar["step_s"], av["step_s"], ar["tokens_per_s"], av["tokens_per_s"])))
+    widths = Table("d_model", "layers", "params MB", "peak delta MB", "step s", title="memory vs d_model (AR-shaped LoRA step)",
+                   box=box.SIMPLE_HEAD)
+    for w in results["scaling"]["memory_vs_d_model"]:
+        widths.add_row(str(w["d_model"]), str(w["layers"]), *(_fmt(x) for x in (w["params_mb"], w["rss_delta_mb"], w["step_s"])))
+    return [steps, widths]
+
+
+# ---------------------------------------------------------------- run
+
+
+def run_bench(cfg: BenchConfig, out: Path | None = None) -> dict[str, Any]:
+    """Run every measurement on `cfg.model`; write the JSON (atomically) to `out` and return it."""
+    threads = torch.get_num_threads()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    try:
+        return _run_bench(cfg, out)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def warn_if_busy(machine: dict[str, Any]) -> None:
+    """Other jobs on the cores skew every figure (and oversubscribed torch threads can slow steps many times over)."""
+    if machine["loadavg_start"][0] > 0.5 * (machine["cores"] or 1):
+        log.print(f"[bold yellow]warning:[/] load average {machine['loadavg_start'][0]:.1f} on {machine['cores']} cores: "
+                  "other jobs are running, the figures will be skewed (recorded in machine.loadavg_start)")
+
+
+def _run_bench(cfg: BenchConfig, out: Path | None) -> dict[str, Any]:
+    started = time.perf_counter()
+    machine = machine_info()
+    warn_if_busy(machine)
+    with tempfile.TemporaryDirectory(prefix="nlakit-bench-") as tmp:
+        folder = Path(cfg.data) if cfg.data else build_small_dataset(cfg.model, cfg.corpus, Path(tmp) / "data")
+        data = load_bench_data(folder, cfg.model)
+    bf16 = native_bf16()
+    precision = "bf16" if bf16 else "fp32"
+    ar, ar_scale = bench_ar(data, cfg, bf16)
+    av, verbalizer = bench_av(data, cfg, bf16)
+    rl = bench_rl(verbalizer, data, cfg)
+    del verbalizer
+    gc.collect()
+    vocab = len(load_tokenizer(cfg.model))
+    results = {
+        "machine": {**machine, "loadavg_end": list(os.getloadavg())},
+        "config": {**asdict(cfg), "data": str(folder) if cfg.data else "built on the fly (40 docs, 64 tokens, template teacher)"},
+        "model": {"name": cfg.model, "d_model": data.meta.d_model, "layer_index": data.meta.layer_index,
+                  "n_layers": load_causal_lm_config(cfg.model).num_hidden_layers, "vocab": vocab, "train_rows": len(data.texts)},
+        "precision": precision,
+        "rows": summary_rows(ar, av["sft"], av["generation"], precision),
+        "ar_sft": ar, "av_sft": av["sft"], "generation": av["generation"], "rl": rl,
+        "scaling": {"ar": ar_scale, "av": av["scaling"], "memory_vs_d_model": memory_scaling(data, cfg, vocab)},
+    }
+    results["total_s"] = time.perf_counter() - started
+    if out is not None:
+        atomic_write_text(Path(out), json.dumps(results, indent=2, default=str) + "\n")
+    return results

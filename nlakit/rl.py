@@ -1,0 +1,476 @@
+"""Stage 5: RL for the AV (GRPO), with the AR trained on the same rollouts.
+
+One step:
+1. take `batch_size` activations from the train split (a seeded order per epoch; the position in
+   it is part of the resume state) and let the AV sample `group_size` explanations of each at
+   temperature 1, all rows in one batch sharing the prompt-prefix KV cache;
+2. the AR, as it is before this step's update, reconstructs every parsed explanation;
+   reward = -mse_nrm, or with `contrastive`, mse(a wrong vector) - mse(the right one), the wrong
+   vector being the next group's activation: an explanation that fits any activation then earns
+   nothing. A failed generation (no closing tag, or cut by the response cap) gets -2, the
+   orthogonal value, and stays out of the AR update;
+3. GRPO advantages: each reward minus its group's mean, over the group's std + 1e-6;
+4. AV loss: the PPO clipped objective (ratio against the sampling log-probs, eps 0.2; with one
+   update per rollout the ratio is 1, the clip is kept so repeated updates stay correct) plus
+   `kl_coef` x the k3 estimator of KL(policy || reference), exp(ref - logp) - (ref - logp) - 1;
+   both are token means per sample, then means over samples (the release's aggregation);
+5. AR loss: mse_nrm on the same (explanation, activation) pairs, its own AdamW and a higher lr.
+
+The reference is the SFT AV. With a LoRA AV the SFT adapter keeps training and a frozen copy of
+the same adapter (a few MB) is loaded beside it; switching to it gives the reference, so the
+network is never duplicated. `disable_adapter()` would give the pre-SFT base model instead, not
+the policy's starting point. A fully fine-tuned AV gets a frozen full copy.
+
+Guards: the response cap (`max_new_tokens`) stops verbosity drift at the source (cut responses
+fail), the mean response length is logged, and at each checkpoint greedy samples of fixed
+held-out vectors are written to `samples.jsonl` and checked for the injection-failure smell (a
+high share of CJK or marker characters: the AV describing the marker instead of the vector).
+
+Everything needed to continue (trainable weights, optimisers, schedulers, RNG states including
+the sampling generator, step, data position, log, samples) is checkpointed atomically, so a
+killed run resumes and reproduces the next step exactly. Optimiser settings follow the release:
+AdamW betas (0.9, 0.95), no weight decay, grad clip 1.0, constant lr (after a short warmup).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import math
+import random
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+from rich.console import Console
+from peft import PeftModel
+from torch import nn
+
+from . import dataset
+from .ar import Reconstructor, ar_train_step, load_reconstructor, mse_nrm
+from .av import Verbalizer, load_verbalizer
+from .progress import progress
+from .prompts import parse_explanation
+from .report import plot_curves
+from .sidecar import SIDECAR_NAME, NLAError, Sidecar, atomic_write, atomic_write_text
+from .training import publish, trainable_state, write_log
+
+REFERENCE = "reference"  # name of the frozen copy of the SFT adapter
+FAILED_REWARD = -2.0  # mse_nrm of an orthogonal guess
+CLOSING_TAG = "</explanation>"
+SMELL_SHARE = 0.3  # share of CJK / marker characters above which a sample smells of failed injection
+CJK_RANGES = ((0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x20000, 0x2FA1F))
+console = Console(stderr=True)
+
+
+@dataclass
+class RLConfig:
+    steps: int = 60
+    batch_size: int = field(default=4, metadata={"help": "activations per step (B)"})
+    group_size: int = field(default=4, metadata={"help": "samples per activation (G)"})
+    av_lr: float = 1e-4
+    ar_lr: float = field(default=5e-4, metadata={"help": "higher than av_lr, as in the release (5x)"})
+    kl_coef: float = 0.01
+    clip_eps: float = 0.2
+    max_new_tokens: int = field(default=48, metadata={"help": "response cap; a response cut by it fails"})
+    temperature: float = 1.0
+    contrastive: bool = field(default=False, metadata={"help": "reward = mse(wrong vector) - mse(right vector)"})
+    warmup_steps: int = 5
+    save_every: int = 10
+    sample_rows: int = field(default=4, metadata={"help": "held-out vectors explained greedily at each checkpoint"})
+    seed: int = 0
+    max_minutes: float | None = field(default=None, metadata={"help": "stop early (and save) after this long"})
+    bf16: bool | None = None
+
+
+@dataclass
+class Rollout:
+    """B*G sampled responses; row i explains activation i // G."""
+
+    vectors: torch.Tensor  # [B*G, d]
+    responses: list[list[int]]  # ids the policy is scored on: generated ids, + eos where it stopped on a stop token
+    old_logprobs: list[list[float]]  # sampling-time log-probs of the generated ids
+    explanations: list[str | None]  # None: failed
+    lengths: list[int]  # generated tokens
+
+    @property
+    def failed(self) -> torch.Tensor:
+        return torch.tensor([e is None for e in self.explanations])
+
+
+@dataclass
+class RLState:
+    """The two models, their optimisers, the sampling generator and the run's position."""
+
+    av: Verbalizer
+    ar: Reconstructor
+    frozen_av: nn.Module | None  # reference of a fully fine-tuned AV; None: the `reference` adapter
+    av_opt: torch.optim.Optimizer
+    ar_opt: torch.optim.Optimizer
+    av_sched: torch.optim.lr_scheduler.LambdaLR
+    ar_sched: torch.optim.lr_scheduler.LambdaLR
+    sampler: torch.Generator
+    step: int = 0
+    position: int = 0  # activations consumed so far
+    log: list[dict] = field(default_factory=list)
+    samples: list[dict] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- data order
+
+
+@functools.lru_cache(maxsize=4)
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def batch_rows(n: int, seed: int, position: int, count: int) -> list[int]:
+    """Rows `position .. position + count` of the endless seeded order (a fresh shuffle per epoch)."""
+    return [int(epoch_order(n, seed, p // n)[p % n]) for p in range(position, position + count)]
+
+
+# ---------------------------------------------------------------- models
+
+
+def load_policy(av_dir: Path, ar_dir: Path, data_meta: Sidecar) -> tuple[Verbalizer, Reconstructor, nn.Module | None]:
+    """The SFT AV and AR with their trainable weights unfrozen, and the AV's frozen reference."""
+    av, ar = load_verbalizer(av_dir, trainable=True), load_reconstructor(ar_dir, trainable=True)
+    for meta, what in ((av.meta, str(av_dir)), (ar.meta, str(ar_dir))):
+        data_meta.check_compatible(meta, what)
+    frozen = None
+    if isinstance(av.lm, PeftModel):
+        av.lm.load_adapter(str(av_dir), adapter_name=REFERENCE, is_trainable=False)
+    else:
+        frozen = copy.deepcopy(av.lm).requires_grad_(False)
+    for model, what in ((av.lm, "AV"), (ar, "AR")):
+        if not any(p.requires_grad for p in model.parameters()):
+            raise NLAError(f"the {what} loaded with no trainable weights")
+    return av, ar, frozen
+
+
+@contextmanager
+def reference_policy(av: Verbalizer, frozen: nn.Module | None) -> Iterator[None]:
+    """Inside: `av` computes with the SFT weights (the frozen adapter copy, or the frozen full copy)."""
+    if frozen is None:
+        active = av.lm.active_adapter
+        av.lm.set_adapter(REFERENCE, inference_mode=True)
+        try:
+            yield
+        finally:
+            av.lm.set_adapter(active)  # also restores requires_grad on the trained adapter
+    else:
+        policy, av.lm = av.lm, frozen
+        try:
+            yield
+        finally:
+            av.lm = policy
+
+
+def trainable(model: nn.Module) -> list[nn.Parameter]:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def start_state(av_dir: Path, ar_dir: Path, data_meta: Sidecar, cfg: RLConfig) -> RLState:
+    av, ar, frozen = load_policy(av_dir, ar_dir, data_meta)
+
+    def warmup(step: int) -> float:  # linear warmup, then constant (the release's RL lr is constant)
+        return min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+
+    av_opt = torch.optim.AdamW(trainable(av.lm), lr=cfg.av_lr, betas=(0.9, 0.95), weight_decay=0.0)
+    ar_opt = torch.optim.AdamW(trainable(ar), lr=cfg.ar_lr, betas=(0.9, 0.95), weight_decay=0.0)
+    scheds = [torch.optim.lr_scheduler.LambdaLR(opt, warmup) for opt in (av_opt, ar_opt)]
+    sampler = torch.Generator(device="cpu").manual_seed(cfg.seed)
+    return RLState(av, ar, frozen, av_opt, ar_opt, *scheds, sampler)
+
+
+# ---------------------------------------------------------------- rollout and reward
+
+
+def parse_response(text: str, hit_cap: bool) -> str | None:
+    """The explanation, or None for a failed generation: no closing tag, or cut by the cap."""
+    if hit_cap and not text.rstrip().endswith(CLOSING_TAG):
+        return None
+    return parse_explanation(text)
+
+
+def sample_rollout(av: Verbalizer, vectors: torch.Tensor, cfg: RLConfig, seed: int) -> Rollout:
+    """G samples for each of the B vectors, generated as one batch of B*G rows."""
+    repeated = vectors.repeat_interleave(cfg.group_size, dim=0)
+    gen = av.generate(repeated.numpy(), max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature,
+                      batch_size=len(repeated), bf16=cfg.bf16, seed=seed)
+    eos = av.tokenizer.eos_token_id
+    responses, explanations = [], []
+    for text, ids in zip(gen.texts, gen.token_ids):
+        hit_cap = len(ids) >= cfg.max_new_tokens
+        stopped_on_stop_token = not hit_cap and not text.rstrip().endswith(CLOSING_TAG)
+        # score the stop token too, so that stopping early (a failure) is what gets discouraged
+        responses.append(ids + [eos] if stopped_on_stop_token and eos is not None else list(ids))
+        explanations.append(parse_response(text, hit_cap))
+    return Rollout(repeated, responses, gen.logprobs, explanations, [len(ids) for ids in gen.token_ids])
+
+
+def rewards(mse: torch.Tensor, failed: torch.Tensor, mse_wrong: torch.Tensor | None = None) -> torch.Tensor:
+    """-mse_nrm (or mse_wrong - mse when contrastive); failed rows get -2."""
+    reward = -mse if mse_wrong is None else mse_wrong - mse
+    return torch.where(failed, torch.full_like(reward, FAILED_REWARD), reward)
+
+
+def group_advantages(reward: torch.Tensor, group_size: int) -> torch.Tensor:
+    """GRPO: each reward minus its group's mean, over the group's std + 1e-6."""
+    groups = reward.view(-1, group_size)
+    return ((groups - groups.mean(dim=1, keepdim=True)) / (groups.std(dim=1, keepdim=True) + 1e-6)).flatten()
+
+
+@torch.no_grad()
+def score_rollout(ar: Reconstructor, rollout: Rollout, cfg: RLConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """(rewards, mse_nrm against the right vectors; failed rows hold 2.0) from the AR as it is now."""
+    n, scale = len(rollout.explanations), ar.meta.resolved_mse_scale
+    keep = [i for i, e in enumerate(rollout.explanations) if e is not None]
+    mse, mse_wrong = torch.full((n,), 2.0), torch.full((n,), 2.0)
+    if keep:
+        pred = torch.from_numpy(ar.reconstruct([rollout.explanations[i] for i in keep], bf16=cfg.bf16))
+        mse[keep] = mse_nrm(pred, rollout.vectors[keep], scale)
+        wrong = rollout.vectors.roll(-cfg.group_size, dims=0)  # the next group's activation
+        mse_wrong[keep] = mse_nrm(pred, wrong[keep], scale)
+    return rewards(mse, rollout.failed, mse_wrong if cfg.contrastive else None), mse
+
+
+# ---------------------------------------------------------------- losses and updates
+
+
+def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
+    """Per-token k3 estimator of KL(policy || reference): unbiased, always >= 0."""
+    log_ratio = ref_logp - logp
+    return log_ratio.exp() - log_ratio - 1
+
+
+def clipped_pg(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, eps: float) -> torch.Tensor:
+    """Per-token PPO clipped policy-gradient loss; advantages are per row."""
+    ratio = (logp - old_logp).exp()
+    adv = advantages[:, None]
+    return -torch.minimum(ratio * adv, ratio.clamp(1 - eps, 1 + eps) * adv)
+
+
+def token_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over each row's tokens, then over rows."""
+    return ((values * mask).sum(dim=1) / mask.sum(dim=1).clamp_min(1)).mean()
+
+
+def av_loss(state: RLState, rollout: Rollout, advantages: torch.Tensor, cfg: RLConfig) -> tuple[torch.Tensor, dict]:
+    av = state.av
+    logp, mask = av.token_logprobs(rollout.vectors, rollout.responses, cfg.bf16)
+    with torch.no_grad(), reference_policy(av, state.frozen_av):
+        ref_logp, _ = av.token_logprobs(rollout.vectors, rollout.responses, cfg.bf16)
+    old = logp.detach().clone()  # positions without a sampling log-prob (an appended eos) get ratio 1
+    if cfg.temperature == 1.0:  # otherwise the sampling log-probs are not the policy's: stay on ratio 1
+        for row, lp in enumerate(rollout.old_logprobs):
+            old[row, : len(lp)] = torch.tensor(lp)
+    mask = mask.float()
+    pg, kl = token_mean(clipped_pg(logp, old, advantages.to(logp.device), cfg.clip_eps), mask), token_mean(k3_kl(logp, ref_logp), mask)
+    clipped = ((logp.detach() - old).exp() - 1).abs() > cfg.clip_eps
+    metrics = {"pg_loss": float(pg.detach()), "kl": float(kl.detach()), "clip_frac": float((clipped.float() * mask).sum() / mask.sum().clamp_min(1)),
+               "logprob_gap": float(((logp.detach() - old).abs() * mask).sum() / mask.sum().clamp_min(1))}
+    return pg + cfg.kl_coef * kl, metrics
+
+
+def optimise(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scheduler, params: list[nn.Parameter]) -> float:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    scheduler.step()
+    return float(grad_norm)
+
+
+def ar_update(state: RLState, rollout: Rollout, cfg: RLConfig) -> dict:
+    """One mse_nrm step of the AR on this rollout's parsed explanations (none parsed: no step)."""
+    keep = [i for i, e in enumerate(rollout.explanations) if e is not None]
+    if not keep:
+        return {"ar_loss": math.nan}
+    loss, _ = ar_train_step(state.ar, [rollout.explanations[i] for i in keep], rollout.vectors[keep], cfg.bf16)
+    grad_norm = optimise(loss, state.ar_opt, state.ar_sched, trainable(state.ar))
+    return {"ar_loss": float(loss.detach()), "ar_grad_norm": grad_norm}
+
+
+def rl_step(state: RLState, vectors: torch.Tensor, cfg: RLConfig, rawvar: float) -> dict:
+    """Sample, score, update the AV then the AR; returns the step's log row."""
+    t0 = time.monotonic()
+    batch = vectors[batch_rows(len(vectors), cfg.seed, state.position, cfg.batch_size)]
+    seed = int(torch.randint(2**31 - 1, (1,), generator=state.sampler))
+    rollout = sample_rollout(state.av, batch, cfg, seed)
+    reward, mse = score_rollout(state.ar, rollout, cfg)
+    advantages = group_advantages(reward, cfg.group_size)
+    loss, av_metrics = av_loss(state, rollout, advantages, cfg)
+    av_grad_norm = optimise(loss, state.av_opt, state.av_sched, trainable(state.av.lm))
+    ar_metrics = ar_update(state, rollout, cfg)
+    state.step += 1
+    state.position += cfg.batch_size
+    parsed = ~rollout.failed
+    return {"step": state.step, "reward_mean": float(reward.mean()), "reward_std": float(reward.std()),
+            "train_fve_nrm": 1 - float(mse[parsed].mean()) / rawvar if parsed.any() else math.nan,
+            "parse_fail_rate": float(rollout.failed.float().mean()), "response_len": float(np.mean(rollout.lengths)),
+            "loss": float(loss.detach()), **av_metrics, **ar_metrics, "av_grad_norm": av_grad_norm,
+            "av_lr": state.av_sched.get_last_lr()[0], "step_s": time.monotonic() - t0}
+
+
+# ---------------------------------------------------------------- samples and the injection smell
+
+
+def injection_smell(text: str, marker: str | None, share: float = SMELL_SHARE) -> bool:
+    """True when CJK or marker characters make up at least `share` of the non-space characters."""
+    chars = [c for c in text if not c.isspace()]
+    odd = sum(c == marker or any(lo <= ord(c) <= hi for lo, hi in CJK_RANGES) for c in chars)
+    return bool(chars) and odd / len(chars) >= share
+
+
+def check_samples(state: RLState, vectors: np.ndarray, cfg: RLConfig) -> list[dict]:
+    """Greedy explanations of fixed held-out vectors, scored by the AR and checked for the smell."""
+    if not len(vectors):
+        return []
+    gen = state.av.generate(vectors, max_new_tokens=cfg.max_new_tokens, batch_size=len(vectors), bf16=cfg.bf16)
+    parsed = [i for i, e in enumerate(gen.explanations) if e is not None]
+    mse = state.ar.score([gen.explanations[i] for i in parsed], vectors[parsed], bf16=cfg.bf16) if parsed else []
+    scores = {i: float(m) for i, m in zip(parsed, mse)}
+    marker = state.av.meta.tokens.get("injection_char")
+    rows = [{"step": state.step, "row": i, "text": text, "explanation": explanation, "mse_nrm": scores.get(i),
+             "smell": injection_smell(text, marker)} for i, (text, explanation) in enumerate(zip(gen.texts, gen.explanations))]
+    smelly = sum(r["smell"] for r in rows)
+    if smelly:
+        console.print(f"[bold yellow]warning:[/] step {state.step}: {smelly}/{len(rows)} greedy samples are mostly CJK or "
+                      f"marker ({marker!r}) characters: the injection may be failing (the AV describes the marker)")
+    return rows
+
+
+# ---------------------------------------------------------------- checkpoint
+
+
+def save_rl_checkpoint(path: Path, state: RLState) -> None:
+    payload = {
+        "step": state.step, "position": state.position, "log": state.log, "samples": state.samples,
+        "av": trainable_state(state.av.lm), "ar": trainable_state(state.ar),
+        "av_opt": state.av_opt.state_dict(), "ar_opt": state.ar_opt.state_dict(),
+        "av_sched": state.av_sched.state_dict(), "ar_sched": state.ar_sched.state_dict(),
+        "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
+                "sampler": state.sampler.get_state()},
+    }
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def load_rl_checkpoint(path: Path, state: RLState) -> None:
+    payload = torch.load(path, weights_only=False)
+    for model, weights in ((state.av.lm, payload["av"]), (state.ar, payload["ar"])):
+        unexpected = model.load_state_dict(weights, strict=False).unexpected_keys
+        if unexpected:
+            raise NLAError(f"checkpoint {path} does not match the models: unexpected keys {unexpected[:3]}")
+    state.av_opt.load_state_dict(payload["av_opt"])
+    state.ar_opt.load_state_dict(payload["ar_opt"])
+    state.av_sched.load_state_dict(payload["av_sched"])
+    state.ar_sched.load_state_dict(payload["ar_sched"])
+    torch.set_rng_state(payload["rng"]["torch"])
+    np.random.set_state(payload["rng"]["numpy"])
+    random.setstate(payload["rng"]["python"])
+    state.sampler.set_state(payload["rng"]["sampler"])
+    state.step, state.position, state.log, state.samples = payload["step"], payload["position"], payload["log"], payload["samples"]
+
+
+def save_progress(work: Path, state: RLState, sample_vectors: np.ndarray, cfg: RLConfig) -> None:
+    state.samples += check_samples(state, sample_vectors, cfg)
+    atomic_write_text(work / "samples.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in state.samples))
+    write_log(work / "log.csv", state.log)
+    save_rl_checkpoint(work / "checkpoint.pt", state)
+
+
+# ---------------------------------------------------------------- the run
+
+
+def train_loop(state: RLState, vectors: torch.Tensor, sample_vectors: np.ndarray, cfg: RLConfig, work: Path, rawvar: float) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    # purge_step drops events a killed run logged after its last checkpoint
+    writer = SummaryWriter(str(work / "tb"), purge_step=state.step + 1 if state.step else None)
+    started = time.monotonic()
+    try:
+        with progress() as bar:
+            task = bar.add_task("rl", total=cfg.steps, completed=state.step, info="")
+            while state.step < cfg.steps:
+                row = rl_step(state, vectors, cfg, rawvar)
+                state.log.append(row)
+                for key, value in row.items():
+                    if key != "step":
+                        writer.add_scalar(f"rl/{key}", value, state.step)
+                bar.update(task, completed=state.step, info=f"reward {row['reward_mean']:.3f} fail {row['parse_fail_rate']:.2f}")
+                out_of_time = cfg.max_minutes is not None and time.monotonic() - started > cfg.max_minutes * 60
+                if state.step % cfg.save_every == 0 or state.step == cfg.steps or out_of_time:
+                    save_progress(work, state, sample_vectors, cfg)
+                if out_of_time:
+                    break
+    finally:
+        writer.close()
+
+
+def training_info(cfg: RLConfig, data: Path, source: Path, state: RLState, previous: dict) -> dict:
+    last = state.log[-1] if state.log else {}
+    keep = ("reward_mean", "train_fve_nrm", "kl", "response_len", "parse_fail_rate", "ar_loss")
+    return {"stage": "rl", "config": asdict(cfg), "dataset": str(data), "init": str(source), "steps_done": state.step,
+            "final": {k: last[k] for k in keep if k in last}, "previous": previous}
+
+
+def publish_models(state: RLState, data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, work: Path) -> None:
+    """Write out/av and out/ar (same layout as the SFT folders) through tmp folders."""
+    if state.frozen_av is None:
+        state.av.lm.delete_adapter(REFERENCE)  # save only the trained adapter
+    state.av.meta.training = training_info(cfg, data, av_dir, state, state.av.meta.training)
+    state.ar.meta.training = training_info(cfg, data, ar_dir, state, state.ar.meta.training)
+    publish(state.av.save, out / "av", work)
+    publish(state.ar.save, out / "ar", work)
+
+
+def plot_run(log: list[dict], out: Path) -> None:
+    plot_curves(log, ["reward_mean", "train_fve_nrm", "kl", "parse_fail_rate", "ar_loss"], "RL: reward, train FVE, KL, failures, AR loss",
+                out / "rl_curves.png")
+    plot_curves(log, ["response_len"], "RL: mean response length (tokens)", out / "rl_length.png")
+
+
+def check_config(cfg: RLConfig) -> None:
+    if cfg.group_size < 2:
+        raise NLAError("group_size must be at least 2: GRPO compares samples of the same activation")
+    if cfg.contrastive and cfg.batch_size < 2:
+        raise NLAError("the contrastive reward needs batch_size >= 2 (the wrong vector comes from another group)")
+
+
+def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, overwrite: bool = False) -> Path:
+    """GRPO on the SFT AV with the SFT AR trained alongside; writes out/av, out/ar, log and curves.
+
+    Checkpoints and samples live in out/work; a rerun resumes from there. Skipped when both
+    folders exist (unless `overwrite`).
+    """
+    out = Path(out)
+    check_config(cfg)
+    if overwrite:
+        shutil.rmtree(out, ignore_errors=True)
+    if all((out / name / SIDECAR_NAME).exists() for name in ("av", "ar")):
+        return out
+    work = out / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    table, meta = dataset.read_split(data, "train")
+    vectors = torch.from_numpy(dataset.vectors(table))
+    held, _ = dataset.read_split(data, "heldout")
+    sample_vectors = (dataset.vectors(held) if held.num_rows else vectors.numpy())[: cfg.sample_rows]
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    state = start_state(av_dir, ar_dir, meta, cfg)
+    if (work / "checkpoint.pt").exists():
+        load_rl_checkpoint(work / "checkpoint.pt", state)
+    train_loop(state, vectors, sample_vectors, cfg, work, meta.rawvar)
+    write_log(work / "log.csv", state.log)
+    publish_models(state, data, Path(av_dir), Path(ar_dir), out, cfg, work)
+    write_log(out / "log.csv", state.log)
+    plot_run(state.log, out)
+    return out

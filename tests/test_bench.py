@@ -1,0 +1,133 @@
+"""`nlakit bench` on the tiny model in quick mode: every figure present, positive, finite, and the
+ratios consistent with the figures. No timing asserts: which path is faster depends on the machine."""
+
+from __future__ import annotations
+
+import json
+import math
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+from nlakit import bench
+from nlakit.bench import BenchConfig, PeakRSS, run_bench, split_parts, timed_parts
+from nlakit.cli import main
+
+ROWS = {"AR SFT step", "AV SFT step", "explanations", "generation"}
+MACHINE = {"cpu", "cores", "torch_threads", "torch", "transformers", "native_bf16", "date", "loadavg_start", "loadavg_end"}
+
+
+def positive(value: object) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+@pytest.fixture(scope="module")
+def results(tiny_model, tiny_corpus, tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    # one thread: on a small shared machine oversubscribed torch threads make tiny steps very slow
+    returned = run_bench(BenchConfig.preset(quick=True, model=tiny_model, corpus=str(tiny_corpus), threads=1), out)
+    written = json.loads(out.read_text())
+    assert written["rows"] == returned["rows"]
+    return written
+
+
+def test_summary_rows_sit_next_to_baseline_and_limit(results):
+    assert MACHINE <= set(results["machine"]) and results["precision"] in ("fp32", "bf16")
+    rows = {r["name"]: r for r in results["rows"]}
+    assert set(rows) == ROWS
+    for r in rows.values():
+        assert positive(r["nlakit"]) and positive(r["naive"]) and positive(r["nlakit_peak_rss_mb"]), r
+        assert r["vs_naive"] == pytest.approx(r["nlakit"] / r["naive"])
+        if r["name"] != "explanations":  # activations/s has no limit: the limit is in tokens/s
+            assert positive(r["limit"]) and r["vs_limit"] == pytest.approx(r["nlakit"] / r["limit"])
+            assert r["naive_vs_limit"] == pytest.approx(r["naive"] / r["limit"])
+        if r["unit"] == "tokens/s" and "SFT" in r["name"]:  # training rows also sit next to the frozen-weights limit
+            assert r["vs_limit_frozen_weights"] == pytest.approx(r["nlakit"] / r["limit_frozen_weights"])
+    assert rows["AR SFT step"]["limit"] == results["ar_sft"]["limits"]["fp32"]["tokens_per_s"]
+    assert rows["generation"]["limit"] == results["generation"]["limit"]["tokens_per_s"]
+    assert rows["explanations"]["vs_naive"] == pytest.approx(
+        results["generation"]["nlakit"]["activations_per_s"] / results["generation"]["naive"]["activations_per_s"])
+
+
+def test_each_measurement_has_medians_and_memory(results):
+    cfg = results["config"]
+    for section in ("ar_sft", "av_sft", "generation"):
+        for path in ("nlakit", "naive"):
+            m = results[section][path]
+            assert len(m["times_s"]) == cfg["repeats"] and all(positive(t) for t in m["times_s"])
+            assert positive(m["step_s"]) and positive(m["tokens_per_s"]) and positive(m["peak_rss_mb"])
+            assert math.isfinite(m["rss_delta_mb"])
+    for section in ("ar_sft", "av_sft"):
+        limits = results[section]["limits"]
+        assert positive(limits["fp32"]["tokens_per_s"]) and limits["fp32"]["precision"] == "fp32"
+        assert positive(limits["frozen_weights"]["tokens_per_s"]) and not limits["frozen_weights"]["weight_grads"]
+        assert positive(limits["bf16"].get("tokens_per_s", 1)) if "skipped" not in limits["bf16"] else limits["bf16"]["skipped"]
+    assert positive(results["av_sft"]["nlakit"]["response_tokens_per_s"])
+    assert positive(results["generation"]["nlakit"]["activations_per_s"])
+
+
+def test_scaling_covers_batch_length_and_width(results):
+    cfg = results["config"]
+    for model in ("ar", "av"):
+        points = results["scaling"][model]
+        assert [p["value"] for p in points if p["axis"] == "batch_size"] == list(cfg["scaling_batches"])
+        assert [p["value"] for p in points if p["axis"] == "explanation_tokens"] == list(cfg["scaling_lengths"])
+        assert all(positive(p["step_s"]) and positive(p["tokens_per_s"]) and positive(p["peak_rss_mb"]) for p in points)
+    widths = results["scaling"]["memory_vs_d_model"]
+    assert [w["d_model"] for w in widths] == [64, 128, 256, 576]
+    assert all(positive(w["params_mb"]) and positive(w["peak_rss_mb"]) and positive(w["step_s"]) for w in widths)
+
+
+def test_rl_row_is_timed_or_skipped_with_a_note(results):
+    rl = results["rl"]
+    if "skipped" in rl:
+        assert "nlakit.rl" in rl["skipped"]
+    else:
+        assert positive(rl["step_s"]) and set(rl["parts_s"]) >= {"generation", "reward", "update"}
+
+
+def test_rl_row_skips_when_the_module_is_absent(monkeypatch):
+    real = bench.importlib.util.find_spec
+    monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name, *a: None if name == "nlakit.rl" else real(name, *a))
+    row = bench.bench_rl(None, None, BenchConfig.preset(quick=True))
+    assert row == {"skipped": "skipped: nlakit.rl does not exist in this checkout"}
+
+
+def test_rl_parts_are_timed_and_the_module_restored():
+    fake = types.ModuleType("fake_rl")
+    fake.sample_rollout = lambda: "rollout"
+    fake.score_rollout = lambda: "reward"
+    originals = (fake.sample_rollout, fake.score_rollout)
+    parts: dict[str, list[float]] = {}
+    with timed_parts(fake, parts):
+        for _ in range(3):
+            assert (fake.sample_rollout(), fake.score_rollout()) == ("rollout", "reward")
+    assert (fake.sample_rollout, fake.score_rollout) == originals
+    assert len(parts["generation"]) == len(parts["reward"]) == 3
+    split = split_parts([1.0, 2.0], {"generation": [9.0, 0.25, 0.5], "reward": [9.0, 0.25, 0.5]})  # first: warm-up
+    assert split == {"generation": 0.375, "reward": 0.375, "update": 0.5 * (0.5 + 1.0)}
+
+
+def test_peak_rss_sees_an_allocation():
+    with PeakRSS() as memory:
+        block = torch.ones(64 * 2**20 // 4)  # 64 MiB, every page touched
+        del block
+    record = memory.record()
+    assert record["rss_delta_mb"] > 32 and record["peak_rss_mb"] >= record["rss_delta_mb"]
+
+
+def test_cli_passes_options_and_prints_the_table(results, tmp_path, monkeypatch, capsys):
+    seen = {}
+
+    def fake_run(cfg: BenchConfig, out: Path) -> dict:
+        seen.update(cfg=cfg, out=out)
+        return results
+
+    monkeypatch.setattr(bench, "run_bench", fake_run)
+    main(["bench", "--model", "some-model", "--data", str(tmp_path), "--out", str(tmp_path / "b.json"), "--quick", "--threads", "1"])
+    cfg = seen["cfg"]
+    assert (cfg.model, cfg.data, cfg.quick, cfg.threads, seen["out"]) == ("some-model", tmp_path, True, 1, tmp_path / "b.json")
+    assert cfg.repeats == BenchConfig.preset(quick=True).repeats
+    assert "AR SFT step" in capsys.readouterr().out

@@ -1,0 +1,171 @@
+"""GRPO on the tiny models: advantages, rewards, KL reference, what moves, exact resume, CLI.
+
+A random tiny AV never writes `</explanation>`, so most tests use a lenient parser (any text
+counts as an explanation) to get rewards that differ within a group; one test keeps the real
+parser and checks that failures earn -2 and leave the AR alone.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nlakit import dataset, rl
+from nlakit.ar import ARConfig, load_reconstructor, mse_nrm, run_train_ar
+from nlakit.av import AVConfig, load_verbalizer, run_train_av
+from nlakit.cli import main
+from nlakit.extract import ExtractConfig, run_extract
+from nlakit.rl import RLConfig, run_rl
+from nlakit.sidecar import Sidecar
+from nlakit.teach import TemplateTeacher, run_teach
+
+
+def small_cfg(**kw) -> RLConfig:
+    return RLConfig(**{"steps": 2, "batch_size": 2, "group_size": 3, "max_new_tokens": 6, "save_every": 1, "sample_rows": 2,
+                       "warmup_steps": 1, "av_lr": 1e-2, "ar_lr": 1e-2, "bf16": False, **kw})
+
+
+@pytest.fixture(scope="module")
+def sft(tiny_model, tiny_corpus, tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("rl")
+    cfg = ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1, heldout_fraction=0.3, chunk_docs=20)
+    data = run_teach(run_extract(cfg, root / "data"), TemplateTeacher())
+    run_train_ar(data, root / "ar", ARConfig(steps=2, eval_every=100, save_every=2))
+    run_train_av(data, root / "av", AVConfig(steps=2, eval_every=100, save_every=2))
+    return {"data": data, "av": root / "av", "ar": root / "ar"}
+
+
+@pytest.fixture
+def lenient(monkeypatch):
+    monkeypatch.setattr(rl, "parse_response", lambda text, hit_cap: text)
+
+
+def fresh_state(sft: dict[str, Path], cfg: RLConfig) -> tuple[rl.RLState, torch.Tensor, float]:
+    table, meta = dataset.read_split(sft["data"], "train")
+    return rl.start_state(sft["av"], sft["ar"], meta, cfg), torch.from_numpy(dataset.vectors(table)), meta.rawvar
+
+
+def snapshot(model: torch.nn.Module, trainable: bool) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad == trainable}
+
+
+def test_group_advantages_have_zero_mean_per_group():
+    reward = torch.tensor([-0.5, -1.0, -2.0, -0.1, -0.3, -0.3, -0.7, -0.7, -0.7])
+    adv = rl.group_advantages(reward, 3).view(3, 3)
+    torch.testing.assert_close(adv.mean(dim=1), torch.zeros(3), atol=1e-6, rtol=0)
+    assert torch.equal(adv[2], torch.zeros(3))  # equal rewards carry no signal
+    assert adv[0, 0] > adv[0, 1] > adv[0, 2]
+
+
+def test_perfect_reconstruction_earns_zero_and_failure_minus_two():
+    v = torch.randn(3, 64)
+    mse = mse_nrm(2 * v, v)  # a perfect (rescaled) reconstruction
+    reward = rl.rewards(mse, torch.tensor([False, True, False]))
+    torch.testing.assert_close(reward, torch.tensor([0.0, -2.0, 0.0]), atol=1e-5, rtol=0)
+    contrastive = rl.rewards(torch.tensor([0.5, 0.5]), torch.tensor([False, True]), mse_wrong=torch.tensor([1.5, 1.5]))
+    torch.testing.assert_close(contrastive, torch.tensor([1.0, -2.0]))
+    assert rl.parse_response("<explanation>x</explanation>", hit_cap=True) == "x"
+    assert rl.parse_response("<explanation>x</explanation> and more", hit_cap=True) is None  # cut by the cap
+    assert rl.parse_response("<explanation>never closed", hit_cap=False) is None
+
+
+def test_data_order_is_seeded_and_covers_each_epoch():
+    rows = rl.batch_rows(5, seed=3, position=0, count=10)
+    assert sorted(rows[:5]) == sorted(rows[5:]) == list(range(5)) and rows[:5] != rows[5:]
+    assert rl.batch_rows(5, seed=3, position=4, count=3) == rows[4:7]
+
+
+def test_injection_smell():
+    assert rl.injection_smell("\u320e" * 8 + " is the concept", "\u320e")
+    assert rl.injection_smell("这是一个中文解释", None)
+    assert not rl.injection_smell("Code: a Python function; Ends with: return", "\u320e")
+    assert not rl.injection_smell("", "\u320e")
+
+
+def test_kl_is_zero_before_the_first_update_and_positive_after(sft, lenient):
+    state, vectors, rawvar = fresh_state(sft, small_cfg(steps=1))
+    first = rl.rl_step(state, vectors, small_cfg(steps=1), rawvar)
+    assert first["kl"] == pytest.approx(0.0, abs=1e-7)
+    assert first["logprob_gap"] < 1e-4  # generation and scoring agree on the policy's log-probs
+    second = rl.rl_step(state, vectors, small_cfg(steps=1), rawvar)
+    assert second["kl"] > 0
+
+
+def test_one_step_moves_the_av_adapter_and_the_ar_but_not_frozen_weights(sft, lenient):
+    cfg = small_cfg(steps=1)
+    state, vectors, rawvar = fresh_state(sft, cfg)
+    av_trainable, av_frozen = snapshot(state.av.lm, True), snapshot(state.av.lm, False)
+    ar_trainable, ar_frozen = snapshot(state.ar, True), snapshot(state.ar, False)
+    assert any("lora" in n for n in av_trainable) and any("lora" in n for n in ar_trainable)
+    assert "value_head.weight" in ar_trainable
+    assert any(rl.REFERENCE in n for n in av_frozen) and not any("lora" in n and rl.REFERENCE not in n for n in av_frozen)
+    row = rl.rl_step(state, vectors, cfg, rawvar)
+    assert row["parse_fail_rate"] == 0 and np.isfinite(row["ar_loss"]) and row["response_len"] > 0
+    assert set(snapshot(state.av.lm, True)) == set(av_trainable)  # switching to the reference restored requires_grad
+    assert any(not torch.equal(p, av_trainable[n]) for n, p in snapshot(state.av.lm, True).items())
+    assert all(torch.equal(p, av_frozen[n]) for n, p in snapshot(state.av.lm, False).items())
+    assert not torch.equal(state.ar.value_head.weight, ar_trainable["value_head.weight"])
+    assert any(not torch.equal(p, ar_trainable[n]) for n, p in snapshot(state.ar, True).items() if "lora" in n)
+    assert all(torch.equal(p, ar_frozen[n]) for n, p in snapshot(state.ar, False).items())
+
+
+def test_failed_generations_earn_minus_two_and_skip_the_ar(sft):
+    cfg = small_cfg(steps=1)
+    state, vectors, rawvar = fresh_state(sft, cfg)  # the real parser: a random tiny AV never closes the tag
+    head = state.ar.value_head.weight.detach().clone()
+    row = rl.rl_step(state, vectors, cfg, rawvar)
+    assert row["parse_fail_rate"] == 1.0 and row["reward_mean"] == -2.0 and np.isnan(row["ar_loss"])
+    assert torch.equal(state.ar.value_head.weight, head)
+
+
+def test_resume_after_a_checkpoint_reproduces_the_next_step(sft, lenient, tmp_path):
+    run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "full", small_cfg())
+    run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "cut", small_cfg(max_minutes=0.0))  # stops (and saves) after step 1
+    assert torch.load(tmp_path / "cut" / "work" / "checkpoint.pt", weights_only=False)["step"] == 1
+    shutil.rmtree(tmp_path / "cut" / "av")  # as if killed before the final save
+    shutil.rmtree(tmp_path / "cut" / "ar")
+    run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "cut", small_cfg())
+
+    full = torch.load(tmp_path / "full" / "work" / "checkpoint.pt", weights_only=False)["log"]
+    cut = torch.load(tmp_path / "cut" / "work" / "checkpoint.pt", weights_only=False)["log"]
+    assert [r["step"] for r in cut] == [1, 2]
+    for key in ("reward_mean", "loss", "kl", "ar_loss", "train_fve_nrm", "response_len"):
+        assert cut[1][key] == full[1][key], key
+    for name in ("full", "cut"):
+        folder = tmp_path / name
+        assert (folder / "rl_curves.png").exists() and (folder / "log.csv").exists() and any((folder / "work" / "tb").iterdir())
+        samples = [json.loads(line) for line in (folder / "work" / "samples.jsonl").read_text().splitlines()]
+        assert [s["step"] for s in samples] == [1, 1, 2, 2] and all("smell" in s for s in samples)
+        assert Sidecar.load(folder / "av").training["stage"] == "rl" and Sidecar.load(folder / "ar").training["steps_done"] == 2
+        assert not (folder / "av" / rl.REFERENCE).exists()
+    av_full, av_cut = load_verbalizer(tmp_path / "full" / "av"), load_verbalizer(tmp_path / "cut" / "av")
+    for (name, p), (_, q) in zip(av_full.lm.named_parameters(), av_cut.lm.named_parameters()):
+        assert torch.equal(p, q), name
+    ar_full, ar_cut = load_reconstructor(tmp_path / "full" / "ar"), load_reconstructor(tmp_path / "cut" / "ar")
+    for (name, p), (_, q) in zip(ar_full.named_parameters(), ar_cut.named_parameters()):
+        assert torch.equal(p, q), name
+    sft_av = load_verbalizer(sft["av"])
+    assert any(not torch.equal(p, q) for (n, p), (_, q) in zip(sft_av.lm.named_parameters(), av_full.lm.named_parameters()) if "lora" in n)
+
+
+def test_cli_rl_writes_both_folders(sft, tmp_path):
+    out = tmp_path / "rl"
+    main(["rl", "--data", str(sft["data"]), "--av", str(sft["av"]), "--ar", str(sft["ar"]), "--out", str(out),
+          "--steps", "1", "--batch-size", "2", "--group-size", "2", "--max-new-tokens", "4", "--contrastive"])
+    assert Sidecar.load(out / "av").training["config"]["contrastive"] is True
+    assert (out / "ar" / "value_head.safetensors").exists() and (out / "rl_length.png").exists()
+
+
+def test_fully_fine_tuned_av_uses_a_frozen_copy_as_reference(sft, lenient, tmp_path):
+    run_train_av(sft["data"], tmp_path / "av_full", AVConfig(steps=1, full_finetune=True, eval_every=100))
+    out = run_rl(sft["data"], tmp_path / "av_full", sft["ar"], tmp_path / "rl", small_cfg(steps=1))
+    log = torch.load(out / "work" / "checkpoint.pt", weights_only=False)["log"]
+    assert log[0]["kl"] == pytest.approx(0.0, abs=1e-7)
+    assert not (out / "av" / "adapter_config.json").exists()
+    before, after = load_verbalizer(tmp_path / "av_full"), load_verbalizer(out / "av")
+    assert any(not torch.equal(p, q) for p, q in zip(before.lm.parameters(), after.lm.parameters()))
