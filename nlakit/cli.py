@@ -103,11 +103,14 @@ def evaluate(
     max_new_tokens: int = 64,
     save: Optional[Path] = typer.Option(None, help="also write the explained rows as parquet"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    suite: str = typer.Option("fast", help="fast: round trip + shuffled/teacher controls; full: + baselines, retrieval, "
+                              "causal patching, salience, overlap, per-genre bootstrap CIs"),
+    out: Optional[Path] = typer.Option(None, help="--suite full: folder for suite.json and suite.html"),
 ) -> None:
-    """Round-trip score (fve_nrm) on texts, with the shuffled and teacher controls."""
+    """Round-trip score (fve_nrm) on texts, with the shuffled and teacher controls (--suite full: every check)."""
     from .evaluate import run_evaluate
 
-    metrics = run_evaluate(nla, texts, max_new_tokens, max_docs, save)
+    metrics = run_evaluate(nla, texts, max_new_tokens, max_docs, save, suite, out)
     if as_json:
         print(json.dumps(metrics))
     else:

@@ -101,11 +101,19 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = 64, seed: in
 
 
 def run_evaluate(nla_dir: Path, texts: str | Path, max_new_tokens: int = 64, max_docs: int | None = None,
-                 save: Path | None = None) -> dict:
+                 save: Path | None = None, suite: str = "fast", out: Path | None = None) -> dict:
+    """Round-trip metrics; suite="full" adds nlakit.suite's measures (summary merged, report in `out`)."""
+    if suite not in ("fast", "full"):
+        raise NLAError(f"unknown suite {suite!r}: choose fast or full")
     nla = NLA.load(Path(nla_dir))
-    rows = nla.activations(load_corpus(texts, max_docs))
+    docs = load_corpus(texts, max_docs)
+    rows = nla.activations(docs)
     metrics, scored = evaluate_rows(nla, rows, max_new_tokens)
     metrics["texts"] = str(texts)
     if save:
         dataset.write_rows(Path(save), [{**s, "activation_vector": r["activation_vector"]} for s, r in zip(scored, rows)], nla.meta.d_model)
+    if suite == "full":
+        from .suite import run_suite, suite_rows  # imported here: suite imports this module
+
+        metrics.update(run_suite(nla, suite_rows(nla, rows, scored, docs), out, max_new_tokens=max_new_tokens)["summary"])
     return metrics
