@@ -124,11 +124,14 @@ def explain(
     nla: Path = typer.Option(Path("runs/demo/nla"), help="folder holding av/ and ar/"),
     max_new_tokens: int = 64,
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+    html: Optional[Path] = typer.Option(None, "--html", help="also write a self-contained page: click a token to read its explanation"),
 ) -> None:
     """Every token of TEXT with the AV's explanation and its per-token FVE."""
     from .explain import run_explain
 
-    run_explain(nla, text, as_json, max_new_tokens)
+    run_explain(nla, text, as_json, max_new_tokens, html)
+    if html:
+        console.print(f"page written to {html}")
 
 
 @app.command()
@@ -186,6 +189,30 @@ def bench(
     results = run_bench(BenchConfig.preset(quick=quick, **options), out)
     StdoutConsole().print(render_table(results), *render_scaling(results))
     console.print(f"bench written to {out} ({results['total_s']:.0f} s)")
+
+
+@app.command()
+def serve(
+    nla: Path = typer.Option(..., help="folder holding av/ and ar/"),
+    host: str = typer.Option("127.0.0.1", help="interface to bind; the default keeps the explorer on this machine"),
+    port: int = 8765,
+    dataset: Optional[Path] = typer.Option(None, help="explained parquet from `nlakit evaluate --save` (enables search)"),
+    directions: Optional[Path] = typer.Option(None, help="folder of saved directions (.npy or .safetensors) for steering"),
+) -> None:
+    """Local web explorer: click tokens to read their explanations, sample, steer and search."""
+    try:
+        import uvicorn
+
+        from .serve.app import create_app
+    except ImportError as err:
+        raise NLAError(f"`nlakit serve` needs the serve extra: pip install 'nlakit[serve]' ({err})") from err
+    from .evaluate import NLA
+
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    hosts = ["127.0.0.1", "localhost", "[::1]"] if loopback else None  # a rebound DNS name cannot reach the model
+    application = create_app(NLA.load(nla), dataset, directions, allowed_hosts=hosts)
+    console.print(f"nlakit explorer on http://{'[::1]' if host == '::1' else host}:{port}  (Ctrl-C to stop)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ so every explanation comes with its own faithfulness number.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from rich.table import Table
 
 from .corpus import Document, guess_genre
 from .evaluate import NLA
+from .report import STYLE, token_view
+from .sidecar import atomic_write_text
 
 
 def explain_text(nla: NLA, text: str, max_new_tokens: int = 64, max_tokens: int | None = None) -> list[dict]:
@@ -48,10 +51,32 @@ def to_json(rows: list[dict]) -> str:
     return json.dumps([{k: v for k, v in r.items() if k != "context"} for r in rows], ensure_ascii=False, indent=1)
 
 
-def run_explain(nla_dir: Path, text: str, as_json: bool = False, max_new_tokens: int = 64) -> list[dict]:
+PAGE_STYLE = """#detail{position:sticky;top:0;background:#fff;border:1px solid #ccc;border-radius:6px;padding:8px;min-height:4em}
+#detail pre{white-space:pre-wrap;margin:4px 0}.tok{cursor:pointer}.tok.sel{outline:2px solid #d2691e}"""
+PAGE_SCRIPT = """const toks=document.querySelectorAll('.tok');toks.forEach((s,i)=>s.addEventListener('click',()=>{
+toks.forEach(t=>t.classList.remove('sel'));s.classList.add('sel');const r=ROWS[i];
+document.getElementById('d-head').textContent='token '+JSON.stringify(r.token)+' at position '+r.position+
+' | FVE '+r.fve_nrm.toFixed(3)+' | mse_nrm '+r.mse_nrm.toFixed(3)+' | activation norm '+r.activation_norm.toFixed(3);
+const e=r.explanation;document.getElementById('d-text').textContent=e.trim()?e:'(whitespace only: '+e.length+' characters)';}));"""
+
+
+def to_html(rows: list[dict], text: str) -> str:
+    """One self-contained page (inline CSS and JS, nothing fetched), so it opens from a file or a mail:
+    report.token_view's coloured tokens, plus a panel showing the clicked token's explanation."""
+    data = json.dumps([{k: r[k] for k in ("position", "token", "explanation", "fve_nrm", "mse_nrm", "activation_norm")} for r in rows],
+                      ensure_ascii=False).replace("<", "\\u003c")  # no `</script>` can end the data early
+    return (f"<!doctype html><meta charset='utf-8'><title>nlakit explain</title><style>{STYLE}{PAGE_STYLE}</style>"
+            f"<h1>What the NLA reads at each token</h1><p>{html.escape(text[:200])}</p>"
+            f"<div id='detail'><b id='d-head'>Click a token to read its explanation.</b><pre id='d-text'></pre></div>"
+            f"{token_view(rows)}<script>const ROWS={data};{PAGE_SCRIPT}</script>")
+
+
+def run_explain(nla_dir: Path, text: str, as_json: bool = False, max_new_tokens: int = 64, html_path: Path | None = None) -> list[dict]:
     rows = explain_text(NLA.load(Path(nla_dir)), text, max_new_tokens)
     if as_json:
         print(to_json(rows))
     else:
         render_table(rows)
+    if html_path:
+        atomic_write_text(Path(html_path), to_html(rows, text))
     return rows

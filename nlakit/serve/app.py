@@ -1,0 +1,424 @@
+"""The explorer's web API and page: read what the NLA says at each token, sample, steer, search.
+
+Why it is built this way:
+- one model thread with a bounded queue (ModelWorker): torch modules and fast tokenizers are not
+  safe to drive from several threads, and a laptop CPU has no spare capacity, so a request that
+  would only wait gets a quick 503 instead of piling up; a slow one gets a 503 after `timeout_s`;
+- per-text activations are cached (LRU), so clicking tokens never reruns the target model;
+- the page is one static file with inline CSS/JS: nothing is fetched from a CDN, and FastAPI's
+  docs pages (which load from one) are switched off;
+- saved directions are read with `allow_pickle=False` or safetensors: a file must not run code;
+  the search phrase only ever reaches DuckDB as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Literal
+
+import numpy as np
+from fastapi import FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from ..corpus import Document, guess_genre
+from ..evaluate import NLA
+from ..extract import extract_documents
+from ..sidecar import NLAError
+
+STATIC = Path(__file__).parent / "static"
+DIRECTION_SUFFIXES = (".npy", ".safetensors")
+SEARCH_COLUMNS = ("doc_id", "position", "token", "context", "explanation", "fve_nrm")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-request bounds, so one browser tab cannot stall the machine or exhaust its memory."""
+
+    max_chars: int = 4000  # text (or all contrast prompts together), in characters -> 413
+    max_tokens: int = 256  # tokens of the (rendered) text -> 413
+    max_new_tokens: int = 48  # explanation length cap
+    max_samples: int = 8  # explanations per "sample more"
+    max_prompts: int = 16  # prompts per side of a contrast direction
+    max_body_bytes: int = 256_000  # request body -> 413
+    max_waiting: int = 4  # model requests allowed to queue behind the running one -> 503 beyond
+    timeout_s: float = 120.0  # a model request waits at most this long -> 503
+    cached_texts: int = 16  # texts whose activations are kept
+    max_search_results: int = 100
+
+
+class APIError(Exception):
+    """An error the client should see as JSON {"error": code, "message": ...} with `status`."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str, detail: Any = None) -> JSONResponse:
+    body = {"error": code, "message": message, **({"detail": jsonable_encoder(detail)} if detail is not None else {})}
+    return JSONResponse(body, status_code=status)
+
+
+class ModelWorker:
+    """Runs every model job on one thread; admits 1 running + `max_waiting` queued jobs, refuses more."""
+
+    def __init__(self, max_waiting: int, timeout_s: float):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlakit-model")
+        self._slots = threading.BoundedSemaphore(1 + max_waiting)
+        self.timeout_s = timeout_s
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        if not self._slots.acquire(blocking=False):
+            raise APIError(503, "busy", "the model is busy with other requests; try again in a moment")
+        future = self._pool.submit(fn, *args)
+        future.add_done_callback(lambda _: self._slots.release())  # also runs when a queued job is cancelled
+        return future
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        future = self.submit(fn, *args)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
+        except (asyncio.TimeoutError, TimeoutError):
+            future.cancel()  # frees the slot if it never started; a running job cannot be interrupted
+            raise APIError(503, "timeout", f"no answer from the model within {self.timeout_s:g} s; try a shorter text") from None
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+@dataclass
+class TextEntry:
+    """One text's forward pass: its tokens and layer-K vectors, plus greedy explanations as clicked."""
+
+    rendered: str
+    tokens: list[dict]
+    vectors: np.ndarray
+    explained: dict[int, dict] = field(default_factory=dict)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
+
+
+class Explorer:
+    """The model-side work. Only the ModelWorker thread calls it, so its caches need no lock."""
+
+    def __init__(self, nla: NLA, limits: Limits):
+        self.nla, self.limits = nla, limits
+        self.cfg = replace(nla.extract_config(), max_length=limits.max_tokens)
+        self.texts: OrderedDict[str, TextEntry] = OrderedDict()
+        self.contrasts: OrderedDict[tuple, np.ndarray] = OrderedDict()
+
+    def render(self, text: str, chat: bool) -> str:
+        if not chat:
+            return text
+        if not getattr(self.nla.tokenizer, "chat_template", None):
+            raise APIError(422, "no_chat_template", "this tokenizer has no chat template: send plain text")
+        messages = [{"role": "user", "content": text}]
+        return str(self.nla.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+
+    def rows(self, texts: list[str]) -> list[dict]:
+        docs = [Document(f"explorer:{i}", t, guess_genre(t)) for i, t in enumerate(texts)]
+        return list(extract_documents(self.nla.target, self.nla.tokenizer, docs, self.cfg, self.nla.meta.layer_index, all_positions=True))
+
+    def entry(self, text: str, chat: bool) -> TextEntry:
+        rendered = self.render(text, chat)
+        key = hashlib.sha256(rendered.encode()).hexdigest()
+        if key in self.texts:
+            self.texts.move_to_end(key)
+            return self.texts[key]
+        n = len(self.nla.tokenizer(rendered, add_special_tokens=True)["input_ids"])
+        if n > self.limits.max_tokens:
+            raise APIError(413, "too_many_tokens", f"the text has {n} tokens; the limit is {self.limits.max_tokens}")
+        rows = self.rows([rendered])
+        if not rows:
+            raise APIError(422, "no_tokens", "the text has no tokens to read")
+        tokens = [{"index": i, "position": r["position"], "token": r["token"], "context": r["context"],
+                   "activation_norm": float(np.linalg.norm(r["activation_vector"]))} for i, r in enumerate(rows)]
+        self.texts[key] = TextEntry(rendered, tokens, np.stack([r["activation_vector"] for r in rows]).astype(np.float32))
+        while len(self.texts) > self.limits.cached_texts:
+            self.texts.popitem(last=False)
+        return self.texts[key]
+
+    def token(self, text: str, chat: bool, index: int) -> tuple[TextEntry, np.ndarray]:
+        entry = self.entry(text, chat)
+        if index >= len(entry.tokens):
+            raise APIError(422, "bad_index", f"token index {index} is out of range: the text has {len(entry.tokens)} tokens")
+        return entry, entry.vectors[index]
+
+    def scored(self, vectors: np.ndarray, temperature: float = 0.0, seed: int | None = None) -> list[dict]:
+        """Explain each vector and score the explanation by the AR's reconstruction of it.
+
+        As NLA.roundtrip, but keeping which responses lacked the closing tag (`parsed`): those
+        score mse_nrm 2, and the page says why instead of showing a bare bad number.
+        """
+        generation = self.nla.av.generate(vectors, max_new_tokens=self.limits.max_new_tokens, temperature=temperature, seed=seed)
+        parsed = np.array([e is not None for e in generation.explanations])
+        texts = [e if e is not None else t for e, t in zip(generation.explanations, generation.texts)]
+        mse = self.nla.ar.score([t if ok else "" for t, ok in zip(texts, parsed)], vectors)
+        mse[~parsed] = 2.0
+        meta = self.nla.meta
+        to_cos = meta.d_model / (2 * meta.resolved_mse_scale**2)  # mse_nrm = 2(1 - cos) at the default scale
+        return [{"explanation": e, "parsed": bool(ok), "mse_nrm": float(m), "cos": float(1 - m * to_cos), "fve_nrm": float(1 - m / meta.rawvar),
+                 "activation_norm": float(np.linalg.norm(v))} for e, ok, m, v in zip(texts, parsed, mse, vectors)]
+
+    def tokenize(self, text: str, chat: bool) -> dict:
+        entry = self.entry(text, chat)
+        return {"rendered": entry.rendered, "tokens": [{k: v for k, v in t.items() if k != "context"} for t in entry.tokens]}
+
+    def explain(self, text: str, chat: bool, index: int) -> dict:
+        entry, vector = self.token(text, chat, index)
+        if index not in entry.explained:
+            entry.explained[index] = self.scored(vector[None])[0]
+        return {**entry.tokens[index], **entry.explained[index]}
+
+    def sample(self, text: str, chat: bool, index: int, n: int, temperature: float, seed: int | None) -> dict:
+        entry, vector = self.token(text, chat, index)
+        return {**entry.tokens[index], "temperature": temperature, "samples": self.scored(np.repeat(vector[None], n, 0), temperature, seed)}
+
+    def contrast(self, positive: list[str], negative: list[str], reduce: str) -> np.ndarray:
+        """Mean activation of the positive prompts minus that of the negative ones (last token or mean over tokens)."""
+        key = (tuple(positive), tuple(negative), reduce)
+        if key not in self.contrasts:
+            means = []
+            for side, prompts in (("positive", positive), ("negative", negative)):
+                by_doc: dict[str, list[dict]] = {}
+                for row in self.rows(prompts):
+                    by_doc.setdefault(row["doc_id"], []).append(row)
+                if len(by_doc) < len(prompts):
+                    raise APIError(422, "empty_prompt", f"a {side} prompt has no tokens to read")
+                pick = (lambda rs: max(rs, key=lambda r: r["position"])["activation_vector"]) if reduce == "last" else \
+                       (lambda rs: np.mean([r["activation_vector"] for r in rs], axis=0))
+                means.append(np.mean([pick(rs) for rs in by_doc.values()], axis=0))
+            self.contrasts[key] = (means[0] - means[1]).astype(np.float32)
+            while len(self.contrasts) > self.limits.cached_texts:
+                self.contrasts.popitem(last=False)
+        return self.contrasts[key]
+
+    def steer(self, text: str, chat: bool, index: int, strength: float, direction: np.ndarray | None,
+              contrast: tuple[list[str], list[str], str] | None) -> dict:
+        """Explain activation + strength * unit_direction * |activation| next to the activation itself."""
+        entry, vector = self.token(text, chat, index)
+        direction = self.contrast(*contrast) if contrast else direction
+        norm = float(np.linalg.norm(direction))
+        if not np.isfinite(norm) or norm < 1e-8:
+            raise APIError(422, "zero_direction", "the direction is zero: the two prompt lists give the same mean activation")
+        unit = direction / norm
+        steered = vector + strength * unit * float(np.linalg.norm(vector))
+        original, moved = self.scored(np.stack([vector, steered]).astype(np.float32))
+        rebuilt = self.nla.ar.reconstruct([original["explanation"], moved["explanation"]])
+        original["toward_direction"], moved["toward_direction"] = cosine(rebuilt[0], unit), cosine(rebuilt[1], unit)
+        return {**{k: v for k, v in entry.tokens[index].items() if k != "context"}, "strength": strength,
+                "direction": {"norm": norm, "cos_with_activation": cosine(vector, unit)}, "original": original, "steered": moved}
+
+
+def list_directions(folder: Path | None) -> list[str]:
+    if folder is None:
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in DIRECTION_SUFFIXES)
+
+
+def load_direction(folder: Path | None, name: str, d_model: int) -> np.ndarray:
+    """A saved direction by its listed name (never a path: no traversal); pickles are refused."""
+    if name not in list_directions(folder):
+        raise APIError(404, "unknown_direction", f"no saved direction named {name!r}")
+    path = Path(folder) / name  # type: ignore[arg-type]
+    try:
+        if path.suffix == ".npy":
+            array = np.load(path, allow_pickle=False)
+        else:
+            from safetensors.numpy import load_file
+
+            tensors = load_file(str(path))
+            if "direction" not in tensors and len(tensors) != 1:
+                raise APIError(422, "bad_direction", f"{name} holds {sorted(tensors)}: name the tensor `direction` or keep only one")
+            array = tensors.get("direction", next(iter(tensors.values())))
+    except APIError:
+        raise
+    except Exception as err:  # a pickled or corrupt file
+        raise APIError(422, "bad_direction", f"cannot read {name} as a plain array: {err}") from None
+    array = np.asarray(array, dtype=np.float32)
+    if array.size != d_model or array.ndim > 2:
+        raise APIError(422, "bad_direction", f"{name} has shape {tuple(array.shape)}; expected ({d_model},)")
+    return array.reshape(d_model)
+
+
+class Search:
+    """DuckDB over an explained parquet (`nlakit evaluate --save`), loaded once without the vectors."""
+
+    def __init__(self, path: Path):
+        import duckdb
+
+        if not Path(path).is_file():
+            raise NLAError(f"dataset file not found: {path}")
+        self.con = duckdb.connect()
+        try:
+            columns = {row[0] for row in self.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()}
+        except duckdb.Error as err:
+            raise NLAError(f"cannot read {path} as parquet: {err}") from err
+        missing = [c for c in SEARCH_COLUMNS if c not in columns]
+        if missing:
+            raise NLAError(f"{path} lacks the columns {missing}: write it with `nlakit evaluate --save FILE`")
+        self.con.execute(f"CREATE TABLE explained AS SELECT {', '.join(SEARCH_COLUMNS)} FROM read_parquet(?)", [str(path)])
+        self.rows = int(self.con.execute("SELECT count(*) FROM explained").fetchone()[0])
+
+    def query(self, phrase: str, limit: int) -> list[dict]:
+        pattern = "%" + phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        cursor = self.con.cursor()  # one cursor per call: requests run on several threads
+        try:
+            result = cursor.execute(
+                f"SELECT {', '.join(SEARCH_COLUMNS)} FROM explained WHERE explanation ILIKE ? ESCAPE '\\' "
+                "ORDER BY fve_nrm DESC NULLS LAST, doc_id, position LIMIT ?", [pattern, limit])
+            return [dict(zip(SEARCH_COLUMNS, row)) for row in result.fetchall()]
+        finally:
+            cursor.close()
+
+
+class TextRequest(BaseModel):
+    text: str = Field(min_length=1, description="plain text, or the user message when chat is true")
+    chat: bool = Field(False, description="render the text with the tokenizer's chat template as a user turn")
+
+
+class TokenRequest(TextRequest):
+    index: int = Field(ge=0, description="index into the tokens returned by /api/tokenize")
+
+
+class SampleRequest(TokenRequest):
+    n: int = Field(3, ge=1)
+    temperature: float = Field(0.8, gt=0, le=2)
+    seed: int | None = Field(None, ge=0)
+
+
+class Contrast(BaseModel):
+    positive: list[str] = Field(min_length=1)
+    negative: list[str] = Field(min_length=1)
+    reduce: Literal["last", "mean"] = "last"
+
+
+class SteerRequest(TokenRequest):
+    strength: float = Field(ge=-4, le=4, description="multiple of the activation's norm added along the unit direction")
+    contrast: Contrast | None = None
+    saved: str | None = Field(None, description="a name listed by /api/directions")
+
+    @model_validator(mode="after")
+    def one_direction(self) -> "SteerRequest":
+        if (self.contrast is None) == (self.saved is None):
+            raise ValueError("give exactly one of `contrast` and `saved`")
+        return self
+
+
+def create_app(nla: NLA, dataset: Path | None = None, directions_dir: Path | None = None, limits: Limits = Limits(),
+               allowed_hosts: list[str] | None = None) -> FastAPI:
+    """The explorer app for a loaded NLA (tests pass a tiny one). `allowed_hosts` guards against DNS rebinding."""
+    explorer, worker = Explorer(nla, limits), ModelWorker(limits.max_waiting, limits.timeout_s)
+    search = Search(Path(dataset)) if dataset else None
+    directions = Path(directions_dir) if directions_dir else None
+    if directions is not None and not directions.is_dir():
+        raise NLAError(f"--directions must be a folder of .npy/.safetensors files: {directions}")
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        worker.shutdown()
+
+    app = FastAPI(title="nlakit explorer", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.worker, app.state.explorer, app.state.limits = worker, explorer, limits
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Callable) -> Any:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limits.max_body_bytes:
+            return error_response(413, "body_too_large", f"the request body exceeds {limits.max_body_bytes} bytes")
+        return await call_next(request)
+
+    @app.exception_handler(APIError)
+    async def api_error(_request: Request, err: APIError) -> JSONResponse:
+        return error_response(err.status, err.code, err.message)
+
+    @app.exception_handler(NLAError)
+    async def nla_error(_request: Request, err: NLAError) -> JSONResponse:
+        return error_response(422, "invalid", str(err))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, err: RequestValidationError) -> JSONResponse:
+        first = err.errors()[0] if err.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return error_response(422, "validation", f"{where}: {first.get('msg', 'invalid request')}", err.errors())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, err: StarletteHTTPException) -> JSONResponse:
+        return error_response(err.status_code, "http", str(err.detail))
+
+    def check_text(text: str) -> None:
+        if len(text) > limits.max_chars:
+            raise APIError(413, "text_too_long", f"the text has {len(text)} characters; the limit is {limits.max_chars}")
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    @app.get("/api/info")
+    async def info() -> dict:
+        meta = nla.meta
+        return {"base_model": meta.base_model, "layer_index": meta.layer_index, "d_model": meta.d_model, "rawvar": meta.rawvar,
+                "chat_template": bool(getattr(nla.tokenizer, "chat_template", None)), "search": search is not None,
+                "search_rows": search.rows if search else 0, "directions": list_directions(directions), "limits": asdict(limits)}
+
+    @app.get("/api/directions")
+    async def saved_directions() -> dict:
+        return {"directions": list_directions(directions)}
+
+    @app.post("/api/tokenize")
+    async def tokenize(req: TextRequest) -> dict:
+        check_text(req.text)
+        return await worker.run(explorer.tokenize, req.text, req.chat)
+
+    @app.post("/api/explain")
+    async def explain(req: TokenRequest) -> dict:
+        check_text(req.text)
+        return await worker.run(explorer.explain, req.text, req.chat, req.index)
+
+    @app.post("/api/sample")
+    async def sample(req: SampleRequest) -> dict:
+        check_text(req.text)
+        if req.n > limits.max_samples:
+            raise APIError(422, "validation", f"n: at most {limits.max_samples} samples per request")
+        return await worker.run(explorer.sample, req.text, req.chat, req.index, req.n, req.temperature, req.seed)
+
+    @app.post("/api/steer")
+    async def steer(req: SteerRequest) -> dict:
+        check_text(req.text)
+        contrast = None
+        if req.contrast:
+            prompts = [p.strip() for p in req.contrast.positive], [p.strip() for p in req.contrast.negative]
+            if any(not p for side in prompts for p in side):
+                raise APIError(422, "validation", "contrast prompts must not be blank")
+            if max(len(side) for side in prompts) > limits.max_prompts:
+                raise APIError(413, "too_many_prompts", f"at most {limits.max_prompts} prompts per list")
+            check_text("".join(p for side in prompts for p in side))
+            contrast = (*prompts, req.contrast.reduce)
+        direction = load_direction(directions, req.saved, nla.meta.d_model) if req.saved else None
+        return await worker.run(explorer.steer, req.text, req.chat, req.index, req.strength, direction, contrast)
+
+    @app.get("/api/search")
+    def search_explanations(q: str = Query(min_length=1, max_length=200), limit: int = Query(20, ge=1)) -> dict:
+        if search is None:
+            raise APIError(404, "no_dataset", "search needs an explained dataset: start with --dataset FILE (from `nlakit evaluate --save`)")
+        return {"query": q, "results": search.query(q, min(limit, limits.max_search_results))}
+
+    return app

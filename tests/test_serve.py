@@ -1,0 +1,309 @@
+"""The explorer: its JSON API on a tiny trained NLA (tokenize, explain, sample, steer, search and the
+413/422/503 errors), the static `explain --html` page, and the page itself driven in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+pytest.importorskip("fastapi", reason="the serve extra (fastapi, uvicorn) is not installed")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from nlakit.ar import ARConfig, run_train_ar  # noqa: E402
+from nlakit.av import AVConfig, run_train_av  # noqa: E402
+from nlakit.cli import main  # noqa: E402
+from nlakit.evaluate import NLA, run_evaluate  # noqa: E402
+from nlakit.explain import explain_text, to_html  # noqa: E402
+from nlakit.extract import ExtractConfig, run_extract  # noqa: E402
+from nlakit.serve.app import Limits, create_app  # noqa: E402
+from nlakit.teach import TemplateTeacher, run_teach, template_explanation  # noqa: E402
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "explorer.png"
+TEXT = "Alice: Did you bring the map?\nBob: Yes, it is in my bag."
+FAST = Limits(max_new_tokens=8)
+
+
+@pytest.fixture(scope="module")
+def nla_dir(tiny_model, tiny_corpus, tmp_path_factory) -> Path:
+    data = run_extract(ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1, heldout_fraction=0.3),
+                       tmp_path_factory.mktemp("serve-data") / "ds")
+    run_teach(data, TemplateTeacher())
+    folder = tmp_path_factory.mktemp("serve-nla")
+    run_train_ar(data, folder / "ar", ARConfig(steps=2, eval_every=2, save_every=1))
+    run_train_av(data, folder / "av", AVConfig(steps=2, eval_every=2, save_every=1))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def nla(nla_dir) -> NLA:
+    return NLA.load(nla_dir)
+
+
+@pytest.fixture(scope="module")
+def explained(nla_dir, tiny_corpus, tmp_path_factory) -> Path:
+    """A file written by `nlakit evaluate --save`. A 2-step AV writes only newlines, so its explanations
+    are swapped for the template teacher's text of the same tokens, giving the search words to find."""
+    path = tmp_path_factory.mktemp("explained") / "explained.parquet"
+    run_evaluate(nla_dir, tiny_corpus, max_new_tokens=8, max_docs=4, save=path)
+    table = pq.read_table(path)
+    rows = table.select(["context", "genre", "next_tokens"]).to_pylist()
+    texts = pa.array([template_explanation(r["context"], r["genre"], r["next_tokens"]) for r in rows])
+    pq.write_table(table.set_column(table.column_names.index("explanation"), "explanation", texts), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def directions(tmp_path_factory) -> Path:
+    from safetensors.numpy import save_file
+
+    folder = tmp_path_factory.mktemp("directions")
+    rng = np.random.default_rng(0)
+    np.save(folder / "random.npy", rng.normal(size=64).astype(np.float32))
+    save_file({"direction": rng.normal(size=(1, 64)).astype(np.float32)}, str(folder / "other.safetensors"))
+    np.save(folder / "pickled.npy", np.array([{"not": "an array"}], dtype=object), allow_pickle=True)
+    np.save(folder / "short.npy", np.ones(3, np.float32))
+    (folder / "notes.txt").write_text("not a direction")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def client(nla, explained, directions):
+    with TestClient(create_app(nla, explained, directions, FAST)) as test_client:
+        yield test_client
+
+
+def a_phrase(parquet: Path) -> str:
+    """The most common word of 3+ letters in the saved explanations: a query that must match."""
+    words = Counter(w for e in pq.read_table(parquet).column("explanation").to_pylist() for w in e.split() if len(w) >= 3 and w.isalnum())
+    assert words, "the explained dataset has no words to search for"
+    return words.most_common(1)[0][0]
+
+
+def test_page_and_info_need_nothing_from_outside(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "nlakit explorer" in page.text
+    assert "http://" not in page.text and "https://" not in page.text and "<script src" not in page.text
+    info = client.get("/api/info").json()
+    assert info["d_model"] == 64 and info["layer_index"] == 1 and info["search"] and info["chat_template"]
+    assert info["directions"] == ["other.safetensors", "pickled.npy", "random.npy", "short.npy"]
+    assert client.get("/api/directions").json()["directions"] == info["directions"]
+    assert client.get("/docs").status_code == 404  # swagger would load from a CDN
+
+
+def test_tokenize_explain_sample_reuse_one_forward_pass(client, nla, monkeypatch):
+    tokens = client.post("/api/tokenize", json={"text": TEXT}).json()["tokens"]
+    assert len(tokens) > 5 and "".join(t["token"] for t in tokens) == TEXT
+    explorer = client.app.state.explorer
+    monkeypatch.setattr(explorer, "rows", lambda texts: pytest.fail("the cached activations were recomputed"))
+    r = client.post("/api/explain", json={"text": TEXT, "index": 3}).json()
+    assert r["token"] == tokens[3]["token"] and isinstance(r["explanation"], str)
+    assert r["fve_nrm"] == pytest.approx(1 - r["mse_nrm"] / nla.meta.rawvar) and r["cos"] == pytest.approx(1 - r["mse_nrm"] / 2)
+    assert r["activation_norm"] == pytest.approx(tokens[3]["activation_norm"])
+    assert r["parsed"] or r["mse_nrm"] == 2.0  # no closing tag: scored as a failure, as NLA.roundtrip does
+    assert client.post("/api/explain", json={"text": TEXT, "index": 3}).json() == r  # cached, greedy
+    body = {"text": TEXT, "index": 3, "n": 3, "temperature": 0.8, "seed": 7}
+    samples = client.post("/api/sample", json=body).json()["samples"]
+    assert len(samples) == 3 and all(-1e9 < s["fve_nrm"] <= 1 and 0 <= s["mse_nrm"] <= 4 for s in samples)
+    assert client.post("/api/sample", json=body).json()["samples"] == samples  # a seed reproduces a draw
+
+
+def test_chat_prompt_is_rendered_with_the_template(client):
+    r = client.post("/api/tokenize", json={"text": "hello there", "chat": True}).json()
+    assert r["rendered"] == "<|im_start|>user\nhello there<|im_end|>\n<|im_start|>assistant\n"
+    assert "hello" in "".join(t["token"] for t in r["tokens"])
+    assert client.post("/api/explain", json={"text": "hello there", "chat": True, "index": 1}).status_code == 200
+
+
+def test_steering_adds_the_unit_direction_times_the_norm(client):
+    contrast = {"positive": ["I love this, it is wonderful.", "What a great day."], "negative": ["I hate this.", "What a sad day."]}
+    still = client.post("/api/steer", json={"text": TEXT, "index": 4, "strength": 0.0, "contrast": contrast}).json()
+    assert still["steered"]["explanation"] == still["original"]["explanation"]
+    assert still["steered"]["activation_norm"] == pytest.approx(still["original"]["activation_norm"], rel=1e-5)
+    moved = client.post("/api/steer", json={"text": TEXT, "index": 4, "strength": 1.5, "contrast": {**contrast, "reduce": "mean"}}).json()
+    explorer = client.app.state.explorer
+    vector = next(e for e in explorer.texts.values() if e.rendered == TEXT).vectors[4]
+    direction = explorer.contrast(contrast["positive"], contrast["negative"], "mean")
+    expected = vector + 1.5 * direction / np.linalg.norm(direction) * np.linalg.norm(vector)
+    assert moved["steered"]["activation_norm"] == pytest.approx(float(np.linalg.norm(expected)), rel=1e-4)
+    for key in ("fve_nrm", "cos", "toward_direction"):
+        assert isinstance(moved["steered"][key], float) and isinstance(moved["original"][key], float)
+    for name in ("random.npy", "other.safetensors"):
+        saved = client.post("/api/steer", json={"text": TEXT, "index": 4, "strength": -1.0, "saved": name})
+        assert saved.status_code == 200 and saved.json()["steered"]["explanation"] is not None
+
+
+def test_bad_directions_are_refused(client):
+    base = {"text": TEXT, "index": 4, "strength": 1.0}
+    pickled = client.post("/api/steer", json={**base, "saved": "pickled.npy"})
+    assert pickled.status_code == 422 and pickled.json()["error"] == "bad_direction"
+    assert client.post("/api/steer", json={**base, "saved": "short.npy"}).status_code == 422
+    for name in ("notes.txt", "../random.npy", "missing.npy"):
+        assert client.post("/api/steer", json={**base, "saved": name}).status_code == 404
+    both = client.post("/api/steer", json={**base, "saved": "random.npy", "contrast": {"positive": ["a b"], "negative": ["c d"]}})
+    assert both.status_code == 422 and "exactly one" in both.json()["message"]
+    same = client.post("/api/steer", json={**base, "contrast": {"positive": ["the same text"], "negative": ["the same text"]}})
+    assert same.status_code == 422 and same.json()["error"] == "zero_direction"
+
+
+def test_search_matches_explanations_with_a_bound_parameter(client, explained):
+    phrase = a_phrase(explained)
+    results = client.get("/api/search", params={"q": phrase.upper()}).json()["results"]
+    assert results and all(phrase.lower() in r["explanation"].lower() for r in results)
+    assert set(results[0]) == {"doc_id", "position", "token", "context", "explanation", "fve_nrm"}
+    assert [r["fve_nrm"] for r in results] == sorted((r["fve_nrm"] for r in results), reverse=True)
+    for hostile in ("' OR 1=1 --", "%", "_"):  # quotes reach DuckDB as data, wildcards are literal
+        r = client.get("/api/search", params={"q": hostile})
+        assert r.status_code == 200 and all(hostile in x["explanation"] for x in r.json()["results"])
+    assert len(client.get("/api/search", params={"q": phrase, "limit": 1}).json()["results"]) == 1
+    assert client.get("/api/search", params={"q": ""}).status_code == 422
+
+
+def test_limits_and_validation_give_clear_json_errors(client):
+    cases = [
+        ({"text": "x" * 4001}, "/api/tokenize", 413, "text_too_long"),
+        ({"text": " ".join(f"w{i}q" for i in range(400))}, "/api/tokenize", 413, "too_many_tokens"),
+        ({"text": ""}, "/api/tokenize", 422, "validation"),
+        ({"text": TEXT}, "/api/explain", 422, "validation"),
+        ({"text": TEXT, "index": -1}, "/api/explain", 422, "validation"),
+        ({"text": TEXT, "index": 10_000}, "/api/explain", 422, "bad_index"),
+        ({"text": TEXT, "index": 0, "temperature": 0}, "/api/sample", 422, "validation"),
+        ({"text": TEXT, "index": 0, "n": 99}, "/api/sample", 422, "validation"),
+        ({"text": TEXT, "index": 0, "strength": 9, "saved": "random.npy"}, "/api/steer", 422, "validation"),
+        ({"text": TEXT, "index": 0, "strength": 1, "contrast": {"positive": ["a"] * 17, "negative": ["b"]}}, "/api/steer", 413, "too_many_prompts"),
+    ]
+    for body, path, status, code in cases:
+        r = client.post(path, json=body)
+        assert (r.status_code, r.json()["error"]) == (status, code), (path, body, r.text)
+        assert r.json()["message"]
+    big = client.post("/api/tokenize", content=json.dumps({"text": "x" * 300_000}), headers={"content-type": "application/json"})
+    assert big.status_code == 413 and big.json()["error"] == "body_too_large"
+    assert client.post("/api/tokenize", content="not json", headers={"content-type": "application/json"}).status_code == 422
+
+
+def test_full_queue_and_slow_model_answer_503(nla):
+    release = threading.Event()
+    with TestClient(create_app(nla, limits=Limits(max_new_tokens=8, max_waiting=0))) as busy:
+        busy.app.state.worker.submit(release.wait)  # the only slot: the model is "running"
+        r = busy.post("/api/tokenize", json={"text": TEXT})
+        assert r.status_code == 503 and r.json()["error"] == "busy"
+        release.set()
+        time.sleep(0.2)
+        assert busy.post("/api/tokenize", json={"text": TEXT}).status_code == 200
+        assert busy.get("/api/search", params={"q": "x"}).json()["error"] == "no_dataset"
+    release.clear()
+    with TestClient(create_app(nla, limits=Limits(max_new_tokens=8, max_waiting=1, timeout_s=0.3))) as slow:
+        slow.app.state.worker.submit(release.wait)
+        r = slow.post("/api/tokenize", json={"text": TEXT})
+        assert r.status_code == 503 and r.json()["error"] == "timeout"
+        release.set()
+
+
+def test_explain_html_is_self_contained_and_safe(nla, nla_dir, tmp_path):
+    rows = explain_text(nla, "Bob: hi </script> there", max_new_tokens=4)
+    page = to_html(rows + [{**rows[0], "explanation": "</script><img src=x onerror=alert(1)>"}], "Bob: hi </script> there")
+    script = page.split("<script>", 1)[1]
+    assert script.count("</script>") == 1 and "onerror" in script and "<img" not in script
+    assert "<script src" not in page and "<link" not in page and page.count('class="tok"') == len(rows) + 1
+    out = tmp_path / "out.html"
+    main(["explain", "--nla", str(nla_dir), "--max-new-tokens", "4", "--json", "--html", str(out), "Bob: hello there"])
+    assert "const ROWS=" in out.read_text()
+
+
+def test_serve_command_binds_localhost_by_default(nla_dir, explained, directions, monkeypatch):
+    import uvicorn
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    main(["serve", "--nla", str(nla_dir), "--dataset", str(explained), "--directions", str(directions)])
+    assert (seen["host"], seen["port"]) == ("127.0.0.1", 8765)
+    with TestClient(seen["app"], base_url="http://127.0.0.1:8765") as local:
+        assert local.get("/api/info").json()["search"]
+    with TestClient(seen["app"], base_url="http://evil.example") as rebound:
+        assert rebound.get("/api/info").status_code == 400
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install -y chromium chromium-driver)")
+def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_path):
+    pytest.importorskip("selenium", reason="selenium is not installed (it is in the `test` extra)")
+    import uvicorn
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(nla, explained, directions, Limits(max_new_tokens=16)),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
+                 "--window-size=1400,1100"):
+        options.add_argument(flag)
+    driver = None
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+            time.sleep(0.05)
+        driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+        wait = WebDriverWait(driver, 60)
+        find = lambda css: driver.find_element(By.CSS_SELECTOR, css)  # noqa: E731
+        driver.get(f"http://127.0.0.1:{port}/")
+        wait.until(lambda d: "layer 1" in find("#info").text)
+        find("#text").clear()
+        find("#text").send_keys(TEXT)
+        find("#run").click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tokens .tok")) > 5)
+        driver.find_elements(By.CSS_SELECTOR, "#tokens .tok")[6].click()
+        wait.until(lambda d: "FVE" in find("#score").text)
+        assert find("#explanation").text and "reading" not in find("#explanation").text
+        assert find("#tokens .tok.sel").value_of_css_property("background-color") != "rgba(238, 240, 244, 1)"  # coloured by FVE
+        find("#sample-more").click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#samples .sample")) == 3)
+        slider = find("#strength")
+        for _ in range(3):
+            slider.send_keys(Keys.ARROW_RIGHT)
+        assert find("#strength-val").text == "0.8"
+        wait.until(lambda d: "steered (+0.8)" in find("#steer-out").text)
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#steer-out .score")) == 2
+        find("#search-q").send_keys(a_phrase(explained))
+        find("#search-go").click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#search-results tr")) > 1)
+        assert "match" in find("#search-results").text
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1400, min(int(height) + 140, 3000))
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        assert driver.save_screenshot(str(SCREENSHOT))
+        assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+        page = tmp_path / "explain.html"  # the static page works from a file, with no server
+        main(["explain", "--nla", str(nla_dir), "--max-new-tokens", "6", "--json", "--html", str(page), "Bob: hello there"])
+        driver.get(page.as_uri())
+        driver.find_elements(By.CSS_SELECTOR, ".tok")[2].click()
+        assert "FVE" in find("#d-head").text and find("#d-text").text
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.should_exit = True
+        thread.join(10)
