@@ -57,14 +57,17 @@ class NLA:
     def activations(self, docs: list[Document], all_positions: bool = False) -> list[dict]:
         return list(extract_documents(self.target, self.tokenizer, docs, self.extract_config(), self.meta.layer_index, all_positions))
 
-    def roundtrip(self, vectors: np.ndarray, max_new_tokens: int = 64, temperature: float = 0.0, seed: int | None = None) -> tuple[list[str], np.ndarray]:
-        """Explanations of `vectors` and the mse_nrm of their reconstructions (2.0 for a failed parse)."""
+    def roundtrip(self, vectors: np.ndarray, max_new_tokens: int = 64, temperature: float = 0.0,
+                  seed: int | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Explanations of `vectors`, the mse_nrm of their reconstructions, and which ones parsed.
+
+        A response without the closing tag keeps its raw text as the explanation and scores 2.0.
+        """
         generation = self.av.generate(vectors, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
-        texts = [e if e is not None else "" for e in generation.explanations]
-        mse = self.ar.score(texts, vectors)
-        failed = np.array([e is None for e in generation.explanations])
-        mse[failed] = 2.0
-        return [e if e is not None else t for e, t in zip(generation.explanations, generation.texts)], mse
+        parsed = np.array([e is not None for e in generation.explanations], dtype=bool)
+        mse = self.ar.score([e if e is not None else "" for e in generation.explanations], vectors)
+        mse[~parsed] = 2.0
+        return [e if e is not None else t for e, t in zip(generation.explanations, generation.texts)], mse, parsed
 
 
 def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = 64, seed: int = 0) -> tuple[dict, list[dict]]:
@@ -72,7 +75,7 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = 64, seed: in
     if not rows:
         raise NLAError("no activations to evaluate: the texts are empty or shorter than min_position")
     vectors = np.stack([r["activation_vector"] for r in rows])
-    explanations, mse = nla.roundtrip(vectors, max_new_tokens)
+    explanations, mse, parsed = nla.roundtrip(vectors, max_new_tokens)
     rawvar = nla.meta.rawvar
     rng = np.random.default_rng(seed)
     shift = int(rng.integers(1, len(rows))) if len(rows) > 1 else 0
@@ -80,7 +83,6 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = 64, seed: in
     mse_shuffled = nla.ar.score([explanations[i] for i in shuffled], vectors)
     teacher = [template_explanation(r["context"], r["genre"], list(r["next_tokens"])) for r in rows]
     mse_teacher = nla.ar.score(teacher, vectors)
-    parse_failed = float(np.mean(mse == 2.0))
     metrics = {
         "n": len(rows),
         "fve_nrm": fve(mse, rawvar),
@@ -88,14 +90,15 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = 64, seed: in
         "cos": float(np.mean(1 - mse / 2)),
         "fve_shuffled": fve(mse_shuffled, rawvar),
         "fve_teacher": fve(mse_teacher, rawvar),
-        "parse_failure_rate": parse_failed,
+        "parse_failure_rate": float(np.mean(~parsed)),
         "baseline": "rawvar",
         "rawvar": rawvar,
     }
     scored = [
         {**{k: v for k, v in r.items() if k != "activation_vector"}, "explanation": e, "mse_nrm": float(m),
-         "fve_nrm": float(1 - m / rawvar), "activation_norm": float(np.linalg.norm(r["activation_vector"]))}
-        for r, e, m in zip(rows, explanations, mse)
+         "fve_nrm": float(1 - m / rawvar), "parse_failed": not ok,
+         "activation_norm": float(np.linalg.norm(r["activation_vector"]))}
+        for r, e, m, ok in zip(rows, explanations, mse, parsed)
     ]
     return metrics, scored
 

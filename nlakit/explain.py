@@ -26,7 +26,7 @@ def explain_text(nla: NLA, text: str, max_new_tokens: int = 64, max_tokens: int 
     rows = rows[:max_tokens] if max_tokens else rows
     if not rows:
         return []
-    explanations, mse = nla.roundtrip(np.stack([r["activation_vector"] for r in rows]), max_new_tokens)
+    explanations, mse, _ = nla.roundtrip(np.stack([r["activation_vector"] for r in rows]), max_new_tokens)
     rawvar = nla.meta.rawvar
     return [
         {"position": r["position"], "token": r["token"], "explanation": e, "fve_nrm": float(1 - m / rawvar),

@@ -606,5 +606,5 @@ def suite_rows(nla: NLA, rows: list[dict], scored: list[dict], docs: list[Docume
 
     evaluate_rows marks a failed parse by mse_nrm 2.0 (its parse_failure_rate uses the same test).
     """
-    merged = [{**r, "explanation": s["explanation"], "parse_failed": s["mse_nrm"] == 2.0} for r, s in zip(rows, scored)]
+    merged = [{**r, "explanation": s["explanation"], "parse_failed": s["parse_failed"]} for r, s in zip(rows, scored)]
     return attach_token_ids(nla, merged, docs)

@@ -161,14 +161,10 @@ class Explorer:
     def scored(self, vectors: np.ndarray, temperature: float = 0.0, seed: int | None = None) -> list[dict]:
         """Explain each vector and score the explanation by the AR's reconstruction of it.
 
-        As NLA.roundtrip, but keeping which responses lacked the closing tag (`parsed`): those
-        score mse_nrm 2, and the page says why instead of showing a bare bad number.
+        Responses that lacked the closing tag (`parsed` false) score mse_nrm 2, and the page says
+        why instead of showing a bare bad number.
         """
-        generation = self.nla.av.generate(vectors, max_new_tokens=self.limits.max_new_tokens, temperature=temperature, seed=seed)
-        parsed = np.array([e is not None for e in generation.explanations])
-        texts = [e if e is not None else t for e, t in zip(generation.explanations, generation.texts)]
-        mse = self.nla.ar.score([t if ok else "" for t, ok in zip(texts, parsed)], vectors)
-        mse[~parsed] = 2.0
+        texts, mse, parsed = self.nla.roundtrip(vectors, self.limits.max_new_tokens, temperature, seed)
         meta = self.nla.meta
         to_cos = meta.d_model / (2 * meta.resolved_mse_scale**2)  # mse_nrm = 2(1 - cos) at the default scale
         return [{"explanation": e, "parsed": bool(ok), "mse_nrm": float(m), "cos": float(1 - m * to_cos), "fve_nrm": float(1 - m / meta.rawvar),
