@@ -24,7 +24,7 @@ from . import dataset
 from .models import load_causal_lm, load_tensors, load_tokenizer, save_tensors
 from .prompts import ar_text
 from .sidecar import NLAError, Sidecar, check_vectors
-from .training import TrainConfig, add_lora, autocast, publish, start_output, train, training_record
+from .training import TrainConfig, add_lora, autocast, is_main_process, publish, start_output, train, training_record
 
 VALUE_HEAD = "value_head.safetensors"
 
@@ -51,6 +51,7 @@ class Reconstructor(nn.Module):
         self.value_head = nn.Linear(d, d, bias=False)
         with torch.no_grad():
             self.value_head.weight.copy_(torch.eye(d))
+        self.value_head.to(next(lm.parameters()).device)
         self._strip(self.decoder)
 
     @property
@@ -154,7 +155,6 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
     if done:
         return Path(out)
     texts, vectors, held_texts, held_vectors, meta = dataset.training_pairs(data, cfg.eval_rows)
-    targets = torch.from_numpy(vectors)
     ar = build_reconstructor(meta)
     ar.lm = add_lora(ar.lm, cfg)
     ar.value_head.requires_grad_(True)
@@ -164,7 +164,7 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
     ]
 
     def loss_fn(batch: list[int]) -> tuple[torch.Tensor, dict]:
-        return ar_train_step(ar, [texts[i] for i in batch], targets[batch], cfg.bf16)
+        return ar_train_step(ar, [texts[i] for i in batch], torch.from_numpy(dataset.rows(vectors, batch)), cfg.bf16)
 
     def eval_fn() -> dict:
         if not held_texts:
@@ -177,4 +177,6 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
     lengths = [len(t) for t in texts]
     log = train(ar, groups, loss_fn, lengths, cfg, work, eval_fn, name="train-ar")
     ar.meta.training = training_record("ar_sft", cfg, data, log, keep="fve")
+    if not is_main_process():  # the first process writes the model; the others trained the same weights
+        return Path(out)
     return publish(ar.save, out, work)

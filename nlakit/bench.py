@@ -232,7 +232,7 @@ def load_bench_data(folder: Path, model: str) -> BenchData:
     if width != meta.d_model:
         raise NLAError(f"{folder} holds d_model={meta.d_model} vectors but {model} has d_model={width}")
     meta = Sidecar(**{**meta.__dict__, "base_model": model})
-    return BenchData(texts, torch.from_numpy(vectors), meta)
+    return BenchData(texts, torch.from_numpy(dataset.rows(vectors, range(len(vectors)))), meta)
 
 
 def load_causal_lm_config(model: str) -> PretrainedConfig:

@@ -57,11 +57,11 @@ def teach(
     console.print(f"explanations written into {data}")
 
 
-def _train_options(cfg, steps, batch_size, lr, full_finetune, max_minutes, seed):
-    for name, value in dict(steps=steps, batch_size=batch_size, lr=lr, max_minutes=max_minutes, seed=seed).items():
+def _train_options(cfg, steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16):
+    for name, value in dict(steps=steps, batch_size=batch_size, lr=lr, max_minutes=max_minutes, seed=seed, bf16=bf16).items():
         if value is not None:
             setattr(cfg, name, value)
-    cfg.full_finetune = full_finetune
+    cfg.full_finetune, cfg.gradient_checkpointing = full_finetune, gradient_checkpointing
     return cfg
 
 
@@ -72,11 +72,13 @@ def train_ar(
     steps: Optional[int] = None, batch_size: Optional[int] = None, lr: Optional[float] = None,
     full_finetune: bool = typer.Option(False, help="train all weights instead of LoRA"),
     max_minutes: Optional[float] = None, seed: Optional[int] = None, overwrite: bool = False,
+    gradient_checkpointing: bool = typer.Option(False, help="recompute activations in backward (less memory)"),
+    bf16: Optional[bool] = typer.Option(None, "--bf16/--fp32", help="default: bf16 autocast where the hardware has native bf16"),
 ) -> None:
     """Train the activation reconstructor (explanation -> vector)."""
     from .ar import ARConfig, run_train_ar
 
-    cfg = _train_options(ARConfig(), steps, batch_size, lr, full_finetune, max_minutes, seed)
+    cfg = _train_options(ARConfig(), steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16)
     console.print(f"AR written to {run_train_ar(data, out, cfg, overwrite)}")
 
 
@@ -87,18 +89,21 @@ def train_av(
     steps: Optional[int] = None, batch_size: Optional[int] = None, lr: Optional[float] = None,
     full_finetune: bool = typer.Option(False, help="train all weights instead of LoRA"),
     max_minutes: Optional[float] = None, seed: Optional[int] = None, overwrite: bool = False,
+    gradient_checkpointing: bool = typer.Option(False, help="recompute activations in backward (less memory)"),
+    bf16: Optional[bool] = typer.Option(None, "--bf16/--fp32", help="default: bf16 autocast where the hardware has native bf16"),
 ) -> None:
     """Train the activation verbalizer (vector -> explanation)."""
     from .av import AVConfig, run_train_av
 
-    cfg = _train_options(AVConfig(), steps, batch_size, lr, full_finetune, max_minutes, seed)
+    cfg = _train_options(AVConfig(), steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16)
     console.print(f"AV written to {run_train_av(data, out, cfg, overwrite)}")
 
 
 @app.command()
 def evaluate(
-    nla: Path = typer.Option(..., help="folder holding av/ and ar/"),
-    texts: str = typer.Option(..., help="held-out texts: .txt, .jsonl or .parquet"),
+    nla: str = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit"),
+    texts: str = typer.Option("heldout", help="held-out texts: .txt, .jsonl or .parquet; heldout = the built-in documents "
+                              "the NLA's extraction held out"),
     max_docs: Optional[int] = None,
     max_new_tokens: int = 64,
     save: Optional[Path] = typer.Option(None, help="also write the explained rows as parquet"),
@@ -121,7 +126,7 @@ def evaluate(
 @app.command()
 def explain(
     text: str = typer.Argument(..., help="the text to read token by token"),
-    nla: Path = typer.Option(Path("runs/demo/nla"), help="folder holding av/ and ar/"),
+    nla: str = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit"),
     max_new_tokens: int = 64,
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
     html: Optional[Path] = typer.Option(None, "--html", help="also write a self-contained page: click a token to read its explanation"),
@@ -134,17 +139,37 @@ def explain(
         console.print(f"page written to {html}")
 
 
+def _run_preset(name: str, out: Path) -> None:
+    import time
+
+    from .demo import PRESETS, run_demo
+
+    if name not in PRESETS:
+        raise NLAError(f"unknown preset {name!r}: choose one of {sorted(PRESETS)}")
+    start = time.monotonic()
+    metrics = run_demo(out, PRESETS[name]())
+    console.print_json(json.dumps({k: metrics[k] for k in ("n", "fve_nrm", "fve_shuffled", "fve_teacher", "mse_nrm", "parse_failure_rate")}))
+    console.print(f"{name} finished in {time.monotonic() - start:.0f} s; report: {out / 'report.html'}")
+
+
 @app.command()
 def demo(out: Path = typer.Option(Path("runs/demo"), help="run folder")) -> None:
     """Run the whole pipeline on the embedded default (about 25 minutes on 2 CPU cores)."""
-    import time
+    _run_preset("demo", out)
 
-    from .demo import run_demo
 
-    start = time.monotonic()
-    metrics = run_demo(out)
-    console.print_json(json.dumps({k: metrics[k] for k in ("n", "fve_nrm", "fve_shuffled", "fve_teacher", "mse_nrm", "parse_failure_rate")}))
-    console.print(f"demo finished in {time.monotonic() - start:.0f} s; report: {out / 'report.html'}")
+@app.command()
+def train(
+    preset: str = typer.Option("smollm2-135m", help="demo (2-core CPU, minutes) or smollm2-135m (the shipped default's recipe, one GPU)"),
+    out: Path = typer.Option(Path("runs/smollm2-135m"), help="run folder (stages resume from it)"),
+    export: Optional[Path] = typer.Option(None, help="also pack the finished nla/ into this folder in the shipped form"),
+) -> None:
+    """Train an NLA end to end from a seeded preset: extract, teach, AR and AV SFT, GRPO, evaluate."""
+    _run_preset(preset, out)
+    if export:
+        from .pretrained import export_pretrained
+
+        console.print(f"packed into {export_pretrained(out, export)}")
 
 
 @app.command()
@@ -172,6 +197,20 @@ def rl(
 
 
 @app.command()
+def export(
+    out: Path = typer.Option(..., help="folder to write av/ and ar/ into"),
+    nla: str = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit"),
+    format: str = typer.Option("official", help="official: the released NLAs' layout (full weights, truncated AR, value head)"),
+) -> None:
+    """Write an NLA in the layout of the released checkpoints (LoRA merged into full weights)."""
+    if format != "official":
+        raise NLAError(f"unknown export format {format!r}: the only one is official")
+    from .export import export_official
+
+    console.print(f"official-layout NLA written to {export_official(nla, out)}")
+
+
+@app.command()
 def bench(
     model: str = typer.Option(DEFAULT_MODEL, help="HF id or path; smollm2-135m is the embedded default"),
     data: Optional[Path] = typer.Option(None, help="taught dataset folder; default: a small one built on the fly"),
@@ -193,7 +232,7 @@ def bench(
 
 @app.command()
 def serve(
-    nla: Path = typer.Option(..., help="folder holding av/ and ar/"),
+    nla: str = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit"),
     host: str = typer.Option("127.0.0.1", help="interface to bind; the default keeps the explorer on this machine"),
     port: int = 8765,
     dataset: Optional[Path] = typer.Option(None, help="explained parquet from `nlakit evaluate --save` (enables search)"),

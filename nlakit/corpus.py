@@ -82,6 +82,12 @@ def is_heldout(doc_id: str, heldout_fraction: float, seed: int = 0) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < heldout_fraction
 
 
+def builtin_heldout(heldout_fraction: float, seed: int = 0, limit: int | None = None) -> list[Document]:
+    """Built-in documents in the held-out split of an extraction with these settings: never trained on."""
+    docs = [d for d in load_corpus(BUILTIN) if is_heldout(d.doc_id, heldout_fraction, seed)]
+    return docs[:limit] if limit else docs
+
+
 _CODE = re.compile(r"(^\s*(def|class|import|from|return|for|if|while|const|let|var|function|#include|SELECT|CREATE)\b)|[{};]\s*$", re.M)
 _DIALOGUE = re.compile(r"^\s*[A-Z][\w .'-]{0,20}:\s", re.M)
 _LIST = re.compile(r"^\s*([-*•]|\d+[.)])\s+", re.M)

@@ -82,9 +82,58 @@ def predict_mean_baselines(train_vectors: np.ndarray, max_rows: int = 50_000) ->
     return {"rawvar": float(((v - mu) ** 2).mean()), "meannorm": float(((v - mu_nrm) ** 2).mean())}
 
 
+def vector_store(folder: Path, split: str = "train") -> np.ndarray:
+    """A split's vectors as a read-only memory map, `<split>.vectors.npy` beside the parquet.
+
+    Built once by streaming the parquet in record batches (each checked for width and NaN), so
+    neither building nor training holds the whole matrix in memory: a batch reads only its rows.
+    """
+    folder = Path(folder)
+    meta = Sidecar.load(folder)
+    parquet, cache = folder / f"{split}.parquet", folder / f"{split}.vectors.npy"
+    if not parquet.exists():
+        raise NLAError(f"missing {parquet}: run `nlakit extract` first")
+    if not cache.exists() or cache.stat().st_mtime < parquet.stat().st_mtime:
+        try:
+            source = pq.ParquetFile(parquet)
+        except (pa.ArrowInvalid, OSError) as err:
+            raise NLAError(f"corrupt parquet file {parquet}: {err}") from err
+
+        def write(tmp: Path) -> None:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(source.metadata.num_rows, meta.d_model))
+            start = 0
+            for batch in source.iter_batches(batch_size=8192, columns=[VECTOR]):
+                chunk = check_vectors(vectors(pa.Table.from_batches([batch])), meta.d_model, f"vectors in {parquet}")
+                out[start : start + len(chunk)] = chunk
+                start += len(chunk)
+            out.flush()
+
+        atomic_write(cache, write)
+    return np.load(cache, mmap_mode="r")
+
+
+def rows(store: np.ndarray, index: list[int] | np.ndarray) -> np.ndarray:
+    """Rows of a vector store as an ordinary in-memory float32 array."""
+    return np.asarray(store[np.asarray(index, dtype=np.int64)], dtype=np.float32)
+
+
 def training_pairs(folder: Path, eval_rows: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray, Sidecar]:
-    """(explanations, vectors) of the train split, the first `eval_rows` of the held-out split, and the sidecar."""
-    table, meta = read_split(folder, "train")
-    held, _ = read_split(folder, "heldout")
-    return (explanations(table, str(folder)), vectors(table),
-            explanations(held, str(folder))[:eval_rows], vectors(held)[:eval_rows], meta)
+    """Explanations and the memory-mapped vectors of the train split, the first `eval_rows` held-out pairs, the sidecar."""
+    folder = Path(folder)
+    meta = Sidecar.load(folder)
+    texts = {split: explanations(_read_columns(folder, split, [EXPLANATION]), str(folder)) for split in SPLITS}
+    held = vector_store(folder, "heldout")
+    return texts["train"], vector_store(folder, "train"), texts["heldout"][:eval_rows], rows(held, range(min(eval_rows, len(held)))), meta
+
+
+def _read_columns(folder: Path, split: str, columns: list[str]) -> pa.Table:
+    path = folder / f"{split}.parquet"
+    if not path.exists():
+        raise NLAError(f"missing {path}: run `nlakit extract` first")
+    try:
+        schema = pq.read_schema(path)
+        if any(c not in schema.names for c in columns):
+            raise NLAError(f"{folder} has no `{EXPLANATION}` column: run `nlakit teach` first")
+        return pq.read_table(path, columns=columns)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise NLAError(f"corrupt parquet file {path}: {err}") from err

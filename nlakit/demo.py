@@ -1,8 +1,10 @@
-"""`nlakit demo`: the whole supervised pipeline on the embedded default, sized for a 2-core CPU.
+"""`nlakit demo` and `nlakit train --preset`: the whole pipeline in one seeded command.
 
-extract -> teach (template) -> train-ar -> train-av (sft/) -> a short GRPO phase (nla/) ->
-evaluate on held-out texts -> explain a few texts -> metrics.json, curves and report.html. Each stage
-skips itself when its output exists, so an interrupted demo picks up where it stopped.
+extract -> teach (template) -> train-ar -> train-av (sft/) -> GRPO (nla/) -> evaluate on held-out
+texts -> explain a few texts -> metrics.json, curves and report.html. Each stage skips itself when
+its output exists and resumes from its checkpoint when it was killed, so an interrupted run picks
+up where it stopped. Presets: `demo` (sized for a 2-core CPU) and `smollm2-135m` (the recipe of the
+shipped default NLA, sized for one GPU).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from .ar import ARConfig, run_train_ar
 from .av import AVConfig, run_train_av
-from .corpus import BUILTIN, is_heldout, load_corpus
+from .corpus import builtin_heldout
 from .evaluate import NLA, evaluate_rows
 from .explain import explain_text
 from .extract import ExtractConfig, run_extract
@@ -32,7 +34,7 @@ DEMO_TEXTS = [
 
 @dataclass
 class DemoPreset:
-    """The quick preset: about 25 minutes on 2 CPU cores (see README for the measured time)."""
+    """A full pipeline recipe; the defaults are the quick CPU demo (see README for the measured time)."""
 
     model: str = DEFAULT_MODEL
     extract: ExtractConfig = field(default_factory=lambda: ExtractConfig(max_docs=500, positions_per_doc=6, max_length=64, chunk_docs=100))
@@ -43,16 +45,32 @@ class DemoPreset:
     max_new_tokens: int = 64
 
 
+def default_nla_preset() -> DemoPreset:
+    """The recipe of the shipped default NLA: every built-in document, long SFT, then GRPO (one GPU)."""
+    return DemoPreset(
+        extract=ExtractConfig(positions_per_doc=48, max_length=128, batch_size=64, chunk_docs=500),
+        ar=ARConfig(steps=1250, batch_size=64, lr=2e-3, head_lr=1e-3, warmup_steps=100, eval_every=250, eval_rows=512, save_every=250),
+        av=AVConfig(steps=1000, batch_size=64, lr=1e-3, warmup_steps=50, eval_every=300, eval_rows=256, save_every=250),
+        rl=RLConfig(steps=20, batch_size=32, group_size=8, av_lr=1e-4, ar_lr=5e-4, max_new_tokens=64, save_every=25,
+                    warmup_steps=10, sample_rows=8),
+        eval_docs=60,
+    )
+
+
+PRESETS = {"demo": DemoPreset, "smollm2-135m": default_nla_preset}
+
+
 def heldout_documents(preset: DemoPreset) -> list:
     """Built-in documents in the held-out split: never trained on by any stage."""
-    cfg = preset.extract
-    return [d for d in load_corpus(BUILTIN) if is_heldout(d.doc_id, cfg.heldout_fraction, cfg.seed)][: preset.eval_docs]
+    return builtin_heldout(preset.extract.heldout_fraction, preset.extract.seed, preset.eval_docs)
 
 
 def run_demo(out: Path = Path("runs/demo"), preset: DemoPreset | None = None) -> dict:
     preset = preset or DemoPreset()
     preset.extract.model = preset.model
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "preset.json", json.dumps(asdict(preset), indent=2))
     timings: dict[str, float] = {}
 
     def timed(name: str, fn, *args, **kwargs):

@@ -21,11 +21,15 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from . import dataset
 from .ar import Reconstructor, fve, load_reconstructor
 from .av import Verbalizer, load_verbalizer
-from .corpus import Document, load_corpus
+from .corpus import Document, builtin_heldout, load_corpus
 from .extract import ExtractConfig, extract_documents
 from .models import load_causal_lm, load_tokenizer
+from .pretrained import DEFAULT_NLA, resolve_nla
 from .sidecar import NLAError, Sidecar
 from .teach import template_explanation
+
+
+HELDOUT = "heldout"  # --texts value: the built-in documents held out by the NLA's own extraction split
 
 
 @dataclass
@@ -42,8 +46,9 @@ class NLA:
         return self.ar.meta
 
     @classmethod
-    def load(cls, folder: Path) -> "NLA":
-        folder = Path(folder)
+    def load(cls, folder: Path | str = DEFAULT_NLA) -> "NLA":
+        """An NLA folder (av/ + ar/), or `default`: the one shipped with the package."""
+        folder = resolve_nla(folder)
         if not (folder / "av").is_dir() or not (folder / "ar").is_dir():
             raise NLAError(f"{folder} must contain av/ and ar/ folders (as written by `nlakit demo` or the train stages)")
         av, ar = load_verbalizer(folder / "av"), load_reconstructor(folder / "ar")
@@ -76,7 +81,9 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = 64, seed: in
         raise NLAError("no activations to evaluate: the texts are empty or shorter than min_position")
     vectors = np.stack([r["activation_vector"] for r in rows])
     explanations, mse, parsed = nla.roundtrip(vectors, max_new_tokens)
-    rawvar = nla.meta.rawvar
+    rawvar, baseline = nla.meta.baselines.get("rawvar"), "rawvar"
+    if rawvar is None:  # a released checkpoint: the variance of the vectors being scored stands in
+        rawvar, baseline = dataset.predict_mean_baselines(vectors)["rawvar"], "rawvar of the evaluated vectors (none in the sidecar)"
     rng = np.random.default_rng(seed)
     shift = int(rng.integers(1, len(rows))) if len(rows) > 1 else 0
     shuffled = np.roll(np.arange(len(rows)), shift)
@@ -91,7 +98,7 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = 64, seed: in
         "fve_shuffled": fve(mse_shuffled, rawvar),
         "fve_teacher": fve(mse_teacher, rawvar),
         "parse_failure_rate": float(np.mean(~parsed)),
-        "baseline": "rawvar",
+        "baseline": baseline,
         "rawvar": rawvar,
     }
     scored = [
@@ -108,8 +115,12 @@ def run_evaluate(nla_dir: Path, texts: str | Path, max_new_tokens: int = 64, max
     """Round-trip metrics; suite="full" adds nlakit.suite's measures (summary merged, report in `out`)."""
     if suite not in ("fast", "full"):
         raise NLAError(f"unknown suite {suite!r}: choose fast or full")
-    nla = NLA.load(Path(nla_dir))
-    docs = load_corpus(texts, max_docs)
+    nla = NLA.load(nla_dir)
+    if str(texts) == HELDOUT:
+        cfg = nla.extract_config()
+        docs = builtin_heldout(cfg.heldout_fraction, cfg.seed, max_docs)
+    else:
+        docs = load_corpus(texts, max_docs)
     rows = nla.activations(docs)
     metrics, scored = evaluate_rows(nla, rows, max_new_tokens)
     metrics["texts"] = str(texts)

@@ -71,8 +71,8 @@ def to_html(rows: list[dict], text: str) -> str:
             f"{token_view(rows)}<script>const ROWS={data};{PAGE_SCRIPT}</script>")
 
 
-def run_explain(nla_dir: Path, text: str, as_json: bool = False, max_new_tokens: int = 64, html_path: Path | None = None) -> list[dict]:
-    rows = explain_text(NLA.load(Path(nla_dir)), text, max_new_tokens)
+def run_explain(nla_dir: Path | str, text: str, as_json: bool = False, max_new_tokens: int = 64, html_path: Path | None = None) -> list[dict]:
+    rows = explain_text(NLA.load(nla_dir), text, max_new_tokens)
     if as_json:
         print(to_json(rows))
     else:

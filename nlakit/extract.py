@@ -80,11 +80,12 @@ def run_target(
     for row, tokens in enumerate(token_lists):
         ids[row, : len(tokens)] = torch.tensor(tokens)
         mask[row, : len(tokens)] = 1
+    device = model.device
     with capture_block_output(model, layer_index) as captured:
-        final = model.get_decoder()(input_ids=ids, attention_mask=mask).last_hidden_state
-    rows = torch.tensor([r for r, pos in enumerate(positions) for _ in pos], dtype=torch.long)
-    cols = torch.tensor([p for pos in positions for p in pos], dtype=torch.long)
-    vectors = captured["hidden"][rows, cols].float().numpy()
+        final = model.get_decoder()(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
+    rows = torch.tensor([r for r, pos in enumerate(positions) for _ in pos], dtype=torch.long, device=device)
+    cols = torch.tensor([p for pos in positions for p in pos], dtype=torch.long, device=device)
+    vectors = captured["hidden"][rows, cols].float().cpu().numpy()
     next_ids = model.get_output_embeddings()(final[rows, cols]).topk(top_k, dim=-1).indices.tolist()
     out, start = [], 0
     for tokens, pos in zip(token_lists, positions):

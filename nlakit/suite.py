@@ -416,8 +416,8 @@ def by_group(per_row: dict[str, np.ndarray], genres: list[str], n_boot: int, see
     rng = np.random.default_rng(seed)
     out = {}
     for name, members in groups.items():
-        idx = members[rng.integers(0, len(members), (max(n_boot, 1), len(members)))]
-        out[name] = {key: bootstrap(values, idx) for key, values in per_row.items()}
+        idx = rng.integers(0, len(members), (max(n_boot, 1), len(members)))
+        out[name] = {key: bootstrap(values[members], idx) for key, values in per_row.items()}
     return out
 
 
@@ -602,9 +602,6 @@ def assemble(nla: NLA, rows: list[dict], ex: Explained, per_row: dict[str, np.nd
 
 
 def suite_rows(nla: NLA, rows: list[dict], scored: list[dict], docs: list[Document]) -> list[dict]:
-    """Rows for run_suite from evaluate_rows' output: its explanations reused, exact token ids attached.
-
-    evaluate_rows marks a failed parse by mse_nrm 2.0 (its parse_failure_rate uses the same test).
-    """
+    """Rows for run_suite from evaluate_rows' output: its explanations and parse flags reused, exact token ids attached."""
     merged = [{**r, "explanation": s["explanation"], "parse_failed": s["parse_failed"]} for r, s in zip(rows, scored)]
     return attach_token_ids(nla, merged, docs)

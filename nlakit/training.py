@@ -12,6 +12,7 @@ import csv
 import functools
 import io
 import math
+import os
 import random
 import shutil
 import time
@@ -41,6 +42,7 @@ class TrainConfig:
     lora_r: int = 16
     lora_alpha: int = 32
     bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast; default: only where the hardware has native bf16"})
+    gradient_checkpointing: bool = field(default=False, metadata={"help": "recompute block activations in backward: less memory, ~30% more compute"})
     eval_every: int = 50
     eval_rows: int = 256
     save_every: int = 50
@@ -48,9 +50,12 @@ class TrainConfig:
 
 
 def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:
-    """Wrap with LoRA adapters, or leave every weight trainable for a full fine-tune."""
+    """Wrap with LoRA adapters (their random init drawn from `cfg.seed`), or leave every weight trainable."""
+    if cfg.gradient_checkpointing:  # non-reentrant: works with frozen embeddings (LoRA) without tricks
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if cfg.full_finetune:
         return model
+    torch.manual_seed(cfg.seed)
     from peft import LoraConfig, get_peft_model
 
     present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
@@ -80,6 +85,46 @@ def autocast(enabled: bool | None, device: torch.device | str = "cpu"):
     device = torch.device(device)
     enabled = native_bf16(device) if enabled is None else enabled
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def data_parallel() -> tuple[int, int]:
+    """(rank, world size): under `accelerate launch` / torchrun with several processes, else (0, 1).
+
+    Each process takes its share of every global batch; gradients are averaged with accelerate's
+    collective after each backward (the maths of DDP), so N processes follow one process's run.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0, 1
+    from accelerate import PartialState
+
+    from .models import default_device
+
+    state = PartialState(cpu=default_device().type == "cpu")  # cpu: gloo, the only backend a CPU has
+    return state.process_index, state.num_processes
+
+
+def is_main_process() -> bool:
+    return data_parallel()[0] == 0
+
+
+def wait_for_everyone() -> None:
+    if data_parallel()[1] > 1:
+        from accelerate import PartialState
+
+        PartialState().wait_for_everyone()
+
+
+def average_across_processes(tensors: list[torch.Tensor], broadcast_first: bool = False) -> None:
+    """In place, one collective for all: the mean over the processes (or the first process's values)."""
+    from accelerate.utils import broadcast, reduce
+
+    flat = torch.cat([t.detach().flatten().float() for t in tensors])
+    flat = broadcast(flat, from_process=0) if broadcast_first else reduce(flat, "mean")
+    offset = 0
+    with torch.no_grad():
+        for t in tensors:
+            t.copy_(flat[offset : offset + t.numel()].view_as(t))
+            offset += t.numel()
 
 
 def cosine_lr(step: int, cfg: TrainConfig) -> float:
@@ -125,7 +170,7 @@ def save_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, step: in
 
 
 def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler) -> tuple[int, list[dict]]:
-    state = torch.load(path, weights_only=False)
+    state = torch.load(path, weights_only=False, map_location="cpu")
     missing = model.load_state_dict(state["model"], strict=False).unexpected_keys
     if missing:
         raise RuntimeError(f"checkpoint {path} does not match the model: unexpected keys {missing[:3]}")
@@ -160,8 +205,10 @@ def train(
 ) -> list[dict]:
     """Run `cfg.steps` optimiser steps of `loss_fn(batch_indices)`; resumes from `work_dir`.
 
-    Returns the log (one dict per logged step). The caller saves the final model.
+    Returns the log (one dict per logged step). The caller saves the final model. Under several
+    processes each takes `batch[rank::world]` and only the first writes checkpoints and logs.
     """
+    rank, world = data_parallel()
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     optimizer = torch.optim.AdamW(param_groups, weight_decay=cfg.weight_decay)
@@ -169,19 +216,24 @@ def train(
     checkpoint = work_dir / "checkpoint.pt"
     step, log = (0, [])
     torch.manual_seed(cfg.seed)
+    if world > 1:  # every process starts from the first one's weights (LoRA's random init included)
+        average_across_processes([p for g in param_groups for p in g["params"]], broadcast_first=True)
     if checkpoint.exists():
         step, log = load_checkpoint(checkpoint, model, optimizer, scheduler)
     started = time.monotonic()
     model.train()
-    with progress() as bar:
+    with progress(disable=rank != 0) as bar:
         task = bar.add_task(name, total=cfg.steps, completed=step, info="")
         while step < cfg.steps:
-            batch = batch_for_step(lengths, cfg.batch_size, cfg.seed, step)
+            batch = batch_for_step(lengths, cfg.batch_size, cfg.seed, step)[rank::world]
             t0 = time.monotonic()
             loss, metrics = loss_fn(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_([p for g in param_groups for p in g["params"]], 1.0)
+            params = [p for g in param_groups for p in g["params"]]
+            if world > 1:
+                average_across_processes([p.grad for p in params if p.grad is not None] + [loss.detach()])
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             scheduler.step()
             step += 1
@@ -194,13 +246,19 @@ def train(
             log.append(row)
             bar.update(task, completed=step, info=f"loss {float(loss.detach()):.3f}")
             out_of_time = cfg.max_minutes is not None and time.monotonic() - started > cfg.max_minutes * 60
-            if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
+            if world > 1:  # every process must stop at the same step
+                flag = torch.tensor([float(out_of_time)], device=loss.device)
+                average_across_processes([flag])
+                out_of_time = bool(flag.item() > 0)
+            if (step % cfg.save_every == 0 or step == cfg.steps or out_of_time) and rank == 0:
                 save_checkpoint(checkpoint, model, optimizer, scheduler, step, log)
                 write_log(work_dir / "log.csv", log)
             if out_of_time:
                 break
     model.eval()
-    write_log(work_dir / "log.csv", log)
+    if rank == 0:
+        write_log(work_dir / "log.csv", log)
+    wait_for_everyone()
     return log
 
 

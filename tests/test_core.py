@@ -113,6 +113,26 @@ def test_shared_prefix_logprobs_match_full_forward(tiny_model):
         torch.testing.assert_close(logprobs[row, mask[row]], expected, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("role", ["av", "ar"])
+def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_model, role):
+    from nlakit.ar import ar_train_step
+    from nlakit.training import TrainConfig, add_lora
+
+    texts, vectors = ["one", "a longer explanation", "two words"], torch.randn(3, 64)
+
+    def loss_and_grads(checkpointing: bool) -> tuple[float, torch.Tensor]:
+        model = (build_verbalizer if role == "av" else build_reconstructor)(tiny_meta(tiny_model))
+        model.lm = add_lora(model.lm, TrainConfig(gradient_checkpointing=checkpointing))
+        model.train()
+        loss = model.sft_loss(vectors, texts, bf16=False)[0] if role == "av" else ar_train_step(model, texts, vectors, False)[0]
+        loss.backward()
+        return float(loss.detach()), torch.cat([p.grad.flatten() for p in model.parameters() if p.requires_grad])
+
+    (plain, g_plain), (checkpointed, g_checkpointed) = loss_and_grads(False), loss_and_grads(True)
+    assert plain == pytest.approx(checkpointed, abs=1e-5)
+    torch.testing.assert_close(g_plain, g_checkpointed, rtol=1e-4, atol=1e-5)
+
+
 def test_greedy_generation_matches_step_by_step_argmax(tiny_model):
     av = build_verbalizer(tiny_meta(tiny_model))
     vector = torch.randn(1, 64)

@@ -243,6 +243,31 @@ def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp
     again = run_demo(tmp_path / "demo", preset)
     assert again["stage_seconds"]["train_ar"] < 1.0 and again["stage_seconds"]["extract"] < 1.0
 
+    from nlakit.models import load_tensors
+    from nlakit.pretrained import export_pretrained
+
+    packed = export_pretrained(tmp_path / "demo", tmp_path / "packed")
+    assert load_tensors(packed / "av" / "adapter_model.safetensors")
+    assert all(t.dtype == torch.float16 for t in load_tensors(packed / "ar" / "value_head.safetensors").values())
+    assert json.loads((packed / "files.json").read_text())["total_bytes"] > 0 and (packed / "preset.json").exists()
+    vectors = np.stack([r["activation_vector"] for r in NLA.load(packed).activations(load_corpus(preset.extract.corpus)[:2])])
+    text_full, mse_full, _ = NLA.load(tmp_path / "demo" / "nla").roundtrip(vectors, max_new_tokens=6)
+    text_half, mse_half, _ = NLA.load(packed).roundtrip(vectors, max_new_tokens=6)
+    assert text_half == text_full and np.allclose(mse_half, mse_full, atol=1e-2)
+
+
+def test_default_nla_resolves_to_the_shipped_folder_or_says_how_to_train_one(tmp_path, monkeypatch):
+    from nlakit import pretrained
+
+    shipped = pretrained.resolve_nla("default")
+    for role in ("av", "ar"):
+        meta = Sidecar.load(shipped / role)
+        assert (meta.role, meta.base_model, meta.layer_index, meta.d_model) == (role, "smollm2-135m", 20, 576)
+    assert pretrained.resolve_nla(tmp_path) == tmp_path
+    monkeypatch.setattr(pretrained, "pretrained_dir", lambda model="smollm2-135m": tmp_path / "none")
+    with pytest.raises(NLAError, match="nlakit train --preset smollm2-135m"):
+        pretrained.resolve_nla("default")
+
 
 def test_full_finetune_folders_save_and_load(taught, tmp_path):
     run_train_ar(taught, tmp_path / "ar", ARConfig(steps=1, full_finetune=True, eval_every=100))
@@ -263,3 +288,85 @@ def test_local_teacher_writes_text(tiny_model):
     teacher = LocalTeacher(model=tiny_model, max_new_tokens=5, batch_size=2)
     out = teacher.explain([{"context": "the cat sat"}, {"context": "def f(x):"}, {"context": "hello"}])
     assert len(out) == 3 and all(o is None or isinstance(o, str) for o in out)
+
+
+@pytest.mark.slow
+def test_shipped_default_nla_reads_a_story_in_english():
+    """The trained NLA inside the package, on the embedded model: readable text and a positive round trip."""
+    from nlakit.explain import explain_text
+
+    rows = explain_text(NLA.load(), "Once upon a time, a little fox lived at the edge of a quiet forest.", max_tokens=8)
+    assert len(rows) == 8
+    assert all(r["explanation"].count("Ends with") == 1 for r in rows)
+    assert np.mean([r["fve_nrm"] for r in rows]) > 0.2
+
+
+def test_official_export_has_the_release_layout_and_round_trips(nla_dir, taught, tmp_path):
+    import yaml
+    from safetensors import safe_open
+
+    from nlakit.export import export_official
+
+    out = export_official(nla_dir, tmp_path / "official")
+    assert not (out / "av" / "adapter_config.json").exists() and (out / "av" / "config.json").exists()
+    with safe_open(str(out / "ar" / "model.safetensors"), "pt") as f:
+        keys = list(f.keys())
+    assert keys and all(k.startswith("model.") and not k.startswith("model.norm.") for k in keys)
+    with safe_open(str(out / "ar" / "value_head.safetensors"), "pt") as f:
+        assert list(f.keys()) == ["weight"] and f.get_tensor("weight").dtype == torch.bfloat16
+    ar_meta = yaml.safe_load((out / "ar" / "nla_meta.yaml").read_text())
+    layer = Sidecar.load(taught).layer_index
+    assert (ar_meta["schema_version"], ar_meta["role"], ar_meta["extraction_layer_index"]) == (2, "ar", layer)
+    assert ar_meta["critic"] == {"extraction_layer_index": layer} and ar_meta["extraction"]["injection_scale"] is None
+
+    original, exported = NLA.load(nla_dir), NLA.load(out)
+    assert len(exported.ar.decoder.layers) == layer + 1
+    table, _ = dataset.read_split(taught, "heldout")
+    texts, vectors = dataset.explanations(table)[:3], torch.from_numpy(dataset.vectors(table)[:3])
+    a, b = original.ar.reconstruct(texts), exported.ar.reconstruct(texts)
+    assert torch.nn.functional.cosine_similarity(torch.from_numpy(a), torch.from_numpy(b)).min() > 0.999
+    responses = original.av.response_ids(texts)
+    with torch.no_grad():
+        lp_a, _ = original.av.token_logprobs(vectors, responses)
+        lp_b, _ = exported.av.token_logprobs(vectors, responses)
+    assert torch.allclose(lp_a, lp_b, atol=1e-4)
+
+    exported.ar.meta.baselines.clear()  # released sidecars carry no rawvar: the scored vectors' variance stands in
+    metrics, _ = evaluate_rows(exported, exported.activations(load_corpus(str(Sidecar.load(taught).extraction["corpus"]))[:2]), 4)
+    assert metrics["baseline"].startswith("rawvar of the evaluated vectors") and metrics["rawvar"] > 0
+
+
+def test_gemma_style_embedding_scale_is_applied_to_the_prompt_but_not_to_the_injected_vector(tiny_model, nla_dir):
+    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
+
+    from nlakit.av import Verbalizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    config = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                              num_attention_heads=4, num_key_value_heads=2, head_dim=16, max_position_embeddings=256,
+                              sliding_window=64, pad_token_id=0, bos_token_id=1, eos_token_id=2)
+    av = Verbalizer(Gemma3ForCausalLM(config).eval(), tokenizer, Sidecar.load(nla_dir / "av"))
+    vectors = torch.randn(2, 64)
+    embeds = av.prompt_embeds(vectors)
+    ids = torch.tensor(av.prompt_ids)
+    raw = av.causal_lm.get_input_embeddings().weight[ids]
+    others = [i for i in range(len(ids)) if i != av.marker_pos]
+    assert torch.allclose(embeds[0, others], raw[others] * 64**0.5, rtol=1e-2)
+    assert torch.allclose(embeds[:, av.marker_pos].norm(dim=-1), torch.full((2,), av.meta.injection_scale), rtol=1e-4)
+    assert len(av.generate(vectors.numpy(), max_new_tokens=3).texts) == 2
+
+
+def test_vector_store_is_a_memory_map_built_by_streaming_and_rebuilt_when_the_parquet_changes(taught, tmp_path):
+    import shutil
+
+    folder = Path(shutil.copytree(taught, tmp_path / "ds"))
+    table, _ = dataset.read_split(folder, "train")
+    store = dataset.vector_store(folder, "train")
+    assert isinstance(store, np.memmap) and not store.flags.writeable
+    np.testing.assert_array_equal(np.asarray(store), dataset.vectors(table))
+    np.testing.assert_array_equal(dataset.rows(store, [2, 0]), dataset.vectors(table)[[2, 0]])
+    broken = dataset.vectors(table).copy()
+    broken[1, 3] = np.nan
+    dataset.write_rows(folder / "train.parquet", [{"doc_id": "x", "activation_vector": v} for v in broken], broken.shape[1])
+    with pytest.raises(NLAError, match="NaN"):
+        dataset.vector_store(folder, "train")

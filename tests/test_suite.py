@@ -231,3 +231,13 @@ def test_cli_evaluate_suite_full(tiny_model, target, real_rows, tiny_corpus, tmp
     assert (tmp_path / "out" / "suite.html").exists()
     with pytest.raises(SystemExit):
         main(["evaluate", "--nla", "unused", "--texts", str(tiny_corpus), "--suite", "huge"])
+
+
+def test_per_genre_statistics_use_only_that_genres_rows():
+    from nlakit.suite import by_group
+
+    values = np.array([1.0, 1.0, 1.0, 3.0, 3.0, np.nan])
+    stats = by_group({"m": values}, ["a", "a", "a", "b", "b", "b"], n_boot=200, seed=0)
+    assert stats["a"]["m"] == {"mean": 1.0, "lo": 1.0, "hi": 1.0, "n": 3}
+    assert (stats["b"]["m"]["mean"], stats["b"]["m"]["n"]) == (3.0, 2)
+    assert stats["all"]["m"]["mean"] == pytest.approx(1.8) and stats["all"]["m"]["lo"] < 1.8 < stats["all"]["m"]["hi"]

@@ -48,7 +48,7 @@ class Limits:
 
     max_chars: int = 4000  # text (or all contrast prompts together), in characters -> 413
     max_tokens: int = 256  # tokens of the (rendered) text -> 413
-    max_new_tokens: int = 48  # explanation length cap
+    max_new_tokens: int = 64  # explanation length cap (the default NLA writes about 45 tokens)
     max_samples: int = 8  # explanations per "sample more"
     max_prompts: int = 16  # prompts per side of a contrast direction
     max_body_bytes: int = 256_000  # request body -> 413
