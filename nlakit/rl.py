@@ -59,7 +59,8 @@ from .progress import progress
 from .prompts import parse_explanation
 from .report import plot_curves
 from .sidecar import SIDECAR_NAME, NLAError, Sidecar, atomic_write, atomic_write_text
-from .training import publish, trainable_state, write_log
+from .training import (any_process, average_across_processes, data_parallel, is_main_process, publish, trainable_state,
+                       wait_for_everyone, write_log)
 
 REFERENCE = "reference"  # name of the frozen copy of the SFT adapter
 FAILED_REWARD = -2.0  # mse_nrm of an orthogonal guess
@@ -281,8 +282,11 @@ def av_loss(state: RLState, rollout: Rollout, advantages: torch.Tensor, cfg: RLC
 
 
 def optimise(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scheduler, params: list[nn.Parameter]) -> float:
+    """One step; under several processes the gradients are averaged first (every process calls this)."""
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    if data_parallel()[1] > 1:
+        average_across_processes([p.grad if p.grad is not None else p.new_zeros(p.shape) for p in params])
     grad_norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
     optimizer.step()
     scheduler.step()
@@ -290,8 +294,14 @@ def optimise(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scheduler, pa
 
 
 def ar_update(state: RLState, rollout: Rollout, cfg: RLConfig) -> dict:
-    """One mse_nrm step of the AR on this rollout's parsed explanations (none parsed: no step)."""
+    """One mse_nrm step of the AR on this rollout's parsed explanations (none parsed: no step).
+
+    Under several processes every process steps together; one with nothing parsed adds zero gradients.
+    """
     keep = [i for i, e in enumerate(rollout.explanations) if e is not None]
+    if not keep and data_parallel()[1] > 1:
+        optimise(sum(p.sum() * 0.0 for p in trainable(state.ar)), state.ar_opt, state.ar_sched, trainable(state.ar))
+        return {"ar_loss": math.nan}
     if not keep:
         return {"ar_loss": math.nan}
     loss, _ = ar_train_step(state.ar, [rollout.explanations[i] for i in keep], rollout.vectors[keep], cfg.bf16)
@@ -302,8 +312,9 @@ def ar_update(state: RLState, rollout: Rollout, cfg: RLConfig) -> dict:
 def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, rawvar: float) -> dict:
     """Sample, score, update the AV then the AR; returns the step's log row."""
     t0 = time.monotonic()
-    batch = torch.from_numpy(dataset.rows(vectors, batch_rows(len(vectors), cfg.seed, state.position, cfg.batch_size)))
-    seed = int(torch.randint(2**31 - 1, (1,), generator=state.sampler))
+    rank, world = data_parallel()  # each process explains its share of the batch's activations (whole groups)
+    batch = torch.from_numpy(dataset.rows(vectors, batch_rows(len(vectors), cfg.seed, state.position, cfg.batch_size)[rank::world]))
+    seed = int(torch.randint(2**31 - 1, (1,), generator=state.sampler)) + rank
     rollout = sample_rollout(state.av, batch, cfg, seed)
     reward, mse = score_rollout(state.ar, rollout, cfg)
     advantages = group_advantages(reward, cfg.group_size)
@@ -381,10 +392,14 @@ def load_rl_checkpoint(path: Path, state: RLState) -> None:
 
 
 def save_progress(work: Path, state: RLState, sample_vectors: np.ndarray, cfg: RLConfig) -> None:
+    """Samples, log and checkpoint, written by the first process (the others wait for it)."""
+    if not is_main_process():
+        return wait_for_everyone()
     state.samples += check_samples(state, sample_vectors, cfg)
     atomic_write_text(work / "samples.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in state.samples))
     write_log(work / "log.csv", state.log)
     save_rl_checkpoint(work / "checkpoint.pt", state)
+    wait_for_everyone()
 
 
 # ---------------------------------------------------------------- the run
@@ -394,25 +409,28 @@ def train_loop(state: RLState, vectors: np.ndarray, sample_vectors: np.ndarray, 
     from torch.utils.tensorboard import SummaryWriter
 
     # purge_step drops events a killed run logged after its last checkpoint
-    writer = SummaryWriter(str(work / "tb"), purge_step=state.step + 1 if state.step else None)
+    main = is_main_process()  # under several processes the first logs its own share of each step
+    writer = SummaryWriter(str(work / "tb"), purge_step=state.step + 1 if state.step else None) if main else None
     started = time.monotonic()
     try:
-        with progress() as bar:
+        with progress(disable=not main) as bar:
             task = bar.add_task("rl", total=cfg.steps, completed=state.step, info="")
             while state.step < cfg.steps:
                 row = rl_step(state, vectors, cfg, rawvar)
                 state.log.append(row)
                 for key, value in row.items():
-                    if key != "step":
+                    if key != "step" and writer is not None:
                         writer.add_scalar(f"rl/{key}", value, state.step)
                 bar.update(task, completed=state.step, info=f"reward {row['reward_mean']:.3f} fail {row['parse_fail_rate']:.2f}")
                 out_of_time = cfg.max_minutes is not None and time.monotonic() - started > cfg.max_minutes * 60
+                out_of_time = any_process(out_of_time)  # every process must stop at the same step
                 if state.step % cfg.save_every == 0 or state.step == cfg.steps or out_of_time:
                     save_progress(work, state, sample_vectors, cfg)
                 if out_of_time:
                     break
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
 
 
 def training_info(cfg: RLConfig, data: Path, source: Path, state: RLState, previous: dict) -> dict:
@@ -443,6 +461,9 @@ def check_config(cfg: RLConfig) -> None:
         raise NLAError("group_size must be at least 2: GRPO compares samples of the same activation")
     if cfg.contrastive and cfg.batch_size < 2:
         raise NLAError("the contrastive reward needs batch_size >= 2 (the wrong vector comes from another group)")
+    world = data_parallel()[1]
+    if cfg.batch_size % world:
+        raise NLAError(f"batch_size {cfg.batch_size} must be a multiple of the {world} processes (each takes whole groups)")
 
 
 def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, overwrite: bool = False) -> Path:
@@ -469,6 +490,8 @@ def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, ove
     if (work / "checkpoint.pt").exists():
         load_rl_checkpoint(work / "checkpoint.pt", state)
     train_loop(state, vectors, sample_vectors, cfg, work, meta.rawvar)
+    if not is_main_process():  # the first process writes the models; the others trained the same weights
+        return out
     write_log(work / "log.csv", state.log)
     publish_models(state, data, Path(av_dir), Path(ar_dir), out, cfg, work)
     write_log(out / "log.csv", state.log)

@@ -127,6 +127,17 @@ def average_across_processes(tensors: list[torch.Tensor], broadcast_first: bool 
             offset += t.numel()
 
 
+def any_process(flag: bool) -> bool:
+    """True if `flag` is true in any process (just `flag` in a single process)."""
+    if data_parallel()[1] <= 1:
+        return flag
+    from .models import default_device
+
+    value = torch.tensor([float(flag)], device=default_device())
+    average_across_processes([value])
+    return bool(value.item() > 0)
+
+
 def cosine_lr(step: int, cfg: TrainConfig) -> float:
     if step < cfg.warmup_steps:
         return (step + 1) / cfg.warmup_steps
@@ -246,10 +257,7 @@ def train(
             log.append(row)
             bar.update(task, completed=step, info=f"loss {float(loss.detach()):.3f}")
             out_of_time = cfg.max_minutes is not None and time.monotonic() - started > cfg.max_minutes * 60
-            if world > 1:  # every process must stop at the same step
-                flag = torch.tensor([float(out_of_time)], device=loss.device)
-                average_across_processes([flag])
-                out_of_time = bool(flag.item() > 0)
+            out_of_time = any_process(out_of_time)  # every process must stop at the same step
             if (step % cfg.save_every == 0 or step == cfg.steps or out_of_time) and rank == 0:
                 save_checkpoint(checkpoint, model, optimizer, scheduler, step, log)
                 write_log(work_dir / "log.csv", log)

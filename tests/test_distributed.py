@@ -43,3 +43,21 @@ def test_two_processes_follow_the_one_process_loss_curve(stage, tolerance, tiny_
     assert len(one) == len(two) == 4
     assert one[0] != one[-1]  # the curve moves, so agreement is not trivial
     assert max(abs(a - b) for a, b in zip(one, two)) < tolerance, (one, two)
+
+
+def test_rl_runs_under_two_processes_and_the_first_writes_the_models(tiny_model, tiny_corpus, tmp_path):
+    """Each process samples whole groups of its share; both step together (no deadlock when one parses nothing)."""
+    data = run_teach(run_extract(ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1), tmp_path / "ds"),
+                     TemplateTeacher())
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NLAKIT_DEVICE": "cpu"}
+    for stage in ("train-ar", "train-av"):
+        subprocess.run([sys.executable, "-m", "nlakit.cli", stage, "--data", str(data), "--steps", "1", "--out",
+                        str(tmp_path / stage)], env=env, check=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+                    "-m", "nlakit.cli", "rl", "--data", str(data), "--av", str(tmp_path / "train-av"), "--ar", str(tmp_path / "train-ar"),
+                    "--out", str(tmp_path / "rl"), "--steps", "2", "--batch-size", "2", "--group-size", "2", "--max-new-tokens", "6"],
+                   env=env, check=True, timeout=300)
+    with open(tmp_path / "rl" / "log.csv") as f:
+        assert [row["step"] for row in csv.DictReader(f)] == ["1", "2"]
+    for role in ("av", "ar"):
+        assert (tmp_path / "rl" / role / "nla_meta.yaml").exists()
