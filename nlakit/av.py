@@ -52,6 +52,7 @@ class Verbalizer(nn.Module):
         self.lm, self.tokenizer, self.meta = lm, tokenizer, meta
         self.prompt_ids, self.marker_pos = av_prompt(tokenizer, meta)
         self.stop_ids = {i for i in [tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")] if isinstance(i, int) and i >= 0}
+        self.engine = None  # None: nlakit's own KV-cache loop; else a callable such as vllm_engine.VLLMEngine
 
     @property
     def causal_lm(self) -> nn.Module:
@@ -141,7 +142,11 @@ class Verbalizer(nn.Module):
         generator = torch.Generator(device=self.device).manual_seed(seed) if seed is not None else None
         result = Generation([], [], [], [])
         for start in range(0, len(vectors), batch_size):
-            ids, logps = self._generate_batch(vectors[start : start + batch_size], max_new_tokens, temperature, bf16, generator)
+            batch = vectors[start : start + batch_size]
+            if self.engine is not None:
+                ids, logps = self.engine(self.prompt_embeds(batch), max_new_tokens, temperature, None if seed is None else seed + start)
+            else:
+                ids, logps = self._generate_batch(batch, max_new_tokens, temperature, bf16, generator)
             for seq, lp in zip(ids, logps):
                 text = self.tokenizer.decode(seq, skip_special_tokens=True)
                 result.texts.append(text)

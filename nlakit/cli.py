@@ -111,11 +111,12 @@ def evaluate(
     suite: str = typer.Option("fast", help="fast: round trip + shuffled/teacher controls; full: + baselines, retrieval, "
                               "causal patching, salience, overlap, per-genre bootstrap CIs"),
     out: Optional[Path] = typer.Option(None, help="--suite full: folder for suite.json and suite.html"),
+    engine: str = typer.Option("transformers", help="AV generation: transformers (built in) or vllm (prompt_embeds; needs vLLM)"),
 ) -> None:
     """Round-trip score (fve_nrm) on texts, with the shuffled and teacher controls (--suite full: every check)."""
     from .evaluate import run_evaluate
 
-    metrics = run_evaluate(nla, texts, max_new_tokens, max_docs, save, suite, out)
+    metrics = run_evaluate(nla, texts, max_new_tokens, max_docs, save, suite, out, engine)
     if as_json:
         print(json.dumps(metrics))
     else:
@@ -165,6 +166,11 @@ def train(
     export: Optional[Path] = typer.Option(None, help="also pack the finished nla/ into this folder in the shipped form"),
 ) -> None:
     """Train an NLA end to end from a seeded preset: extract, teach, AR and AV SFT, GRPO, evaluate."""
+    from .models import default_device
+
+    if preset != "demo" and default_device().type == "cpu":
+        console.print(f"[yellow]note:[/] the {preset} preset is sized for one GPU (about 25 min on an H100); "
+                      "on a CPU it takes days. Stages checkpoint, so it can be stopped and resumed.")
     _run_preset(preset, out)
     if export:
         from .pretrained import export_pretrained

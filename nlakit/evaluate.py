@@ -12,6 +12,7 @@ Next to it, always:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +24,21 @@ from .ar import Reconstructor, fve, load_reconstructor
 from .av import Verbalizer, load_verbalizer
 from .corpus import Document, builtin_heldout, load_corpus
 from .extract import ExtractConfig, extract_documents
-from .models import load_causal_lm, load_tokenizer
+from .models import cache_dir, load_causal_lm, load_tokenizer
 from .pretrained import DEFAULT_NLA, resolve_nla
 from .sidecar import NLAError, Sidecar
 from .teach import template_explanation
 
 
+ENGINES = ("transformers", "vllm")
 HELDOUT = "heldout"  # --texts value: the built-in documents held out by the NLA's own extraction split
+
+
+def merged_weights_dir(av_dir: Path) -> Path:
+    """Where an AV's merged full weights are cached for vLLM: keyed on the folder and its files' times."""
+    stamp = "|".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(Path(av_dir).iterdir()) if p.is_file())
+    key = hashlib.sha256(f"{Path(av_dir).resolve()}|{stamp}".encode()).hexdigest()[:16]
+    return cache_dir() / "vllm" / key
 
 
 @dataclass
@@ -46,13 +55,22 @@ class NLA:
         return self.ar.meta
 
     @classmethod
-    def load(cls, folder: Path | str = DEFAULT_NLA) -> "NLA":
-        """An NLA folder (av/ + ar/), or `default`: the one shipped with the package."""
+    def load(cls, folder: Path | str = DEFAULT_NLA, engine: str = "transformers") -> "NLA":
+        """An NLA folder (av/ + ar/), or `default`: the one shipped with the package.
+
+        engine: `transformers` (nlakit's own batched KV-cache loop) or `vllm` (prompt_embeds).
+        """
+        if engine not in ENGINES:
+            raise NLAError(f"unknown engine {engine!r}: choose one of {ENGINES}")
         folder = resolve_nla(folder)
         if not (folder / "av").is_dir() or not (folder / "ar").is_dir():
             raise NLAError(f"{folder} must contain av/ and ar/ folders (as written by `nlakit demo` or the train stages)")
         av, ar = load_verbalizer(folder / "av"), load_reconstructor(folder / "ar")
         av.meta.check_compatible(ar.meta, f"{folder / 'ar'}")
+        if engine == "vllm":
+            from .vllm_engine import VLLMEngine
+
+            av.engine = VLLMEngine.for_verbalizer(av, merged_weights_dir(folder / "av"))
         return cls(av, ar, load_causal_lm(ar.meta.base_model), load_tokenizer(ar.meta.base_model))
 
     def extract_config(self) -> ExtractConfig:
@@ -111,11 +129,11 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = 64, seed: in
 
 
 def run_evaluate(nla_dir: Path, texts: str | Path, max_new_tokens: int = 64, max_docs: int | None = None,
-                 save: Path | None = None, suite: str = "fast", out: Path | None = None) -> dict:
+                 save: Path | None = None, suite: str = "fast", out: Path | None = None, engine: str = "transformers") -> dict:
     """Round-trip metrics; suite="full" adds nlakit.suite's measures (summary merged, report in `out`)."""
     if suite not in ("fast", "full"):
         raise NLAError(f"unknown suite {suite!r}: choose fast or full")
-    nla = NLA.load(nla_dir)
+    nla = NLA.load(nla_dir, engine)
     if str(texts) == HELDOUT:
         cfg = nla.extract_config()
         docs = builtin_heldout(cfg.heldout_fraction, cfg.seed, max_docs)

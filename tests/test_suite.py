@@ -218,7 +218,7 @@ def test_real_av_and_ar_run_through_the_suite(tiny_model, target, real_rows):
 
 def test_cli_evaluate_suite_full(tiny_model, target, real_rows, tiny_corpus, tmp_path, monkeypatch, capsys):
     nla = oracle_nla(tiny_model, target, real_rows)
-    monkeypatch.setattr(NLA, "load", classmethod(lambda cls, folder: nla))
+    monkeypatch.setattr(NLA, "load", classmethod(lambda cls, folder, engine="transformers": nla))
     main(["evaluate", "--nla", "unused", "--texts", str(tiny_corpus), "--max-docs", "4", "--json"])
     fast = json.loads(capsys.readouterr().out)
     assert not any(k.startswith("suite_") for k in fast)
