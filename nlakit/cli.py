@@ -57,6 +57,9 @@ def teach(
     console.print(f"explanations written into {data}")
 
 
+NLA_OPTION = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit")
+
+
 def _train_options(cfg, steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16):
     for name, value in dict(steps=steps, batch_size=batch_size, lr=lr, max_minutes=max_minutes, seed=seed, bf16=bf16).items():
         if value is not None:
@@ -101,7 +104,7 @@ def train_av(
 
 @app.command()
 def evaluate(
-    nla: str = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit"),
+    nla: str = NLA_OPTION,
     texts: str = typer.Option("heldout", help="held-out texts: .txt, .jsonl or .parquet; heldout = the built-in documents "
                               "the NLA's extraction held out"),
     max_docs: Optional[int] = None,
@@ -127,7 +130,7 @@ def evaluate(
 @app.command()
 def explain(
     text: str = typer.Argument(..., help="the text to read token by token"),
-    nla: str = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit"),
+    nla: str = NLA_OPTION,
     max_new_tokens: int = 64,
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
     html: Optional[Path] = typer.Option(None, "--html", help="also write a self-contained page: click a token to read its explanation"),
@@ -205,7 +208,7 @@ def rl(
 @app.command()
 def export(
     out: Path = typer.Option(..., help="folder to write av/ and ar/ into"),
-    nla: str = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit"),
+    nla: str = NLA_OPTION,
     format: str = typer.Option("official", help="official: the released NLAs' layout (full weights, truncated AR, value head)"),
 ) -> None:
     """Write an NLA in the layout of the released checkpoints (LoRA merged into full weights)."""
@@ -238,7 +241,7 @@ def bench(
 
 @app.command()
 def serve(
-    nla: str = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit"),
+    nla: str = NLA_OPTION,
     host: str = typer.Option("127.0.0.1", help="interface to bind; the default keeps the explorer on this machine"),
     port: int = 8765,
     dataset: Optional[Path] = typer.Option(None, help="explained parquet from `nlakit evaluate --save` (enables search)"),

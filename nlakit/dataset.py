@@ -41,8 +41,11 @@ def vectors(table: pa.Table) -> np.ndarray:
     return column.flatten().to_numpy(zero_copy_only=False).astype(np.float32).reshape(-1, width)
 
 
-def read_split(folder: Path, split: str = "train") -> tuple[pa.Table, Sidecar]:
-    """One split of a dataset folder plus its sidecar, with the vectors checked against it."""
+def read_split(folder: Path, split: str = "train", columns: list[str] | None = None) -> tuple[pa.Table, Sidecar]:
+    """One split of a dataset folder plus its sidecar, with the vectors checked against it.
+
+    `columns`: read only those of them the file has (the vectors are then not read or checked).
+    """
     folder = Path(folder)
     if split not in SPLITS:
         raise NLAError(f"unknown split {split!r}; expected one of {SPLITS}")
@@ -51,12 +54,14 @@ def read_split(folder: Path, split: str = "train") -> tuple[pa.Table, Sidecar]:
     if not path.exists():
         raise NLAError(f"missing {path}: run `nlakit extract` first")
     try:
-        table = pq.read_table(path)
+        present = pq.read_schema(path).names
+        table = pq.read_table(path, columns=None if columns is None else [c for c in columns if c in present])
     except (pa.ArrowInvalid, OSError) as err:
         raise NLAError(f"corrupt parquet file {path}: {err}") from err
-    if VECTOR not in table.column_names:
-        raise NLAError(f"{path} has no `{VECTOR}` column")
-    check_vectors(vectors(table), meta.d_model, f"vectors in {path}")
+    if columns is None:
+        if VECTOR not in table.column_names:
+            raise NLAError(f"{path} has no `{VECTOR}` column")
+        check_vectors(vectors(table), meta.d_model, f"vectors in {path}")
     return table, meta
 
 
@@ -119,21 +124,8 @@ def rows(store: np.ndarray, index: list[int] | np.ndarray) -> np.ndarray:
 
 def training_pairs(folder: Path, eval_rows: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray, Sidecar]:
     """Explanations and the memory-mapped vectors of the train split, the first `eval_rows` held-out pairs, the sidecar."""
-    folder = Path(folder)
-    meta = Sidecar.load(folder)
-    texts = {split: explanations(_read_columns(folder, split, [EXPLANATION]), str(folder)) for split in SPLITS}
-    held = vector_store(folder, "heldout")
-    return texts["train"], vector_store(folder, "train"), texts["heldout"][:eval_rows], rows(held, range(min(eval_rows, len(held)))), meta
-
-
-def _read_columns(folder: Path, split: str, columns: list[str]) -> pa.Table:
-    path = folder / f"{split}.parquet"
-    if not path.exists():
-        raise NLAError(f"missing {path}: run `nlakit extract` first")
-    try:
-        schema = pq.read_schema(path)
-        if any(c not in schema.names for c in columns):
-            raise NLAError(f"{folder} has no `{EXPLANATION}` column: run `nlakit teach` first")
-        return pq.read_table(path, columns=columns)
-    except (pa.ArrowInvalid, OSError) as err:
-        raise NLAError(f"corrupt parquet file {path}: {err}") from err
+    train, meta = read_split(folder, "train", [EXPLANATION])
+    held, _ = read_split(folder, "heldout", [EXPLANATION])
+    held_vectors = vector_store(folder, "heldout")
+    return (explanations(train, str(folder)), vector_store(folder, "train"), explanations(held, str(folder))[:eval_rows],
+            rows(held_vectors, range(min(eval_rows, len(held_vectors)))), meta)

@@ -13,9 +13,9 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-
 from .models import DEFAULT_MODEL, load_tensors, save_tensors
 from .sidecar import SIDECAR_NAME, NLAError, atomic_write_text
+from .training import finalize_folder
 
 DEFAULT_NLA = "default"
 MODEL_FILES = ("adapter_config.json", "adapter_model.safetensors", "value_head.safetensors", SIDECAR_NAME, "log.csv")
@@ -63,6 +63,5 @@ def export_pretrained(run: Path, target: Path) -> Path:
             shutil.copy(run / name, tmp / name.replace("/", "_"))
     sizes = {str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
     atomic_write_text(tmp / "files.json", json.dumps({"source_run": str(run), "bytes": sizes, "total_bytes": sum(sizes.values())}, indent=2))
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    finalize_folder(tmp, target)
     return target

@@ -59,7 +59,7 @@ from .progress import progress
 from .prompts import parse_explanation
 from .report import plot_curves
 from .sidecar import SIDECAR_NAME, NLAError, Sidecar, atomic_write, atomic_write_text
-from .training import (any_process, average_across_processes, data_parallel, is_main_process, publish, trainable_state,
+from .training import (any_process, average_gradients, data_parallel, is_main_process, publish, trainable_state,
                        wait_for_everyone, write_log)
 
 REFERENCE = "reference"  # name of the frozen copy of the SFT adapter
@@ -281,12 +281,16 @@ def av_loss(state: RLState, rollout: Rollout, advantages: torch.Tensor, cfg: RLC
     return pg + cfg.kl_coef * kl, metrics
 
 
-def optimise(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scheduler, params: list[nn.Parameter]) -> float:
-    """One step; under several processes the gradients are averaged first (every process calls this)."""
+def optimise(loss: torch.Tensor | None, optimizer: torch.optim.Optimizer, scheduler, params: list[nn.Parameter]) -> float:
+    """One step; under several processes the gradients are averaged first (every process calls this).
+
+    `loss=None`: this process has nothing to learn from this step but joins the others' (zero gradients).
+    """
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    if loss is not None:
+        loss.backward()
     if data_parallel()[1] > 1:
-        average_across_processes([p.grad if p.grad is not None else p.new_zeros(p.shape) for p in params])
+        average_gradients(params)
     grad_norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
     optimizer.step()
     scheduler.step()
@@ -300,7 +304,7 @@ def ar_update(state: RLState, rollout: Rollout, cfg: RLConfig) -> dict:
     """
     keep = [i for i, e in enumerate(rollout.explanations) if e is not None]
     if not keep and data_parallel()[1] > 1:
-        optimise(sum(p.sum() * 0.0 for p in trainable(state.ar)), state.ar_opt, state.ar_sched, trainable(state.ar))
+        optimise(None, state.ar_opt, state.ar_sched, trainable(state.ar))
         return {"ar_loss": math.nan}
     if not keep:
         return {"ar_loss": math.nan}
@@ -482,7 +486,8 @@ def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, ove
     work.mkdir(parents=True, exist_ok=True)
     meta = Sidecar.load(data)
     vectors, held = dataset.vector_store(data, "train"), dataset.vector_store(data, "heldout")
-    sample_vectors = dataset.rows(held if len(held) else vectors, range(min(cfg.sample_rows, len(held) or len(vectors))))
+    source = held if len(held) else vectors
+    sample_vectors = dataset.rows(source, range(min(cfg.sample_rows, len(source))))
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)

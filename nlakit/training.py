@@ -127,6 +127,18 @@ def average_across_processes(tensors: list[torch.Tensor], broadcast_first: bool 
             offset += t.numel()
 
 
+def average_gradients(params: list[nn.Parameter], extra: list[torch.Tensor] = ()) -> None:
+    """DDP's step: every process's gradients replaced by their mean (plus `extra` tensors, in the same collective).
+
+    A parameter without a gradient here gets a zero one first, so every process averages the same
+    list and ends with the same gradients.
+    """
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    average_across_processes([p.grad for p in params] + list(extra))
+
+
 def any_process(flag: bool) -> bool:
     """True if `flag` is true in any process (just `flag` in a single process)."""
     if data_parallel()[1] <= 1:
@@ -243,7 +255,7 @@ def train(
             loss.backward()
             params = [p for g in param_groups for p in g["params"]]
             if world > 1:
-                average_across_processes([p.grad for p in params if p.grad is not None] + [loss.detach()])
+                average_gradients(params, extra=[loss.detach()])
             grad_norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             scheduler.step()

@@ -16,13 +16,12 @@ import urllib.request
 from pathlib import Path
 
 import uvicorn
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from nlakit.evaluate import NLA
 from nlakit.serve.app import create_app
+from nlakit.serve.browser import headless_chromium
 
 TEXT = "Once upon a time, a little fox lived at the edge of a quiet forest. Every morning she"
 
@@ -54,12 +53,7 @@ def main() -> None:
         latencies.append(time.perf_counter() - start)
     print(json.dumps({"tokens": len(tokens), "explain_latency_s": latencies, "median_s": statistics.median(latencies)}))
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1400,1100"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    driver = headless_chromium()
     try:
         wait = WebDriverWait(driver, 300)
         find = lambda css: driver.find_element(By.CSS_SELECTOR, css)  # noqa: E731

@@ -25,9 +25,9 @@ from nlakit.evaluate import NLA, run_evaluate  # noqa: E402
 from nlakit.explain import explain_text, to_html  # noqa: E402
 from nlakit.extract import ExtractConfig, run_extract  # noqa: E402
 from nlakit.serve.app import Limits, create_app  # noqa: E402
+from nlakit.serve.browser import CHROMEDRIVER, CHROMIUM, headless_chromium  # noqa: E402
 from nlakit.teach import TemplateTeacher, run_teach, template_explanation  # noqa: E402
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 TEXT = "Alice: Did you bring the map?\nBob: Yes, it is in my bag."
 FAST = Limits(max_new_tokens=8)
 
@@ -242,8 +242,6 @@ def free_port() -> int:
 def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_path):
     pytest.importorskip("selenium", reason="selenium is not installed (it is in the `test` extra)")
     import uvicorn
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
@@ -253,19 +251,13 @@ def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-                 "--window-size=1400,1100"):
-        options.add_argument(flag)
     driver = None
     try:
         deadline = time.monotonic() + 30
         while not server.started:
             assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
             time.sleep(0.05)
-        driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+        driver = headless_chromium(tmp_path / "profile")
         wait = WebDriverWait(driver, 60)
         find = lambda css: driver.find_element(By.CSS_SELECTOR, css)  # noqa: E731
         driver.get(f"http://127.0.0.1:{port}/")
