@@ -24,7 +24,7 @@ from . import dataset
 from .models import load_causal_lm, load_tensors, load_tokenizer, save_tensors
 from .prompts import ar_text
 from .sidecar import NLAError, Sidecar, check_vectors
-from .training import TrainConfig, add_lora, autocast, is_main_process, publish, start_output, train, training_record
+from .training import TrainConfig, add_lora, autocast, fsdp_requested, is_main_process, publish, start_output, train, training_record
 
 VALUE_HEAD = "value_head.safetensors"
 
@@ -99,15 +99,15 @@ class Reconstructor(nn.Module):
         self.meta.save(folder)
 
 
-def build_reconstructor(meta: Sidecar) -> Reconstructor:
+def build_reconstructor(meta: Sidecar, device: torch.device | str | None = None) -> Reconstructor:
     """A fresh AR for `meta.base_model` at `meta.layer_index` (K+1 blocks, identity head)."""
-    lm = load_causal_lm(meta.base_model, num_hidden_layers=meta.layer_index + 1)
+    lm = load_causal_lm(meta.base_model, num_hidden_layers=meta.layer_index + 1, device=device)
     lm.lm_head = nn.Identity()
     ar_meta = Sidecar(**{**meta.__dict__, "kind": "nla_model", "role": "ar", "training": {}})
     return Reconstructor(lm, load_tokenizer(meta.base_model), ar_meta)
 
 
-def load_reconstructor(folder: Path, trainable: bool = False) -> Reconstructor:
+def load_reconstructor(folder: Path, trainable: bool = False, device: torch.device | str | None = None) -> Reconstructor:
     folder = Path(folder)
     meta = Sidecar.load(folder)
     if meta.role not in (None, "ar"):
@@ -115,10 +115,10 @@ def load_reconstructor(folder: Path, trainable: bool = False) -> Reconstructor:
     if (folder / "adapter_config.json").exists():
         from peft import PeftModel
 
-        base = load_causal_lm(meta.base_model, num_hidden_layers=meta.layer_index + 1)
+        base = load_causal_lm(meta.base_model, num_hidden_layers=meta.layer_index + 1, device=device)
         lm = PeftModel.from_pretrained(base, str(folder), is_trainable=trainable)
     else:
-        lm = load_causal_lm(str(folder))
+        lm = load_causal_lm(str(folder), device=device)
         if len(lm.get_decoder().layers) != meta.layer_index + 1:
             raise NLAError(f"{folder} has {len(lm.get_decoder().layers)} blocks; an AR for layer {meta.layer_index} needs {meta.layer_index + 1}")
     lm.lm_head = nn.Identity()
@@ -140,12 +140,16 @@ class ARConfig(TrainConfig):
     batch_size: int = 16
 
 
-def ar_train_step(ar: Reconstructor, explanations: list[str], targets: torch.Tensor, bf16: bool | None) -> tuple[torch.Tensor, dict]:
+def ar_train_step(ar: Reconstructor, explanations: list[str], targets: torch.Tensor, bf16: bool | None,
+                  weights: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+    """Mean mse_nrm over the rows (a weighted mean with `weights`: rows of weight 0 run but teach nothing)."""
     device = next(ar.parameters()).device
     enc = ar.encode(explanations, device)
     with autocast(bf16, device):
         pred = ar(enc["input_ids"], enc["attention_mask"])
-    loss = mse_nrm(pred, targets.to(device), ar.meta.resolved_mse_scale).mean()
+    mse = mse_nrm(pred, targets.to(device), ar.meta.resolved_mse_scale)
+    weights = torch.ones_like(mse) if weights is None else weights.to(device)
+    loss = (mse * weights).sum() / weights.sum().clamp_min(1.0)
     return loss, {"fve_nrm": 1 - float(loss.detach()) / ar.meta.rawvar, "tokens": int(enc["attention_mask"].sum())}
 
 
@@ -155,7 +159,7 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
     if done:
         return Path(out)
     texts, vectors, held_texts, held_vectors, meta = dataset.training_pairs(data, cfg.eval_rows)
-    ar = build_reconstructor(meta)
+    ar = build_reconstructor(meta, device="cpu" if fsdp_requested(cfg.fsdp) else None)  # each process moves only its shard
     ar.lm = add_lora(ar.lm, cfg)
     ar.value_head.requires_grad_(True)
     groups = [

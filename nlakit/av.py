@@ -24,7 +24,8 @@ from . import dataset
 from .models import load_causal_lm, load_tokenizer
 from .prompts import av_prompt, av_response, parse_explanation
 from .sidecar import NLAError, Sidecar, check_vectors
-from .training import TrainConfig, add_lora, autocast, is_main_process, publish, start_output, train, training_record
+from .training import (TrainConfig, add_lora, any_process, autocast, fsdp_requested, is_main_process, is_sharded, publish,
+                       start_output, train, training_record)
 
 
 def inject(embeds: torch.Tensor, position: int, vectors: torch.Tensor, scale: float) -> torch.Tensor:
@@ -109,8 +110,9 @@ class Verbalizer(nn.Module):
         ids, mask = ids.to(self.device), mask.to(self.device)
         prompt_len = len(self.prompt_ids)
         attention = torch.cat([torch.ones(len(responses), prompt_len, dtype=torch.long, device=self.device), mask.long()], 1)
-        # Gradient checkpointing drops any KV cache in training, so the shared prefix is recomputed per row then.
-        shared = not (self.lm.training and self.checkpointing)
+        # The shared prefix is recomputed per row where a backward cannot go through it twice: gradient
+        # checkpointing drops every KV cache, and FSDP frees a block's gathered weights after its first backward.
+        shared = not ((self.lm.training and self.checkpointing) or (torch.is_grad_enabled() and is_sharded(self.lm)))
         offset = self.marker_pos if shared else 0
         with autocast(bf16, self.device):
             embeds = self.prompt_embeds(vectors, ids)[:, offset:]
@@ -164,6 +166,10 @@ class Verbalizer(nn.Module):
             rest = self.prompt_embeds(vectors)[:, self.marker_pos :]
             logits = lm(inputs_embeds=rest, past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
         alive = list(range(n))  # original row of each row still in the cache
+        finished = [False] * n
+        # Sharded blocks gather their weights collectively: every process decodes until all are done,
+        # keeping finished rows in the batch (ignored) instead of dropping them.
+        lockstep = is_sharded(lm)
         sequences: list[list[int]] = [[] for _ in range(n)]
         logprobs: list[list[float]] = [[] for _ in range(n)]
         for _ in range(max_new_tokens):
@@ -175,15 +181,17 @@ class Verbalizer(nn.Module):
             chosen = logp.gather(1, token[:, None]).squeeze(1).tolist()
             keep = []
             for k, (row, t) in enumerate(zip(alive, token.tolist())):
-                if t in self.stop_ids:
+                if finished[row] or t in self.stop_ids:
+                    finished[row] = True
                     continue
                 sequences[row].append(t)
                 logprobs[row].append(chosen[k])
-                if not self.tokenizer.decode(sequences[row][-8:]).endswith("</explanation>"):
+                finished[row] = self.tokenizer.decode(sequences[row][-8:]).endswith("</explanation>")
+                if not finished[row]:
                     keep.append(k)
-            if not keep:
+            if not (any_process(bool(keep)) if lockstep else keep):
                 break
-            if len(keep) < len(alive):
+            if not lockstep and len(keep) < len(alive):
                 cache.batch_select_indices(torch.tensor(keep, device=self.device))
                 token = token[keep]
                 alive = [alive[k] for k in keep]
@@ -198,12 +206,12 @@ class Verbalizer(nn.Module):
         self.meta.save(folder)
 
 
-def build_verbalizer(meta: Sidecar) -> Verbalizer:
+def build_verbalizer(meta: Sidecar, device: torch.device | str | None = None) -> Verbalizer:
     av_meta = Sidecar(**{**meta.__dict__, "kind": "nla_model", "role": "av", "training": {}})
-    return Verbalizer(load_causal_lm(meta.base_model), load_tokenizer(meta.base_model), av_meta)
+    return Verbalizer(load_causal_lm(meta.base_model, device=device), load_tokenizer(meta.base_model), av_meta)
 
 
-def load_verbalizer(folder: Path, trainable: bool = False) -> Verbalizer:
+def load_verbalizer(folder: Path, trainable: bool = False, device: torch.device | str | None = None) -> Verbalizer:
     folder = Path(folder)
     meta = Sidecar.load(folder)
     if meta.role not in (None, "av"):
@@ -211,9 +219,9 @@ def load_verbalizer(folder: Path, trainable: bool = False) -> Verbalizer:
     if (folder / "adapter_config.json").exists():
         from peft import PeftModel
 
-        lm = PeftModel.from_pretrained(load_causal_lm(meta.base_model), str(folder), is_trainable=trainable)
+        lm = PeftModel.from_pretrained(load_causal_lm(meta.base_model, device=device), str(folder), is_trainable=trainable)
     else:
-        lm = load_causal_lm(str(folder))
+        lm = load_causal_lm(str(folder), device=device)
     tokenizer = load_tokenizer(str(folder)) if (folder / "tokenizer_config.json").exists() else load_tokenizer(meta.base_model)
     return Verbalizer(lm, tokenizer, meta).eval()
 
@@ -237,7 +245,7 @@ def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) 
         return Path(out)
     texts, vectors, held_texts, held_array, meta = dataset.training_pairs(data, cfg.eval_rows)
     held_vectors = torch.from_numpy(held_array)
-    av = build_verbalizer(meta)
+    av = build_verbalizer(meta, device="cpu" if fsdp_requested(cfg.fsdp) else None)  # each process moves only its shard
     av.lm = add_lora(av.lm, cfg)
     groups = [{"params": [p for p in av.lm.parameters() if p.requires_grad], "lr": cfg.lr}]
 

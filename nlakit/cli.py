@@ -60,8 +60,12 @@ def teach(
 NLA_OPTION = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit")
 
 
-def _train_options(cfg, steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16):
-    for name, value in dict(steps=steps, batch_size=batch_size, lr=lr, max_minutes=max_minutes, seed=seed, bf16=bf16).items():
+FSDP_OPTION = typer.Option(None, "--fsdp/--no-fsdp", help="under several processes, shard the frozen block weights (FSDP2); "
+                           "default: on under `accelerate launch --use_fsdp`")
+
+
+def _train_options(cfg, steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16, fsdp):
+    for name, value in dict(steps=steps, batch_size=batch_size, lr=lr, max_minutes=max_minutes, seed=seed, bf16=bf16, fsdp=fsdp).items():
         if value is not None:
             setattr(cfg, name, value)
     cfg.full_finetune, cfg.gradient_checkpointing = full_finetune, gradient_checkpointing
@@ -77,11 +81,12 @@ def train_ar(
     max_minutes: Optional[float] = None, seed: Optional[int] = None, overwrite: bool = False,
     gradient_checkpointing: bool = typer.Option(False, help="recompute activations in backward (less memory)"),
     bf16: Optional[bool] = typer.Option(None, "--bf16/--fp32", help="default: bf16 autocast where the hardware has native bf16"),
+    fsdp: Optional[bool] = FSDP_OPTION,
 ) -> None:
     """Train the activation reconstructor (explanation -> vector)."""
     from .ar import ARConfig, run_train_ar
 
-    cfg = _train_options(ARConfig(), steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16)
+    cfg = _train_options(ARConfig(), steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16, fsdp)
     console.print(f"AR written to {run_train_ar(data, out, cfg, overwrite)}")
 
 
@@ -94,11 +99,12 @@ def train_av(
     max_minutes: Optional[float] = None, seed: Optional[int] = None, overwrite: bool = False,
     gradient_checkpointing: bool = typer.Option(False, help="recompute activations in backward (less memory)"),
     bf16: Optional[bool] = typer.Option(None, "--bf16/--fp32", help="default: bf16 autocast where the hardware has native bf16"),
+    fsdp: Optional[bool] = FSDP_OPTION,
 ) -> None:
     """Train the activation verbalizer (vector -> explanation)."""
     from .av import AVConfig, run_train_av
 
-    cfg = _train_options(AVConfig(), steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16)
+    cfg = _train_options(AVConfig(), steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16, fsdp)
     console.print(f"AV written to {run_train_av(data, out, cfg, overwrite)}")
 
 
@@ -192,13 +198,15 @@ def rl(
     max_new_tokens: Optional[int] = typer.Option(None, help="response cap; a response cut by it fails (reward -2)"),
     contrastive: bool = typer.Option(False, help="reward = mse(a wrong vector) - mse(the right one)"),
     seed: Optional[int] = None, max_minutes: Optional[float] = None, overwrite: bool = False,
+    fsdp: Optional[bool] = FSDP_OPTION,
+    engine: str = typer.Option("transformers", help="rollouts: transformers (built in) or vllm (prompt_embeds; the policy's weights synced every step)"),
 ) -> None:
     """GRPO on the AV, with the AR trained on the same rollouts (resumes from out/work)."""
     from .rl import RLConfig, run_rl
 
     cfg = RLConfig(contrastive=contrastive)
     options = dict(steps=steps, batch_size=batch_size, group_size=group_size, av_lr=av_lr, ar_lr=ar_lr, kl_coef=kl_coef,
-                   max_new_tokens=max_new_tokens, seed=seed, max_minutes=max_minutes)
+                   max_new_tokens=max_new_tokens, seed=seed, max_minutes=max_minutes, fsdp=fsdp, engine=engine)
     for name, value in options.items():
         if value is not None:
             setattr(cfg, name, value)

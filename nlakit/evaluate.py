@@ -12,7 +12,6 @@ Next to it, always:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,21 +23,14 @@ from .ar import Reconstructor, fve, load_reconstructor
 from .av import Verbalizer, load_verbalizer
 from .corpus import Document, builtin_heldout, load_corpus
 from .extract import ExtractConfig, extract_documents
-from .models import cache_dir, load_causal_lm, load_tokenizer
+from .models import load_causal_lm, load_tokenizer
 from .pretrained import DEFAULT_NLA, resolve_nla
 from .sidecar import NLAError, Sidecar
 from .teach import template_explanation
+from .vllm_engine import ENGINES, VLLMEngine
 
 
-ENGINES = ("transformers", "vllm")
 HELDOUT = "heldout"  # --texts value: the built-in documents held out by the NLA's own extraction split
-
-
-def merged_weights_dir(av_dir: Path) -> Path:
-    """Where an AV's merged full weights are cached for vLLM: keyed on the folder and its files' times."""
-    stamp = "|".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(Path(av_dir).iterdir()) if p.is_file())
-    key = hashlib.sha256(f"{Path(av_dir).resolve()}|{stamp}".encode()).hexdigest()[:16]
-    return cache_dir() / "vllm" / key
 
 
 @dataclass
@@ -68,9 +60,7 @@ class NLA:
         av, ar = load_verbalizer(folder / "av"), load_reconstructor(folder / "ar")
         av.meta.check_compatible(ar.meta, f"{folder / 'ar'}")
         if engine == "vllm":
-            from .vllm_engine import VLLMEngine
-
-            av.engine = VLLMEngine.for_verbalizer(av, merged_weights_dir(folder / "av"))
+            av.engine = VLLMEngine.for_verbalizer(av)
         return cls(av, ar, load_causal_lm(ar.meta.base_model), load_tokenizer(ar.meta.base_model))
 
     def extract_config(self) -> ExtractConfig:

@@ -59,8 +59,9 @@ from .progress import progress
 from .prompts import parse_explanation
 from .report import plot_curves
 from .sidecar import SIDECAR_NAME, NLAError, Sidecar, atomic_write, atomic_write_text
-from .training import (any_process, average_gradients, data_parallel, is_main_process, publish, trainable_state,
-                       wait_for_everyone, write_log)
+from .training import (any_process, average_gradients, data_parallel, fsdp_requested, is_main_process, is_sharded, publish,
+                       shard_frozen_blocks, trainable_state, wait_for_everyone, write_log)
+from .vllm_engine import ENGINES, VLLMEngine
 
 REFERENCE = "reference"  # name of the frozen copy of the SFT adapter
 FAILED_REWARD = -2.0  # mse_nrm of an orthogonal guess
@@ -88,6 +89,10 @@ class RLConfig:
     seed: int = 0
     max_minutes: float | None = field(default=None, metadata={"help": "stop early (and save) after this long"})
     bf16: bool | None = None
+    fsdp: bool | None = field(default=None, metadata={"help": "shard the frozen block weights across processes (FSDP2); "
+                                                              "default: on under `accelerate launch --use_fsdp`"})
+    engine: str = field(default="transformers", metadata={"help": "rollouts: transformers (built in) or vllm (weights synced each step)"})
+    vllm_gpu_memory: float = field(default=0.3, metadata={"help": "share of the GPU vLLM may take beside training"})
 
 
 @dataclass
@@ -139,9 +144,14 @@ def batch_rows(n: int, seed: int, position: int, count: int) -> list[int]:
 # ---------------------------------------------------------------- models
 
 
-def load_policy(av_dir: Path, ar_dir: Path, data_meta: Sidecar) -> tuple[Verbalizer, Reconstructor, nn.Module | None]:
-    """The SFT AV and AR with their trainable weights unfrozen, and the AV's frozen reference."""
-    av, ar = load_verbalizer(av_dir, trainable=True), load_reconstructor(ar_dir, trainable=True)
+def load_policy(av_dir: Path, ar_dir: Path, data_meta: Sidecar, fsdp: bool | None = None) -> tuple[Verbalizer, Reconstructor, nn.Module | None]:
+    """The SFT AV and AR with their trainable weights unfrozen, and the AV's frozen reference.
+
+    With FSDP both load on the CPU and each process then moves only its shard of the blocks.
+    """
+    sharded = fsdp_requested(fsdp)
+    device = "cpu" if sharded else None
+    av, ar = load_verbalizer(av_dir, trainable=True, device=device), load_reconstructor(ar_dir, trainable=True, device=device)
     for meta, what in ((av.meta, str(av_dir)), (ar.meta, str(ar_dir))):
         data_meta.check_compatible(meta, what)
     frozen = None
@@ -152,6 +162,8 @@ def load_policy(av_dir: Path, ar_dir: Path, data_meta: Sidecar) -> tuple[Verbali
     for model, what in ((av.lm, "AV"), (ar, "AR")):
         if not any(p.requires_grad for p in model.parameters()):
             raise NLAError(f"the {what} loaded with no trainable weights")
+        if sharded:
+            shard_frozen_blocks(model)
     return av, ar, frozen
 
 
@@ -178,7 +190,7 @@ def trainable(model: nn.Module) -> list[nn.Parameter]:
 
 
 def start_state(av_dir: Path, ar_dir: Path, data_meta: Sidecar, cfg: RLConfig) -> RLState:
-    av, ar, frozen = load_policy(av_dir, ar_dir, data_meta)
+    av, ar, frozen = load_policy(av_dir, ar_dir, data_meta, cfg.fsdp)
 
     def warmup(step: int) -> float:  # linear warmup, then constant (the release's RL lr is constant)
         return min(1.0, (step + 1) / max(1, cfg.warmup_steps))
@@ -230,16 +242,17 @@ def group_advantages(reward: torch.Tensor, group_size: int) -> torch.Tensor:
 
 @torch.no_grad()
 def score_rollout(ar: Reconstructor, rollout: Rollout, cfg: RLConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """(rewards, mse_nrm against the right vectors; failed rows hold 2.0) from the AR as it is now."""
-    n, scale = len(rollout.explanations), ar.meta.resolved_mse_scale
-    keep = [i for i, e in enumerate(rollout.explanations) if e is not None]
-    mse, mse_wrong = torch.full((n,), 2.0), torch.full((n,), 2.0)
-    if keep:
-        pred = torch.from_numpy(ar.reconstruct([rollout.explanations[i] for i in keep], bf16=cfg.bf16))
-        mse[keep] = mse_nrm(pred, rollout.vectors[keep], scale)
-        wrong = rollout.vectors.roll(-cfg.group_size, dims=0)  # the next group's activation
-        mse_wrong[keep] = mse_nrm(pred, wrong[keep], scale)
-    return rewards(mse, rollout.failed, mse_wrong if cfg.contrastive else None), mse
+    """(rewards, mse_nrm against the right vectors; failed rows hold 2.0) from the AR as it is now.
+
+    Failed rows are read too (as empty text) and then overwritten: every process then runs the same
+    forward passes, which sharded (FSDP) blocks need.
+    """
+    scale, failed = ar.meta.resolved_mse_scale, rollout.failed
+    pred = torch.from_numpy(ar.reconstruct([e or "" for e in rollout.explanations], bf16=cfg.bf16))
+    mse = mse_nrm(pred, rollout.vectors, scale).masked_fill(failed, 2.0)
+    wrong = rollout.vectors.roll(-cfg.group_size, dims=0)  # the next group's activation
+    mse_wrong = mse_nrm(pred, wrong, scale).masked_fill(failed, 2.0)
+    return rewards(mse, failed, mse_wrong if cfg.contrastive else None), mse
 
 
 # ---------------------------------------------------------------- losses and updates
@@ -281,14 +294,10 @@ def av_loss(state: RLState, rollout: Rollout, advantages: torch.Tensor, cfg: RLC
     return pg + cfg.kl_coef * kl, metrics
 
 
-def optimise(loss: torch.Tensor | None, optimizer: torch.optim.Optimizer, scheduler, params: list[nn.Parameter]) -> float:
-    """One step; under several processes the gradients are averaged first (every process calls this).
-
-    `loss=None`: this process has nothing to learn from this step but joins the others' (zero gradients).
-    """
+def optimise(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scheduler, params: list[nn.Parameter]) -> float:
+    """One step; under several processes the gradients are averaged first (every process calls this)."""
     optimizer.zero_grad(set_to_none=True)
-    if loss is not None:
-        loss.backward()
+    loss.backward()
     if data_parallel()[1] > 1:
         average_gradients(params)
     grad_norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -298,19 +307,17 @@ def optimise(loss: torch.Tensor | None, optimizer: torch.optim.Optimizer, schedu
 
 
 def ar_update(state: RLState, rollout: Rollout, cfg: RLConfig) -> dict:
-    """One mse_nrm step of the AR on this rollout's parsed explanations (none parsed: no step).
+    """One mse_nrm step of the AR on this rollout's parsed explanations (none parsed anywhere: no step).
 
-    Under several processes every process steps together; one with nothing parsed adds zero gradients.
+    Failed rows go through the AR with weight 0, so every process runs the same passes; one with
+    nothing parsed adds zero gradients to the others' step.
     """
-    keep = [i for i, e in enumerate(rollout.explanations) if e is not None]
-    if not keep and data_parallel()[1] > 1:
-        optimise(None, state.ar_opt, state.ar_sched, trainable(state.ar))
+    parsed = ~rollout.failed
+    if not any_process(bool(parsed.any())):
         return {"ar_loss": math.nan}
-    if not keep:
-        return {"ar_loss": math.nan}
-    loss, _ = ar_train_step(state.ar, [rollout.explanations[i] for i in keep], rollout.vectors[keep], cfg.bf16)
+    loss, _ = ar_train_step(state.ar, [e or "" for e in rollout.explanations], rollout.vectors, cfg.bf16, weights=parsed.float())
     grad_norm = optimise(loss, state.ar_opt, state.ar_sched, trainable(state.ar))
-    return {"ar_loss": float(loss.detach()), "ar_grad_norm": grad_norm}
+    return {"ar_loss": float(loss.detach()) if parsed.any() else math.nan, "ar_grad_norm": grad_norm}
 
 
 def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, rawvar: float) -> dict:
@@ -320,10 +327,15 @@ def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, rawvar: float) -
     batch = torch.from_numpy(dataset.rows(vectors, batch_rows(len(vectors), cfg.seed, state.position, cfg.batch_size)[rank::world]))
     seed = int(torch.randint(2**31 - 1, (1,), generator=state.sampler)) + rank
     rollout = sample_rollout(state.av, batch, cfg, seed)
+    rollout_s = time.monotonic() - t0
     reward, mse = score_rollout(state.ar, rollout, cfg)
     advantages = group_advantages(reward, cfg.group_size)
     loss, av_metrics = av_loss(state, rollout, advantages, cfg)
     av_grad_norm = optimise(loss, state.av_opt, state.av_sched, trainable(state.av.lm))
+    sync = {}
+    if state.av.engine is not None:  # the engine must serve the updated policy from the next rollout on
+        state.av.engine.sync_weights(state.av.lm)
+        sync = {"sync_s": state.av.engine.sync_s}
     ar_metrics = ar_update(state, rollout, cfg)
     state.step += 1
     state.position += cfg.batch_size
@@ -332,7 +344,7 @@ def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, rawvar: float) -
             "train_fve_nrm": 1 - float(mse[parsed].mean()) / rawvar if parsed.any() else math.nan,
             "parse_fail_rate": float(rollout.failed.float().mean()), "response_len": float(np.mean(rollout.lengths)),
             "loss": float(loss.detach()), **av_metrics, **ar_metrics, "av_grad_norm": av_grad_norm,
-            "av_lr": state.av_sched.get_last_lr()[0], "step_s": time.monotonic() - t0}
+            "av_lr": state.av_sched.get_last_lr()[0], "rollout_s": rollout_s, **sync, "step_s": time.monotonic() - t0}
 
 
 # ---------------------------------------------------------------- samples and the injection smell
@@ -350,9 +362,8 @@ def check_samples(state: RLState, vectors: np.ndarray, cfg: RLConfig) -> list[di
     if not len(vectors):
         return []
     gen = state.av.generate(vectors, max_new_tokens=cfg.max_new_tokens, batch_size=len(vectors), bf16=cfg.bf16)
-    parsed = [i for i, e in enumerate(gen.explanations) if e is not None]
-    mse = state.ar.score([gen.explanations[i] for i in parsed], vectors[parsed], bf16=cfg.bf16) if parsed else []
-    scores = {i: float(m) for i, m in zip(parsed, mse)}
+    mse = state.ar.score([e or "" for e in gen.explanations], vectors, bf16=cfg.bf16)  # every row: same passes everywhere
+    scores = {i: float(m) for i, (m, e) in enumerate(zip(mse, gen.explanations)) if e is not None}
     marker = state.av.meta.tokens.get("injection_char")
     rows = [{"step": state.step, "row": i, "text": text, "explanation": explanation, "mse_nrm": scores.get(i),
              "smell": injection_smell(text, marker)} for i, (text, explanation) in enumerate(zip(gen.texts, gen.explanations))]
@@ -396,10 +407,14 @@ def load_rl_checkpoint(path: Path, state: RLState) -> None:
 
 
 def save_progress(work: Path, state: RLState, sample_vectors: np.ndarray, cfg: RLConfig) -> None:
-    """Samples, log and checkpoint, written by the first process (the others wait for it)."""
+    """Samples, log and checkpoint, written by the first process (the others wait for it).
+
+    With sharded blocks every process takes part in the samples' forward passes.
+    """
+    samples = check_samples(state, sample_vectors, cfg) if is_main_process() or is_sharded(state.av.lm) else []
     if not is_main_process():
         return wait_for_everyone()
-    state.samples += check_samples(state, sample_vectors, cfg)
+    state.samples += samples
     atomic_write_text(work / "samples.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in state.samples))
     write_log(work / "log.csv", state.log)
     save_rl_checkpoint(work / "checkpoint.pt", state)
@@ -468,6 +483,19 @@ def check_config(cfg: RLConfig) -> None:
     world = data_parallel()[1]
     if cfg.batch_size % world:
         raise NLAError(f"batch_size {cfg.batch_size} must be a multiple of the {world} processes (each takes whole groups)")
+    if cfg.engine not in ENGINES:
+        raise NLAError(f"unknown engine {cfg.engine!r}: choose one of {ENGINES}")
+    if cfg.engine == "vllm" and world > 1:
+        raise NLAError("--engine vllm runs in one process for now (one colocated vLLM per process is not built yet); "
+                       "use the transformers engine under several processes")
+
+
+def attach_engine(state: RLState, cfg: RLConfig) -> None:
+    """With `engine: vllm`, rollouts and samples come from vLLM, serving the policy as it is now (resumed weights included)."""
+    if cfg.engine != "vllm":
+        return
+    memory = {"gpu_memory_utilization": cfg.vllm_gpu_memory} if state.av.device.type == "cuda" else {}
+    state.av.engine = VLLMEngine.for_verbalizer(state.av, **memory)
 
 
 def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, overwrite: bool = False) -> Path:
@@ -494,6 +522,7 @@ def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, ove
     state = start_state(av_dir, ar_dir, meta, cfg)
     if (work / "checkpoint.pt").exists():
         load_rl_checkpoint(work / "checkpoint.pt", state)
+    attach_engine(state, cfg)
     train_loop(state, vectors, sample_vectors, cfg, work, meta.rawvar)
     if not is_main_process():  # the first process writes the models; the others trained the same weights
         return out

@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from rich.console import Console
 from torch import nn
 
 from .progress import progress
@@ -43,6 +44,8 @@ class TrainConfig:
     lora_alpha: int = 32
     bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast; default: only where the hardware has native bf16"})
     gradient_checkpointing: bool = field(default=False, metadata={"help": "recompute block activations in backward: less memory, ~30% more compute"})
+    fsdp: bool | None = field(default=None, metadata={"help": "shard the frozen block weights across processes (FSDP2); "
+                                                              "default: on under `accelerate launch --use_fsdp`"})
     eval_every: int = 50
     eval_rows: int = 256
     save_every: int = 50
@@ -137,6 +140,53 @@ def average_gradients(params: list[nn.Parameter], extra: list[torch.Tensor] = ()
         if p.grad is None:
             p.grad = torch.zeros_like(p)
     average_across_processes([p.grad for p in params] + list(extra))
+
+
+def fsdp_requested(flag: bool | None) -> bool:
+    """Shard when asked (`--fsdp`, or accelerate's `--use_fsdp`), and only with several processes to shard over."""
+    if flag is None:
+        flag = os.environ.get("ACCELERATE_USE_FSDP", "").lower() in ("1", "true")
+    return bool(flag) and data_parallel()[1] > 1
+
+
+def shard_frozen_blocks(model: nn.Module) -> nn.Module:
+    """FSDP2 over every transformer block: frozen weights sharded across the processes, trainable ones whole.
+
+    The frozen base model is what outgrows one GPU; LoRA adapters and the value head are small.
+    Keeping them whole (FSDP's `ignored_params`) leaves their optimiser state, gradient averaging,
+    checkpoints and saving exactly as in plain data parallelism. Blocks are the classes the model
+    names in `_no_split_modules`, the unit accelerate's FSDP wraps too. Load the model on the CPU
+    first: each process then moves only its shard (and the unsharded rest) to its device.
+    """
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+
+    from .models import default_device
+    from .sidecar import NLAError
+
+    block_names = {name for m in model.modules() for name in getattr(m, "_no_split_modules", None) or []}
+    blocks = [m for m in model.modules() if type(m).__name__ in block_names]
+    if not blocks:
+        raise NLAError(f"found no transformer blocks to shard (looked for {sorted(block_names) or 'a _no_split_modules list'})")
+    if all(p.requires_grad for block in blocks for p in block.parameters()):
+        raise NLAError("FSDP here shards the frozen base weights under LoRA; a full fine-tune has none (drop --full-finetune)")
+    device = default_device()
+    mesh = init_device_mesh(device.type, (data_parallel()[1],))
+    for block in blocks:
+        fully_shard(block, mesh=mesh, ignored_params={p for p in block.parameters() if p.requires_grad})
+    shards = [p for block in blocks for p in block.parameters() if hasattr(p, "to_local")]
+    held = sum(p.to_local().numel() for p in shards) / max(1, sum(p.numel() for p in shards))
+    if is_main_process():
+        Console(stderr=True).print(f"FSDP: {len(blocks)} blocks sharded over {mesh.size()} processes; "
+                                   f"this one holds {held:.0%} of their frozen weights", soft_wrap=True)
+    return model.to(device)
+
+
+def is_sharded(model: nn.Module) -> bool:
+    """True when FSDP shards some of `model`'s blocks: then every process must run every forward pass."""
+    from torch.distributed.fsdp import FSDPModule
+
+    return any(isinstance(m, FSDPModule) for m in model.modules())
 
 
 def any_process(flag: bool) -> bool:
@@ -234,6 +284,8 @@ def train(
     rank, world = data_parallel()
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
+    if fsdp_requested(cfg.fsdp):
+        shard_frozen_blocks(model)
     optimizer = torch.optim.AdamW(param_groups, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: cosine_lr(s, cfg))
     checkpoint = work_dir / "checkpoint.pt"

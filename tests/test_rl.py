@@ -123,6 +123,17 @@ def test_failed_generations_earn_minus_two_and_skip_the_ar(sft):
     assert torch.equal(state.ar.value_head.weight, head)
 
 
+def test_the_ar_step_ignores_failed_rows_that_it_still_reads(sft):
+    """Failed rows go through the AR with weight 0 (every process runs the same passes): the loss is the parsed rows' mean."""
+    from nlakit.ar import ar_train_step
+
+    ar = load_reconstructor(sft["ar"])
+    texts, targets = ["a story about rain", "", "a list of fruit"], torch.randn(3, ar.meta.d_model)
+    weighted, _ = ar_train_step(ar, texts, targets, bf16=False, weights=torch.tensor([1.0, 0.0, 1.0]))
+    subset, _ = ar_train_step(ar, [texts[0], texts[2]], targets[[0, 2]], bf16=False)
+    assert torch.allclose(weighted, subset, atol=1e-5)
+
+
 def test_resume_after_a_checkpoint_reproduces_the_next_step(sft, lenient, tmp_path):
     run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "full", small_cfg())
     run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "cut", small_cfg(max_minutes=0.0))  # stops (and saves) after step 1

