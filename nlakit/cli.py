@@ -60,6 +60,7 @@ def teach(
 NLA_OPTION = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit")
 
 
+BF16_OPTION = typer.Option(None, "--bf16/--fp32", help="default: bf16 autocast where the hardware has native bf16")
 FSDP_OPTION = typer.Option(None, "--fsdp/--no-fsdp", help="under several processes, shard the frozen block weights (FSDP2); "
                            "default: on under `accelerate launch --use_fsdp`")
 
@@ -80,7 +81,7 @@ def train_ar(
     full_finetune: bool = typer.Option(False, help="train all weights instead of LoRA"),
     max_minutes: Optional[float] = None, seed: Optional[int] = None, overwrite: bool = False,
     gradient_checkpointing: bool = typer.Option(False, help="recompute activations in backward (less memory)"),
-    bf16: Optional[bool] = typer.Option(None, "--bf16/--fp32", help="default: bf16 autocast where the hardware has native bf16"),
+    bf16: Optional[bool] = BF16_OPTION,
     fsdp: Optional[bool] = FSDP_OPTION,
 ) -> None:
     """Train the activation reconstructor (explanation -> vector)."""
@@ -98,7 +99,7 @@ def train_av(
     full_finetune: bool = typer.Option(False, help="train all weights instead of LoRA"),
     max_minutes: Optional[float] = None, seed: Optional[int] = None, overwrite: bool = False,
     gradient_checkpointing: bool = typer.Option(False, help="recompute activations in backward (less memory)"),
-    bf16: Optional[bool] = typer.Option(None, "--bf16/--fp32", help="default: bf16 autocast where the hardware has native bf16"),
+    bf16: Optional[bool] = BF16_OPTION,
     fsdp: Optional[bool] = FSDP_OPTION,
 ) -> None:
     """Train the activation verbalizer (vector -> explanation)."""
@@ -200,13 +201,14 @@ def rl(
     seed: Optional[int] = None, max_minutes: Optional[float] = None, overwrite: bool = False,
     fsdp: Optional[bool] = FSDP_OPTION,
     engine: str = typer.Option("transformers", help="rollouts: transformers (built in) or vllm (prompt_embeds; the policy's weights synced every step)"),
+    bf16: Optional[bool] = BF16_OPTION,
 ) -> None:
     """GRPO on the AV, with the AR trained on the same rollouts (resumes from out/work)."""
     from .rl import RLConfig, run_rl
 
     cfg = RLConfig(contrastive=contrastive)
     options = dict(steps=steps, batch_size=batch_size, group_size=group_size, av_lr=av_lr, ar_lr=ar_lr, kl_coef=kl_coef,
-                   max_new_tokens=max_new_tokens, seed=seed, max_minutes=max_minutes, fsdp=fsdp, engine=engine)
+                   max_new_tokens=max_new_tokens, seed=seed, max_minutes=max_minutes, fsdp=fsdp, engine=engine, bf16=bf16)
     for name, value in options.items():
         if value is not None:
             setattr(cfg, name, value)

@@ -3,7 +3,8 @@
 One step:
 1. take `batch_size` activations from the train split (a seeded order per epoch; the position in
    it is part of the resume state) and let the AV sample `group_size` explanations of each at
-   temperature 1, all rows in one batch sharing the prompt-prefix KV cache;
+   temperature 1, all rows in one batch sharing the prompt-prefix KV cache (or through vLLM with
+   `engine: vllm`, its weights reloaded from the policy after every update: see vllm_engine);
 2. the AR, as it is before this step's update, reconstructs every parsed explanation;
    reward = -mse_nrm, or with `contrastive`, mse(a wrong vector) - mse(the right one), the wrong
    vector being the next group's activation: an explanation that fits any activation then earns
@@ -485,17 +486,24 @@ def check_config(cfg: RLConfig) -> None:
         raise NLAError(f"batch_size {cfg.batch_size} must be a multiple of the {world} processes (each takes whole groups)")
     if cfg.engine not in ENGINES:
         raise NLAError(f"unknown engine {cfg.engine!r}: choose one of {ENGINES}")
-    if cfg.engine == "vllm" and world > 1:
-        raise NLAError("--engine vllm runs in one process for now (one colocated vLLM per process is not built yet); "
-                       "use the transformers engine under several processes")
+    if cfg.engine == "vllm" and fsdp_requested(cfg.fsdp):
+        raise NLAError("--engine vllm keeps a whole copy of the AV in every process, which FSDP's sharding is there to avoid: "
+                       "use the transformers engine with --fsdp")
 
 
 def attach_engine(state: RLState, cfg: RLConfig) -> None:
-    """With `engine: vllm`, rollouts and samples come from vLLM, serving the policy as it is now (resumed weights included)."""
+    """With `engine: vllm`, rollouts and samples come from vLLM, serving the policy as it is now (resumed weights included).
+
+    Under several processes each one runs its own engine beside its own copy of the policy, inside
+    the launcher's process group (vLLM's `external_launcher`), seeded by rank like the built-in sampler.
+    """
     if cfg.engine != "vllm":
         return
-    memory = {"gpu_memory_utilization": cfg.vllm_gpu_memory} if state.av.device.type == "cuda" else {}
-    state.av.engine = VLLMEngine.for_verbalizer(state.av, **memory)
+    rank, world = data_parallel()
+    options = {"gpu_memory_utilization": cfg.vllm_gpu_memory} if state.av.device.type == "cuda" else {}
+    if world > 1:
+        options.update(distributed_executor_backend="external_launcher", seed=cfg.seed + rank)
+    state.av.engine = VLLMEngine.for_verbalizer(state.av, **options)
 
 
 def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, overwrite: bool = False) -> Path:

@@ -25,8 +25,9 @@ import torch
 from rich.console import Console
 from torch import nn
 
+from .models import default_device
 from .progress import progress
-from .sidecar import atomic_write, atomic_write_text
+from .sidecar import NLAError, atomic_write, atomic_write_text
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -100,8 +101,6 @@ def data_parallel() -> tuple[int, int]:
         return 0, 1
     from accelerate import PartialState
 
-    from .models import default_device
-
     state = PartialState(cpu=default_device().type == "cpu")  # cpu: gloo, the only backend a CPU has
     return state.process_index, state.num_processes
 
@@ -161,9 +160,6 @@ def shard_frozen_blocks(model: nn.Module) -> nn.Module:
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
 
-    from .models import default_device
-    from .sidecar import NLAError
-
     block_names = {name for m in model.modules() for name in getattr(m, "_no_split_modules", None) or []}
     blocks = [m for m in model.modules() if type(m).__name__ in block_names]
     if not blocks:
@@ -193,8 +189,6 @@ def any_process(flag: bool) -> bool:
     """True if `flag` is true in any process (just `flag` in a single process)."""
     if data_parallel()[1] <= 1:
         return flag
-    from .models import default_device
-
     value = torch.tensor([float(flag)], device=default_device())
     average_across_processes([value])
     return bool(value.item() > 0)

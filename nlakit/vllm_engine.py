@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Iterator
 
 import torch
 from torch import nn
@@ -29,33 +30,33 @@ ENGINES = ("transformers", "vllm")  # nlakit's own batched KV-cache loop, or thi
 CLOSING_TAG = "</explanation>"
 
 
-def policy_weights(lm: nn.Module) -> list[tuple[str, torch.Tensor]]:
+def policy_weights(lm: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
     """Every weight `lm` computes with now, under Hugging Face names: a LoRA layer's base weight plus
     its active adapters' deltas (computed, not merged into the model), the adapters' own tensors left out.
 
     Whole models go, not just the adapted layers: vLLM fuses q/k/v and gate/up into one kernel
-    tensor, and an in-place reload rebuilds a fused tensor only from all of its parts.
+    tensor, and an in-place reload rebuilds a fused tensor only from all of its parts. One tensor
+    at a time, so a sync never holds a second copy of the model.
     """
     from peft import PeftModel
     from peft.tuners.lora import LoraLayer
 
     if not isinstance(lm, PeftModel):
-        return [(name, p.detach()) for name, p in lm.named_parameters()]
+        yield from ((name, p.detach()) for name, p in lm.named_parameters())
+        return
     base = lm.get_base_model()
     adapted = {f"{name}.base_layer.weight": module for name, module in base.named_modules() if isinstance(module, LoraLayer)}
-    weights = []
-    with torch.no_grad():
-        for name, param in base.named_parameters():
-            if ".lora_" in name:
-                continue
-            weight = param.detach()
-            if name in adapted:
-                module = adapted[name]
+    for name, param in base.named_parameters():
+        if ".lora_" in name:
+            continue
+        weight = param.detach()
+        if name in adapted:
+            module = adapted[name]
+            with torch.no_grad():
                 for adapter in module.active_adapters:
                     if adapter in module.lora_A:
                         weight = weight + module.get_delta_weight(adapter)
-            weights.append((name.replace(".base_layer.", "."), weight))
-    return weights
+        yield name.replace(".base_layer.", "."), weight
 
 
 class VLLMEngine:
@@ -91,13 +92,19 @@ class VLLMEngine:
 
     def sync_weights(self, lm: nn.Module) -> int:
         """Load `lm`'s current weights into vLLM (see `policy_weights`); returns how many tensors went."""
-        started = time.monotonic()
-        weights = policy_weights(lm)
+        started, sent = time.monotonic(), 0
+
+        def counted() -> Iterator[tuple[str, torch.Tensor]]:
+            nonlocal sent
+            for item in policy_weights(lm):
+                sent += 1
+                yield item
+
         # vLLM's in-place reload: kernel tensors (repacked, fused) are rebuilt from checkpoint-format weights
-        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": weights, "is_checkpoint_format": True})
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": counted(), "is_checkpoint_format": True})
         self.llm.reset_prefix_cache()
         self.sync_s = time.monotonic() - started
-        return len(weights)
+        return sent
 
     def __call__(self, embeds: torch.Tensor, max_new_tokens: int, temperature: float,
                  seed: int | None) -> tuple[list[list[int]], list[list[float]]]:

@@ -180,3 +180,15 @@ def test_fully_fine_tuned_av_uses_a_frozen_copy_as_reference(sft, lenient, tmp_p
     assert not (out / "av" / "adapter_config.json").exists()
     before, after = load_verbalizer(tmp_path / "av_full"), load_verbalizer(out / "av")
     assert any(not torch.equal(p, q) for p, q in zip(before.lm.parameters(), after.lm.parameters()))
+
+
+@pytest.mark.parametrize("cfg, message", [
+    (RLConfig(group_size=1), "group_size must be at least 2"),
+    (RLConfig(contrastive=True, batch_size=1), "contrastive reward needs batch_size >= 2"),
+    (RLConfig(engine="sglang"), "unknown engine 'sglang'"),
+])
+def test_bad_settings_are_refused_before_any_model_loads(cfg, message, tmp_path):
+    from nlakit.sidecar import NLAError
+
+    with pytest.raises(NLAError, match=message):
+        run_rl(tmp_path / "no-data", tmp_path / "no-av", tmp_path / "no-ar", tmp_path / "out", cfg)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from conftest import make_tokenizer
+from test_distributed import free_port
 from nlakit.ar import ARConfig, run_train_ar
 from nlakit.av import AVConfig, Verbalizer, run_train_av
 from nlakit.extract import ExtractConfig, run_extract
@@ -123,7 +126,22 @@ def test_weight_sync_serves_the_lora_policy_as_it_trains(verbalizer, engine):
     assert all(p.requires_grad for p in lora_b)  # nothing was merged into the base: the adapter still trains
 
 
-def test_grpo_rollouts_through_vllm_follow_the_policy(tiny_folder, tiny_corpus, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def sft_pair(tiny_folder, tiny_corpus, tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("vllm-rl")
+    data = run_teach(run_extract(ExtractConfig(model=tiny_folder, corpus=str(tiny_corpus), layer_index=1), root / "data"),
+                     TemplateTeacher())
+    run_train_ar(data, root / "ar", ARConfig(steps=1, eval_every=100))
+    run_train_av(data, root / "av", AVConfig(steps=1, eval_every=100))
+    return {"data": data, "av": root / "av", "ar": root / "ar"}
+
+
+def read_log(folder) -> list[dict]:
+    with open(folder / "log.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_grpo_rollouts_through_vllm_follow_the_policy(sft_pair, tmp_path, monkeypatch):
     """Rollouts come from vLLM and the ratio's sampling log-probs match the updated policy at every step.
 
     A large AV learning rate makes each update move the log-probs by far more than the tolerance,
@@ -131,16 +149,40 @@ def test_grpo_rollouts_through_vllm_follow_the_policy(tiny_folder, tiny_corpus, 
     tag, so any text counts as an explanation here (as in test_rl), giving rewards that differ.
     """
     monkeypatch.setattr(rl, "parse_response", lambda text, hit_cap: text)
-    data = run_teach(run_extract(ExtractConfig(model=tiny_folder, corpus=str(tiny_corpus), layer_index=1), tmp_path / "data"),
-                     TemplateTeacher())
-    run_train_ar(data, tmp_path / "ar", ARConfig(steps=1, eval_every=100))
-    run_train_av(data, tmp_path / "av", AVConfig(steps=1, eval_every=100))
     cfg = RLConfig(steps=3, batch_size=2, group_size=2, max_new_tokens=6, sample_rows=2, warmup_steps=1, av_lr=5e-2, bf16=False,
                    engine="vllm")
-    run_rl(data, tmp_path / "av", tmp_path / "ar", tmp_path / "rl", cfg)
-    with open(tmp_path / "rl" / "log.csv") as f:
-        log = list(csv.DictReader(f))
+    run_rl(sft_pair["data"], sft_pair["av"], sft_pair["ar"], tmp_path / "rl", cfg)
+    log = read_log(tmp_path / "rl")
     assert [row["step"] for row in log] == ["1", "2", "3"]
     assert all(float(row["logprob_gap"]) < 1e-3 and float(row["sync_s"]) > 0 for row in log), log
     assert max(float(row["av_grad_norm"]) for row in log) > 0  # the policy did move between rollouts
     assert (tmp_path / "rl" / "av" / "adapter_config.json").exists()
+
+
+LENIENT_CLI = """import sys
+from nlakit import rl
+from nlakit.cli import main
+rl.parse_response = lambda text, hit_cap: text  # as in the one-process test: rewards that differ
+sys.argv[0] = "nlakit"
+main()
+"""
+
+
+def test_grpo_through_vllm_under_two_processes(sft_pair, tmp_path):
+    """torchrun with two processes: each runs its own engine in the launcher's process group
+    (vLLM's external launcher) and syncs it after every averaged update."""
+    script = tmp_path / "lenient_cli.py"
+    script.write_text(LENIENT_CLI)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NLAKIT_DEVICE": "cpu"}
+    args = ["rl", "--data", str(sft_pair["data"]), "--av", str(sft_pair["av"]), "--ar", str(sft_pair["ar"]), "--out", str(tmp_path / "rl"),
+            "--steps", "2", "--batch-size", "2", "--group-size", "2", "--max-new-tokens", "6", "--av-lr", "0.05", "--fp32", "--engine", "vllm"]
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+                             str(script), *args], env=env, timeout=600, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert (result.stdout + result.stderr).count("Using external launcher") == 2  # one engine per process
+    log = read_log(tmp_path / "rl")
+    assert [row["step"] for row in log] == ["1", "2"]
+    assert all(float(row["logprob_gap"]) < 1e-3 for row in log), log
+    assert float(log[0]["av_grad_norm"]) > 0
+    for role in ("av", "ar"):
+        assert (tmp_path / "rl" / role / "nla_meta.yaml").exists()
