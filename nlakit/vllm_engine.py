@@ -61,6 +61,7 @@ def policy_weights(lm: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
 
 class VLLMEngine:
     def __init__(self, model_dir: str, stop_ids: set[int], device: torch.device, **llm_kwargs):
+        os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")  # stdout is nlakit's own (evaluate --json)
         try:
             from vllm import LLM
         except ImportError as err:
