@@ -24,7 +24,7 @@ from . import dataset
 from .models import load_causal_lm, load_tensors, load_tokenizer, save_tensors
 from .prompts import ar_text
 from .sidecar import NLAError, Sidecar, check_vectors
-from .training import TrainConfig, add_lora, autocast, fsdp_requested, is_main_process, publish, start_output, train, training_record
+from .training import TrainConfig, add_lora, autocast, is_main_process, load_device, publish, start_output, train, training_record
 
 VALUE_HEAD = "value_head.safetensors"
 
@@ -159,7 +159,7 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
     if done:
         return Path(out)
     texts, vectors, held_texts, held_vectors, meta = dataset.training_pairs(data, cfg.eval_rows)
-    ar = build_reconstructor(meta, device="cpu" if fsdp_requested(cfg.fsdp) else None)  # each process moves only its shard
+    ar = build_reconstructor(meta, device=load_device(cfg.fsdp))
     ar.lm = add_lora(ar.lm, cfg)
     ar.value_head.requires_grad_(True)
     groups = [

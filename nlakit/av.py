@@ -24,7 +24,7 @@ from . import dataset
 from .models import load_causal_lm, load_tokenizer
 from .prompts import av_prompt, av_response, parse_explanation
 from .sidecar import NLAError, Sidecar, check_vectors
-from .training import (TrainConfig, add_lora, any_process, autocast, fsdp_requested, is_main_process, is_sharded, publish,
+from .training import (TrainConfig, add_lora, any_process, autocast, is_main_process, is_sharded, load_device, publish,
                        start_output, train, training_record)
 
 
@@ -245,7 +245,7 @@ def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) 
         return Path(out)
     texts, vectors, held_texts, held_array, meta = dataset.training_pairs(data, cfg.eval_rows)
     held_vectors = torch.from_numpy(held_array)
-    av = build_verbalizer(meta, device="cpu" if fsdp_requested(cfg.fsdp) else None)  # each process moves only its shard
+    av = build_verbalizer(meta, device=load_device(cfg.fsdp))
     av.lm = add_lora(av.lm, cfg)
     groups = [{"params": [p for p in av.lm.parameters() if p.requires_grad], "lr": cfg.lr}]
 

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from .models import DEFAULT_MODEL
 from .sidecar import NLAError
+from .training import FSDP_HELP
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Natural Language Autoencoders: explain activations, score the explanations.")
 console = Console(stderr=True)
@@ -61,8 +62,7 @@ NLA_OPTION = typer.Option("default", help="folder holding av/ and ar/; default: 
 
 
 BF16_OPTION = typer.Option(None, "--bf16/--fp32", help="default: bf16 autocast where the hardware has native bf16")
-FSDP_OPTION = typer.Option(None, "--fsdp/--no-fsdp", help="under several processes, shard the frozen block weights (FSDP2); "
-                           "default: on under `accelerate launch --use_fsdp`")
+FSDP_OPTION = typer.Option(None, "--fsdp/--no-fsdp", help=FSDP_HELP)
 
 
 def _train_options(cfg, steps, batch_size, lr, full_finetune, max_minutes, seed, gradient_checkpointing, bf16, fsdp):

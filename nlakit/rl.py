@@ -60,8 +60,8 @@ from .progress import progress
 from .prompts import parse_explanation
 from .report import plot_curves
 from .sidecar import SIDECAR_NAME, NLAError, Sidecar, atomic_write, atomic_write_text
-from .training import (any_process, average_gradients, data_parallel, fsdp_requested, is_main_process, is_sharded, publish,
-                       shard_frozen_blocks, trainable_state, wait_for_everyone, write_log)
+from .training import (FSDP_HELP, any_process, average_gradients, data_parallel, fsdp_requested, is_main_process, is_sharded,
+                       load_device, publish, shard_frozen_blocks, trainable_state, wait_for_everyone, write_log)
 from .vllm_engine import ENGINES, VLLMEngine
 
 REFERENCE = "reference"  # name of the frozen copy of the SFT adapter
@@ -90,8 +90,7 @@ class RLConfig:
     seed: int = 0
     max_minutes: float | None = field(default=None, metadata={"help": "stop early (and save) after this long"})
     bf16: bool | None = None
-    fsdp: bool | None = field(default=None, metadata={"help": "shard the frozen block weights across processes (FSDP2); "
-                                                              "default: on under `accelerate launch --use_fsdp`"})
+    fsdp: bool | None = field(default=None, metadata={"help": FSDP_HELP})
     engine: str = field(default="transformers", metadata={"help": "rollouts: transformers (built in) or vllm (weights synced each step)"})
     vllm_gpu_memory: float = field(default=0.3, metadata={"help": "share of the GPU vLLM may take beside training"})
 
@@ -150,8 +149,7 @@ def load_policy(av_dir: Path, ar_dir: Path, data_meta: Sidecar, fsdp: bool | Non
 
     With FSDP both load on the CPU and each process then moves only its shard of the blocks.
     """
-    sharded = fsdp_requested(fsdp)
-    device = "cpu" if sharded else None
+    device = load_device(fsdp)
     av, ar = load_verbalizer(av_dir, trainable=True, device=device), load_reconstructor(ar_dir, trainable=True, device=device)
     for meta, what in ((av.meta, str(av_dir)), (ar.meta, str(ar_dir))):
         data_meta.check_compatible(meta, what)
@@ -163,7 +161,7 @@ def load_policy(av_dir: Path, ar_dir: Path, data_meta: Sidecar, fsdp: bool | Non
     for model, what in ((av.lm, "AV"), (ar, "AR")):
         if not any(p.requires_grad for p in model.parameters()):
             raise NLAError(f"the {what} loaded with no trainable weights")
-        if sharded:
+        if fsdp_requested(fsdp):
             shard_frozen_blocks(model)
     return av, ar, frozen
 

@@ -30,6 +30,7 @@ from .progress import progress
 from .sidecar import NLAError, atomic_write, atomic_write_text
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+FSDP_HELP = "under several processes, shard the frozen block weights (FSDP2); default: on under `accelerate launch --use_fsdp`"
 
 
 @dataclass
@@ -45,8 +46,7 @@ class TrainConfig:
     lora_alpha: int = 32
     bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast; default: only where the hardware has native bf16"})
     gradient_checkpointing: bool = field(default=False, metadata={"help": "recompute block activations in backward: less memory, ~30% more compute"})
-    fsdp: bool | None = field(default=None, metadata={"help": "shard the frozen block weights across processes (FSDP2); "
-                                                              "default: on under `accelerate launch --use_fsdp`"})
+    fsdp: bool | None = field(default=None, metadata={"help": FSDP_HELP})
     eval_every: int = 50
     eval_rows: int = 256
     save_every: int = 50
@@ -146,6 +146,11 @@ def fsdp_requested(flag: bool | None) -> bool:
     if flag is None:
         flag = os.environ.get("ACCELERATE_USE_FSDP", "").lower() in ("1", "true")
     return bool(flag) and data_parallel()[1] > 1
+
+
+def load_device(fsdp: bool | None) -> str | None:
+    """Where to load a model: the CPU when FSDP will shard it (each process then moves only its shard), else the default."""
+    return "cpu" if fsdp_requested(fsdp) else None
 
 
 def shard_frozen_blocks(model: nn.Module) -> nn.Module:
