@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 
@@ -158,6 +159,21 @@ def test_grpo_rollouts_through_vllm_follow_the_policy(sft_pair, tmp_path, monkey
     assert max(float(row["av_grad_norm"]) for row in log) > 0  # the policy did move between rollouts
     assert (tmp_path / "rl" / "av" / "adapter_config.json").exists()
 
+
+
+def test_grpo_through_vllm_resumes_with_the_checkpointed_policy(sft_pair, tmp_path, monkeypatch):
+    """A run stopped after step 1 and started again: vLLM must serve the checkpointed weights, not the SFT ones."""
+    monkeypatch.setattr(rl, "parse_response", lambda text, hit_cap: text)
+    cfg = dict(steps=2, batch_size=2, group_size=2, max_new_tokens=6, sample_rows=2, warmup_steps=1, av_lr=5e-2, bf16=False,
+               engine="vllm")
+    run_rl(sft_pair["data"], sft_pair["av"], sft_pair["ar"], tmp_path / "rl", RLConfig(**cfg, max_minutes=0.0))  # saves after step 1
+    assert [row["step"] for row in read_log(tmp_path / "rl" / "work")] == ["1"]
+    shutil.rmtree(tmp_path / "rl" / "av")  # as if killed before the final save (as in test_rl)
+    shutil.rmtree(tmp_path / "rl" / "ar")
+    run_rl(sft_pair["data"], sft_pair["av"], sft_pair["ar"], tmp_path / "rl", RLConfig(**cfg))
+    log = read_log(tmp_path / "rl")
+    assert [row["step"] for row in log] == ["1", "2"]
+    assert float(log[0]["av_grad_norm"]) > 0 and float(log[1]["logprob_gap"]) < 1e-3, log
 
 LENIENT_CLI = """import sys
 from nlakit import rl
