@@ -1,8 +1,20 @@
 """nlakit: Natural Language Autoencoders for Hugging Face causal LMs.
 
-Stages, one module each, data flowing one way:
-extract -> dataset -> teach -> ar / av -> rl -> evaluate -> explain (and `demo`, which runs them all;
-`bench` measures their speed).
+The public API is small: `NLA` (load a trained pair, explain text, round-trip and score vectors)
+and `NLAError` (the one exception users see). Everything else is reached through the CLI
+(`nlakit --help`) or the stage modules. `NLA` is imported on first use, so `import nlakit` and
+`nlakit --help` stay fast.
 """
 
+from .errors import NLAError
+
 __version__ = "0.1.0"
+__all__ = ["NLA", "NLAError", "__version__"]
+
+
+def __getattr__(name: str):
+    if name == "NLA":
+        from .nla import NLA
+
+        return NLA
+    raise AttributeError(f"module 'nlakit' has no attribute {name!r}")

@@ -11,8 +11,6 @@ or LoRA adapters over `base_model`, plus `value_head.safetensors`, tokenizer and
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,25 +18,14 @@ import torch
 from torch import nn
 from transformers import PreTrainedTokenizerBase
 
-from . import dataset
-from .models import load_causal_lm, load_tensors, load_tokenizer, save_tensors
+from .errors import NLAError
+from .hooks import unwrap
+from .metrics import mse_nrm, score_rows
+from .models import autocast, folder_tokenizer, load_adapted, load_causal_lm, load_tensors, load_tokenizer, save_tensors
 from .prompts import ar_text
-from .sidecar import NLAError, Sidecar, check_vectors
-from .training import TrainConfig, add_lora, autocast, is_main_process, load_device, publish, start_output, train, training_record
+from .sidecar import Sidecar, check_vectors
 
 VALUE_HEAD = "value_head.safetensors"
-
-
-def mse_nrm(pred: torch.Tensor, target: torch.Tensor, scale: float | None = None) -> torch.Tensor:
-    """Per-row MSE after rescaling both vectors to norm `scale` (default sqrt(d)): 2(1 - cos)."""
-    scale = scale or math.sqrt(pred.shape[-1])
-    a = pred.float() * (scale / pred.float().norm(dim=-1, keepdim=True).clamp_min(1e-12))
-    b = target.float() * (scale / target.float().norm(dim=-1, keepdim=True).clamp_min(1e-12))
-    return ((a - b) ** 2).mean(dim=-1)
-
-
-def fve(mse: np.ndarray | float, rawvar: float) -> float:
-    return float(1.0 - np.mean(mse) / rawvar)
 
 
 class Reconstructor(nn.Module):
@@ -56,8 +43,7 @@ class Reconstructor(nn.Module):
 
     @property
     def decoder(self) -> nn.Module:
-        inner = self.lm.get_base_model() if hasattr(self.lm, "get_base_model") else self.lm
-        return inner.get_decoder()
+        return unwrap(self.lm).get_decoder()
 
     @staticmethod
     def _strip(decoder: nn.Module) -> None:
@@ -85,11 +71,21 @@ class Reconstructor(nn.Module):
                 out.append(self(enc["input_ids"], enc["attention_mask"]).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.meta.d_model), np.float32)
 
-    def score(self, explanations: list[str], targets: np.ndarray, **kw) -> np.ndarray:
-        """mse_nrm of each explanation's reconstruction against its target vector."""
+    def score(self, explanations: list[str], targets: np.ndarray, failed: np.ndarray | None = None, **kw) -> np.ndarray:
+        """mse_nrm of each explanation's reconstruction against its target vector (metrics.score_rows' rules for failures)."""
         targets = check_vectors(targets, self.meta.d_model, "target activations")
-        pred = torch.from_numpy(self.reconstruct(explanations, **kw))
-        return mse_nrm(pred, torch.from_numpy(targets), self.meta.resolved_mse_scale).numpy()
+        return score_rows(self.reconstruct(explanations, **kw), targets, self.meta.resolved_mse_scale, failed)
+
+    def loss(self, explanations: list[str], targets: torch.Tensor, bf16: bool | None,
+             weights: torch.Tensor | None = None) -> tuple[torch.Tensor, int]:
+        """Mean mse_nrm over the rows, and the tokens read (a weighted mean with `weights`: rows of weight 0 run but teach nothing)."""
+        device = next(self.parameters()).device
+        enc = self.encode(explanations, device)
+        with autocast(bf16, device):
+            pred = self(enc["input_ids"], enc["attention_mask"])
+        mse = mse_nrm(pred, targets.to(device), self.meta.resolved_mse_scale)
+        weights = torch.ones_like(mse) if weights is None else weights.to(device)
+        return (mse * weights).sum() / weights.sum().clamp_min(1.0), int(enc["attention_mask"].sum())
 
     def save(self, folder: Path) -> None:
         folder = Path(folder)
@@ -112,75 +108,14 @@ def load_reconstructor(folder: Path, trainable: bool = False, device: torch.devi
     meta = Sidecar.load(folder)
     if meta.role not in (None, "ar"):
         raise NLAError(f"{folder} is an {meta.role} folder, expected an AR")
-    if (folder / "adapter_config.json").exists():
-        from peft import PeftModel
-
-        base = load_causal_lm(meta.base_model, num_hidden_layers=meta.layer_index + 1, device=device)
-        lm = PeftModel.from_pretrained(base, str(folder), is_trainable=trainable)
-    else:
-        lm = load_causal_lm(str(folder), device=device)
-        if len(lm.get_decoder().layers) != meta.layer_index + 1:
-            raise NLAError(f"{folder} has {len(lm.get_decoder().layers)} blocks; an AR for layer {meta.layer_index} needs {meta.layer_index + 1}")
+    lm = load_adapted(folder, meta.base_model, trainable, num_hidden_layers=meta.layer_index + 1, device=device)
+    if len(unwrap(lm).get_decoder().layers) != meta.layer_index + 1:
+        raise NLAError(f"{folder} has {len(unwrap(lm).get_decoder().layers)} blocks; an AR for layer {meta.layer_index} needs {meta.layer_index + 1}")
     lm.lm_head = nn.Identity()
-    tokenizer = load_tokenizer(str(folder)) if (folder / "tokenizer_config.json").exists() else load_tokenizer(meta.base_model)
-    ar = Reconstructor(lm, tokenizer, meta)
+    ar = Reconstructor(lm, folder_tokenizer(folder, meta.base_model), meta)
     head = load_tensors(folder / VALUE_HEAD)
     if "weight" not in head or tuple(head["weight"].shape) != (meta.d_model, meta.d_model):
         raise NLAError(f"{folder / VALUE_HEAD} must hold a [{meta.d_model}, {meta.d_model}] `weight`")
     with torch.no_grad():
         ar.value_head.weight.copy_(head["weight"])
     return ar.eval()
-
-
-@dataclass
-class ARConfig(TrainConfig):
-    lr: float = 3e-3  # measured on SmolLM2 L20, 80 steps: held-out FVE 0.40 vs 0.14 at lr 1e-3 / head 2e-4
-    head_lr: float = field(default=1e-3, metadata={"help": "learning rate of the Linear(d, d) head"})
-    steps: int = 300
-    batch_size: int = 16
-
-
-def ar_train_step(ar: Reconstructor, explanations: list[str], targets: torch.Tensor, bf16: bool | None,
-                  weights: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
-    """Mean mse_nrm over the rows (a weighted mean with `weights`: rows of weight 0 run but teach nothing)."""
-    device = next(ar.parameters()).device
-    enc = ar.encode(explanations, device)
-    with autocast(bf16, device):
-        pred = ar(enc["input_ids"], enc["attention_mask"])
-    mse = mse_nrm(pred, targets.to(device), ar.meta.resolved_mse_scale)
-    weights = torch.ones_like(mse) if weights is None else weights.to(device)
-    loss = (mse * weights).sum() / weights.sum().clamp_min(1.0)
-    return loss, {"fve_nrm": 1 - float(loss.detach()) / ar.meta.rawvar, "tokens": int(enc["attention_mask"].sum())}
-
-
-def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) -> Path:
-    """Train the AR on (teacher explanation, vector) pairs; held-out FVE logged as it goes."""
-    work, done = start_output(out, overwrite)
-    if done:
-        return Path(out)
-    texts, vectors, held_texts, held_vectors, meta = dataset.training_pairs(data, cfg.eval_rows)
-    ar = build_reconstructor(meta, device=load_device(cfg.fsdp))
-    ar.lm = add_lora(ar.lm, cfg)
-    ar.value_head.requires_grad_(True)
-    groups = [
-        {"params": [p for p in ar.lm.parameters() if p.requires_grad], "lr": cfg.lr},
-        {"params": list(ar.value_head.parameters()), "lr": cfg.head_lr},
-    ]
-
-    def loss_fn(batch: list[int]) -> tuple[torch.Tensor, dict]:
-        return ar_train_step(ar, [texts[i] for i in batch], torch.from_numpy(dataset.rows(vectors, batch)), cfg.bf16)
-
-    def eval_fn() -> dict:
-        if not held_texts:
-            return {}
-        mse = ar.score(held_texts, held_vectors, bf16=cfg.bf16)
-        shuffled = np.roll(np.arange(len(mse)), 1)
-        mse_shuf = ar.score([held_texts[i] for i in shuffled], held_vectors, bf16=cfg.bf16)
-        return {"heldout_fve_nrm": fve(mse, meta.rawvar), "heldout_fve_shuffled": fve(mse_shuf, meta.rawvar)}
-
-    lengths = [len(t) for t in texts]
-    log = train(ar, groups, loss_fn, lengths, cfg, work, eval_fn, name="train-ar")
-    ar.meta.training = training_record("ar_sft", cfg, data, log, keep="fve")
-    if not is_main_process():  # the first process writes the model; the others trained the same weights
-        return Path(out)
-    return publish(ar.save, out, work)

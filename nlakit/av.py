@@ -20,21 +20,13 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import DynamicCache, PreTrainedTokenizerBase
 
-from . import dataset
-from .models import load_causal_lm, load_tokenizer
-from .prompts import av_prompt, av_response, parse_explanation
-from .sidecar import NLAError, Sidecar, check_vectors
-from .training import (TrainConfig, add_lora, any_process, autocast, is_main_process, is_sharded, load_device, publish,
-                       start_output, train, training_record)
-
-
-def inject(embeds: torch.Tensor, position: int, vectors: torch.Tensor, scale: float) -> torch.Tensor:
-    """Replace row `position` of each sequence's embeddings by its vector rescaled to norm `scale`."""
-    v = vectors.float()
-    v = v * (scale / v.norm(dim=-1, keepdim=True).clamp_min(1e-12))
-    out = embeds.clone()
-    out[:, position] = v.to(embeds.dtype)
-    return out
+from .config import EXPLANATION_TOKENS
+from .distributed import any_process, is_sharded
+from .errors import NLAError
+from .hooks import inject, unwrap
+from .models import autocast, folder_tokenizer, load_adapted, load_causal_lm, load_tokenizer
+from .prompts import CLOSING_TAG, av_prompt, av_response, parse_explanation
+from .sidecar import Sidecar, check_vectors
 
 
 @dataclass
@@ -57,7 +49,7 @@ class Verbalizer(nn.Module):
 
     @property
     def causal_lm(self) -> nn.Module:
-        return self.lm.get_base_model() if hasattr(self.lm, "get_base_model") else self.lm
+        return unwrap(self.lm)
 
     @property
     def device(self) -> torch.device:
@@ -132,7 +124,7 @@ class Verbalizer(nn.Module):
         return -(logprobs.sum() / mask.sum()), int(mask.sum())
 
     @torch.no_grad()
-    def generate(self, vectors: np.ndarray | torch.Tensor, max_new_tokens: int = 64, temperature: float = 0.0,
+    def generate(self, vectors: np.ndarray | torch.Tensor, max_new_tokens: int = EXPLANATION_TOKENS, temperature: float = 0.0,
                  batch_size: int | None = None, bf16: bool | None = None, seed: int | None = None) -> Generation:
         """Explanations for each vector: greedy at temperature 0, else sampled.
 
@@ -186,7 +178,7 @@ class Verbalizer(nn.Module):
                     continue
                 sequences[row].append(t)
                 logprobs[row].append(chosen[k])
-                finished[row] = self.tokenizer.decode(sequences[row][-8:]).endswith("</explanation>")
+                finished[row] = self.tokenizer.decode(sequences[row][-8:]).endswith(CLOSING_TAG)
                 if not finished[row]:
                     keep.append(k)
             if not (any_process(bool(keep)) if lockstep else keep):
@@ -216,57 +208,5 @@ def load_verbalizer(folder: Path, trainable: bool = False, device: torch.device 
     meta = Sidecar.load(folder)
     if meta.role not in (None, "av"):
         raise NLAError(f"{folder} is an {meta.role} folder, expected an AV")
-    if (folder / "adapter_config.json").exists():
-        from peft import PeftModel
-
-        lm = PeftModel.from_pretrained(load_causal_lm(meta.base_model, device=device), str(folder), is_trainable=trainable)
-    else:
-        lm = load_causal_lm(str(folder), device=device)
-    tokenizer = load_tokenizer(str(folder)) if (folder / "tokenizer_config.json").exists() else load_tokenizer(meta.base_model)
-    return Verbalizer(lm, tokenizer, meta).eval()
-
-
-@dataclass
-class AVConfig(TrainConfig):
-    lr: float = 2e-3
-    steps: int = 300
-    batch_size: int = 16
-    max_new_tokens: int = 64
-
-
-def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) -> Path:
-    """SFT the AV to write the teacher's explanation of each injected vector.
-
-    Logged control: the same loss with the vectors of other rows (shuffled); the gap between the
-    two is the signal that the AV reads the activation rather than just learning the style.
-    """
-    work, done = start_output(out, overwrite)
-    if done:
-        return Path(out)
-    texts, vectors, held_texts, held_array, meta = dataset.training_pairs(data, cfg.eval_rows)
-    held_vectors = torch.from_numpy(held_array)
-    av = build_verbalizer(meta, device=load_device(cfg.fsdp))
-    av.lm = add_lora(av.lm, cfg)
-    groups = [{"params": [p for p in av.lm.parameters() if p.requires_grad], "lr": cfg.lr}]
-
-    def loss_fn(batch: list[int]) -> tuple[torch.Tensor, dict]:
-        loss, tokens = av.sft_loss(torch.from_numpy(dataset.rows(vectors, batch)), [texts[i] for i in batch], cfg.bf16)
-        return loss, {"tokens": tokens}
-
-    @torch.no_grad()
-    def eval_fn() -> dict:
-        if not held_texts:
-            return {}
-        real, shuffled = [], []
-        for s in range(0, len(held_texts), cfg.batch_size):
-            chunk = held_texts[s : s + cfg.batch_size]
-            v = held_vectors[s : s + cfg.batch_size]
-            real.append(float(av.sft_loss(v, chunk, cfg.bf16)[0]))
-            shuffled.append(float(av.sft_loss(v.roll(1, dims=0), chunk, cfg.bf16)[0]))
-        return {"heldout_loss": float(np.mean(real)), "heldout_loss_shuffled": float(np.mean(shuffled))}
-
-    log = train(av, groups, loss_fn, [len(t) for t in texts], cfg, work, eval_fn, name="train-av")
-    av.meta.training = training_record("av_sft", cfg, data, log, keep="loss")
-    if not is_main_process():  # the first process writes the model; the others trained the same weights
-        return Path(out)
-    return publish(av.save, out, work)
+    lm = load_adapted(folder, meta.base_model, trainable, device=device)
+    return Verbalizer(lm, folder_tokenizer(folder, meta.base_model), meta).eval()

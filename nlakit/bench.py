@@ -13,14 +13,9 @@ the JSON reports medians and the peak resident memory sampled while it ran.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import dataclasses
 import datetime
-import functools
 import gc
-import importlib
-import importlib.util
 import json
 import os
 import platform
@@ -29,27 +24,34 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import psutil
 import torch
+import transformers
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from torch import nn
-import transformers
-from transformers import AutoConfig, LlamaConfig, LlamaForCausalLM, PretrainedConfig
+from transformers import AutoConfig, DynamicCache, LlamaConfig, LlamaForCausalLM, PretrainedConfig
 
-from . import dataset
-from .ar import Reconstructor, ar_train_step, build_reconstructor, mse_nrm
-from .av import Verbalizer, build_verbalizer, inject
-from .models import DEFAULT_MODEL, load_causal_lm, load_tokenizer, quiet_transformers, resolve_model
+from . import dataset, rl
+from .ar import Reconstructor, build_reconstructor
+from .av import Verbalizer, build_verbalizer
+from .config import DEFAULT_MODEL, ARConfig, AVConfig, ExtractConfig, RLConfig, TrainConfig
+from .errors import NLAError
+from .extract import run_extract
+from .files import atomic_write_text
+from .hooks import inject
+from .metrics import mse_nrm, training_baseline
+from .models import add_lora, autocast, load_causal_lm, load_tokenizer, native_bf16, quiet_transformers, resolve_model
 from .prompts import ar_text
-from .sidecar import NLAError, Sidecar, atomic_write_text
-from .training import TrainConfig, add_lora, autocast, bucketed_batches, native_bf16
+from .sidecar import Sidecar
+from .teach import TemplateTeacher, run_teach
+from .trainer import Part, bucketed_batches, cosine_lr, optimise, trainable
 
 log = Console(stderr=True)
 Step = Callable[[], dict[str, float]]
@@ -76,7 +78,7 @@ class BenchConfig:
     threads: int | None = None  # torch threads for the run; None: torch's default
 
     @classmethod
-    def preset(cls, quick: bool = False, **kw: Any) -> "BenchConfig":
+    def preset(cls, quick: bool = False, **kw: Any) -> BenchConfig:
         """The full preset, or `--quick` (a smoke run): two repetitions of small batches and 8-token generations."""
         if quick:
             small = dict(warmup=1, repeats=2, batch_size=4, gen_rows=4, gen_batch=4, max_new_tokens=8, naive_gen_rows=2,
@@ -134,7 +136,7 @@ class PeakRSS:
         while not self._stop.wait(self.interval_s):
             self.peak = max(self.peak, rss_bytes())
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         release_free_memory()
         self.start = self.peak = rss_bytes()
         self._hwm = _reset_hwm()
@@ -173,23 +175,21 @@ def measure(step: Step, warmup: int, repeats: int) -> dict[str, Any]:
     return {**out, **memory.record()}
 
 
-def train_step(loss_fn: Callable[[], tuple[torch.Tensor, dict[str, float]]], optimizer: torch.optim.Optimizer,
-               params: list[nn.Parameter]) -> Step:
-    """One optimiser step as `training.train` takes it (zero_grad, backward, clip, step)."""
+def train_step(part: Part, loss_fn: Callable[[], tuple[torch.Tensor, dict[str, float]]]) -> Step:
+    """One optimiser step of `part` through `trainer.optimise`, the step every training stage takes, so the bench
+    times that step and not a copy of it; only the loss differs between the paths compared."""
 
     def step() -> dict[str, float]:
         loss, units = loss_fn()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
+        optimise(part, loss)
         return units
 
     return step
 
 
-def trainable(module: nn.Module) -> list[nn.Parameter]:
-    return [p for p in module.parameters() if p.requires_grad]
+def adamw_part(name: str, module: nn.Module, params: list[nn.Parameter], lr: float = 1e-4) -> Part:
+    """A constant-lr AdamW part for the baselines and synthetic models, which have no stage config of their own."""
+    return Part.adamw(name, module, [{"params": params, "lr": lr}], lambda _step: 1.0)
 
 
 def cycle_batches(lengths: list[int], batch_size: int, seed: int) -> Iterator[list[int]]:
@@ -219,9 +219,6 @@ class BenchData:
 
 def build_small_dataset(model: str, corpus: str, folder: Path) -> Path:
     """A taught dataset small enough to build in a minute: 40 documents of at most 64 tokens, template teacher."""
-    from .extract import ExtractConfig, run_extract
-    from .teach import TemplateTeacher, run_teach
-
     return run_teach(run_extract(ExtractConfig(model=model, corpus=corpus, max_docs=40, max_length=64), folder), TemplateTeacher())
 
 
@@ -288,8 +285,6 @@ def limit_for(limits: dict[str, Any], precision: str) -> float:
 @torch.no_grad()
 def generation_limit(lm: nn.Module, batch: int, prompt_len: int, new_tokens: int, cfg: BenchConfig) -> dict[str, Any]:
     """A plain batched greedy decoding loop with a KV cache and no injection: generation's ceiling."""
-    from transformers import DynamicCache
-
     ids = torch.randint(0, lm.config.vocab_size, (batch, prompt_len), generator=torch.Generator().manual_seed(0))
 
     def step() -> dict[str, float]:
@@ -306,24 +301,26 @@ def generation_limit(lm: nn.Module, batch: int, prompt_len: int, new_tokens: int
 # ---------------------------------------------------------------- 2. AR SFT
 
 
-def ar_lora(ar: Reconstructor) -> torch.optim.Optimizer:
-    """LoRA adapters + trainable head and AdamW, as `run_train_ar` sets them up."""
-    ar.lm = add_lora(ar.lm, TrainConfig())
+def ar_part(ar: Reconstructor) -> Part:
+    """LoRA adapters, trainable head and their AdamW part, as `run_train_ar` sets them up (its default settings)."""
+    cfg = ARConfig()
+    ar.lm = add_lora(ar.lm, cfg)
     ar.value_head.requires_grad_(True)
     ar.train()
-    return torch.optim.AdamW(trainable(ar), lr=1e-4)
+    groups = [{"params": trainable(ar.lm), "lr": cfg.lr}, {"params": list(ar.value_head.parameters()), "lr": cfg.head_lr}]
+    return Part.adamw("ar", ar, groups, lambda step: cosine_lr(step, cfg), cfg.weight_decay)
 
 
-def ar_step(ar: Reconstructor, optimizer: torch.optim.Optimizer, texts: list[str], vectors: torch.Tensor,
+def ar_step(ar: Reconstructor, part: Part, texts: list[str], vectors: torch.Tensor,
             batches: Iterator[list[int]], bf16: bool | None) -> Step:
-    """nlakit's AR step: `ar_train_step` on the next batch."""
+    """nlakit's AR step: `Reconstructor.loss` on the next batch, then the shared optimiser step."""
 
     def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
         batch = next(batches)
-        loss, info = ar_train_step(ar, [texts[i] for i in batch], vectors[batch], bf16)
-        return loss, {"tokens": info["tokens"], "rows": len(batch)}
+        loss, tokens = ar.loss([texts[i] for i in batch], vectors[batch], bf16)
+        return loss, {"tokens": tokens, "rows": len(batch)}
 
-    return train_step(loss_fn, optimizer, trainable(ar))
+    return train_step(part, loss_fn)
 
 
 def naive_ar_step(lm: nn.Module, head: nn.Linear, tokenizer, data: BenchData, batch_size: int, seed: int) -> Step:
@@ -331,8 +328,7 @@ def naive_ar_step(lm: nn.Module, head: nn.Linear, tokenizer, data: BenchData, ba
     batches = random_batches(len(data.texts), batch_size, seed)
     template, index = data.meta.prompt_templates["ar"], data.meta.hidden_states_index
     tokenizer.padding_side = "right"
-    params = trainable(lm) + list(head.parameters())
-    optimizer = torch.optim.AdamW(params, lr=1e-4)
+    part = adamw_part("naive-ar", nn.ModuleList([lm, head]), trainable(lm) + list(head.parameters()))
 
     def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
         batch = next(batches)
@@ -343,7 +339,7 @@ def naive_ar_step(lm: nn.Module, head: nn.Linear, tokenizer, data: BenchData, ba
         loss = mse_nrm(pred, data.vectors[batch], data.meta.resolved_mse_scale).mean()
         return loss, {"tokens": int(enc["attention_mask"].sum()), "rows": len(batch)}
 
-    return train_step(loss_fn, optimizer, params)
+    return train_step(part, loss_fn)
 
 
 def ar_lengths(tokenizer, data: BenchData) -> list[int]:
@@ -357,11 +353,11 @@ def bench_ar(data: BenchData, cfg: BenchConfig, bf16: bool | None) -> tuple[dict
     lengths = ar_lengths(ar.tokenizer, data)
     limits = raw_limits(ar.lm, cfg.batch_size, int(statistics.median(lengths)), cfg)  # the same K+1 blocks
     log.log(f"AR: limit {limits['fp32']['tokens_per_s']:.0f} tok/s (fp32); nlakit path")
-    optimizer = ar_lora(ar)
+    part = ar_part(ar)
     batches = cycle_batches(lengths, cfg.batch_size, cfg.seed)
-    ours = measure(ar_step(ar, optimizer, data.texts, data.vectors, batches, bf16), cfg.warmup, cfg.repeats)
-    scaling = ar_scaling(ar, optimizer, data, cfg, bf16)
-    del ar, optimizer  # each section's memory peak should be its own
+    ours = measure(ar_step(ar, part, data.texts, data.vectors, batches, bf16), cfg.warmup, cfg.repeats)
+    scaling = ar_scaling(ar, part, data, cfg, bf16)
+    del ar, part  # each section's memory peak should be its own
     gc.collect()
     log.log("AR: naive baseline")
     naive = measure(naive_ar(data, cfg), cfg.warmup, cfg.repeats)
@@ -380,9 +376,17 @@ def naive_ar(data: BenchData, cfg: BenchConfig) -> Step:
 # ---------------------------------------------------------------- 3. AV SFT
 
 
-def av_step(av: Verbalizer, optimizer: torch.optim.Optimizer, texts: list[str], vectors: torch.Tensor,
+def av_part(av: Verbalizer) -> Part:
+    """LoRA adapters and their AdamW part, as `run_train_av` sets them up (its default settings)."""
+    cfg = AVConfig()
+    av.lm = add_lora(av.lm, cfg)
+    av.train()
+    return Part.adamw("av", av, [{"params": trainable(av.lm), "lr": cfg.lr}], lambda step: cosine_lr(step, cfg), cfg.weight_decay)
+
+
+def av_step(av: Verbalizer, part: Part, texts: list[str], vectors: torch.Tensor,
             batches: Iterator[list[int]], bf16: bool | None) -> Step:
-    """nlakit's AV step: `sft_loss` (shared prefix cache, logits only on response tokens)."""
+    """nlakit's AV step: `sft_loss` (shared prefix cache, logits only on response tokens), then the shared optimiser step."""
     prompt_len = len(av.prompt_ids)
 
     def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
@@ -390,7 +394,7 @@ def av_step(av: Verbalizer, optimizer: torch.optim.Optimizer, texts: list[str], 
         loss, response_tokens = av.sft_loss(vectors[batch], [texts[i] for i in batch], bf16)
         return loss, {"tokens": response_tokens + prompt_len * len(batch), "response_tokens": response_tokens, "rows": len(batch)}
 
-    return train_step(loss_fn, optimizer, trainable(av))
+    return train_step(part, loss_fn)
 
 
 def naive_av_loss(av: Verbalizer, vectors: torch.Tensor, texts: list[str]) -> tuple[torch.Tensor, dict[str, float]]:
@@ -410,14 +414,14 @@ def naive_av_loss(av: Verbalizer, vectors: torch.Tensor, texts: list[str]) -> tu
     return loss, {"tokens": tokens, "response_tokens": tokens - len(prompt) * len(rows), "rows": len(rows)}
 
 
-def naive_av_step(av: Verbalizer, optimizer: torch.optim.Optimizer, data: BenchData, batch_size: int, seed: int) -> Step:
+def naive_av_step(av: Verbalizer, part: Part, data: BenchData, batch_size: int, seed: int) -> Step:
     batches = random_batches(len(data.texts), batch_size, seed)
 
     def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
         batch = next(batches)
         return naive_av_loss(av, data.vectors[batch], [data.texts[i] for i in batch])
 
-    return train_step(loss_fn, optimizer, trainable(av))
+    return train_step(part, loss_fn)
 
 
 def bench_av(data: BenchData, cfg: BenchConfig, bf16: bool | None) -> tuple[dict[str, Any], Verbalizer]:
@@ -426,14 +430,12 @@ def bench_av(data: BenchData, cfg: BenchConfig, bf16: bool | None) -> tuple[dict
     lengths = [len(r) + len(av.prompt_ids) for r in av.response_ids(data.texts)]
     limits = raw_limits(av.causal_lm, cfg.batch_size, int(statistics.median(lengths)), cfg)
     log.log(f"AV: limit {limits['fp32']['tokens_per_s']:.0f} tok/s (fp32); nlakit path")
-    av.lm = add_lora(av.lm, TrainConfig())
-    av.train()
-    optimizer = torch.optim.AdamW(trainable(av), lr=1e-4)
+    part = av_part(av)
     batches = cycle_batches(lengths, cfg.batch_size, cfg.seed)
-    ours = measure(av_step(av, optimizer, data.texts, data.vectors, batches, bf16), cfg.warmup, cfg.repeats)
+    ours = measure(av_step(av, part, data.texts, data.vectors, batches, bf16), cfg.warmup, cfg.repeats)
     log.log("AV: naive baseline")
-    naive = measure(naive_av_step(av, optimizer, data, cfg.batch_size, cfg.seed), cfg.warmup, cfg.repeats)
-    scaling = av_scaling(av, optimizer, data, cfg, bf16)
+    naive = measure(naive_av_step(av, part, data, cfg.batch_size, cfg.seed), cfg.warmup, cfg.repeats)
+    scaling = av_scaling(av, part, data, cfg, bf16)
     av.eval()
     generation = bench_generation(av, data, cfg, bf16)
     return {"sft": {"nlakit": ours, "naive": naive, "limits": limits}, "generation": generation, "scaling": scaling}, av
@@ -477,91 +479,53 @@ def naive_generate(av: Verbalizer, vectors: torch.Tensor, max_new_tokens: int) -
     return step
 
 
-# ---------------------------------------------------------------- 5. RL (nlakit.rl, when present)
-
-RL_API = ("rl_step", "start_state", "RLConfig")
-RL_PARTS = {"generation": "sample_rollout", "reward": "score_rollout"}  # the rest of a step is the update
+# ---------------------------------------------------------------- 5. RL
 
 
-def find_rl() -> tuple[ModuleType | None, str]:
-    """`nlakit.rl` if it exists with the step API the bench drives (RL is optional), else why not."""
-    if importlib.util.find_spec("nlakit.rl") is None:
-        return None, "skipped: nlakit.rl does not exist in this checkout"
-    module = importlib.import_module("nlakit.rl")
-    missing = [name for name in RL_API if not hasattr(module, name)]
-    if missing:
-        return None, f"skipped: nlakit.rl lacks {', '.join(missing)}"
-    return module, "nlakit.rl.rl_step"
-
-
-@contextlib.contextmanager
-def timed_parts(module: ModuleType, parts: dict[str, list[float]]) -> Iterator[None]:
-    """Time the step's generation and reward functions by wrapping the module globals it calls; restored after."""
-    originals = {part: getattr(module, name) for part, name in RL_PARTS.items() if callable(getattr(module, name, None))}
-
-    def timer(part: str, fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                parts.setdefault(part, []).append(time.perf_counter() - t0)
-
-        return timed
-
-    try:
-        for part, fn in originals.items():
-            setattr(module, RL_PARTS[part], timer(part, fn))
-        yield
-    finally:
-        for part, fn in originals.items():
-            setattr(module, RL_PARTS[part], fn)
-
-
-def rl_config(module: ModuleType, cfg: BenchConfig) -> Any:
+def rl_config(cfg: BenchConfig) -> RLConfig:
     """The RL defaults, with the bench's response cap (and smaller groups in quick mode)."""
-    known = {f.name for f in dataclasses.fields(module.RLConfig)}
-    wanted = {"max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed, **({"batch_size": 2, "group_size": 2} if cfg.quick else {})}
-    return module.RLConfig(**{k: v for k, v in wanted.items() if k in known})
+    small = {"batch_size": 2, "group_size": 2} if cfg.quick else {}
+    return RLConfig(max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, **small)
 
 
 def bench_rl(av: Verbalizer, data: BenchData, cfg: BenchConfig) -> dict[str, Any]:
-    """Time RL steps and their parts; a clear note instead when nlakit.rl is absent or does not run."""
-    module, where = find_rl()
-    if module is None:
-        return {"skipped": where}
-    log.log(f"RL: {where}")
-    try:
-        return rl_steps(module, av, data, cfg)
-    except Exception as err:  # another stage's code: report it in the row, do not lose the whole bench
-        return {"skipped": f"{where} failed: {type(err).__name__}: {err}"}
+    """Time `rl.rl_step` and split each step by the part timings its own log row reports.
 
-
-def rl_steps(module: ModuleType, av: Verbalizer, data: BenchData, cfg: BenchConfig) -> dict[str, Any]:
-    """RL starts from SFT folders: save this AV and a fresh LoRA AR to a temporary folder and start from them."""
-    rl_cfg = rl_config(module, cfg)
+    RL starts from SFT folders: this AV and a fresh LoRA AR are saved to a temporary folder and started from.
+    Whatever fails here fails the bench: a row that reads "skipped" would hide a broken RL stage.
+    """
+    rl_cfg = rl_config(cfg)
+    rl.check_config(rl_cfg)
+    log.log("RL: nlakit.rl.rl_step")
+    vectors, baseline = data.vectors.numpy(), training_baseline(data.meta)
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="nlakit-bench-rl-") as tmp:
         ar = build_reconstructor(data.meta)
-        ar_lora(ar)
+        ar.lm = add_lora(ar.lm, ARConfig())
         av.save(Path(tmp) / "av")
         ar.save(Path(tmp) / "ar")
         del ar
-        state = module.start_state(Path(tmp) / "av", Path(tmp) / "ar", data.meta, rl_cfg)
-        rows = getattr(rl_cfg, "batch_size", 1) * getattr(rl_cfg, "group_size", 1)
-        parts: dict[str, list[float]] = {}
-        with timed_parts(module, parts):
-            result = measure(lambda: (module.rl_step(state, data.vectors, rl_cfg, data.meta.rawvar), {"explanations": rows})[1],
-                             cfg.warmup, cfg.repeats)
-    return {**result, "function": "nlakit.rl.rl_step", "rl_config": dataclasses.asdict(rl_cfg),
-            "parts_s": split_parts(result["times_s"], parts)}
+        state = rl.start_state(Path(tmp) / "av", Path(tmp) / "ar", data.meta, rl_cfg)
+
+        def step() -> dict[str, float]:
+            rows.append(rl.rl_step(state, vectors, rl_cfg, baseline))
+            return {"explanations": rl_cfg.batch_size * rl_cfg.group_size}
+
+        result = measure(step, cfg.warmup, cfg.repeats)
+    timed = rows[-len(result["times_s"]) :]  # the warm-up steps are not part of the figures
+    return {**result, "function": "nlakit.rl.rl_step", "rl_config": asdict(rl_cfg), "parts_s": split_parts(timed)}
 
 
-def split_parts(times: list[float], parts: dict[str, list[float]]) -> dict[str, float]:
-    """Median seconds of generation, reward and update (the step minus the other two) over the timed steps."""
-    timed = {part: values[-len(times) :] for part, values in parts.items() if len(values) >= len(times)}
-    update = [t - sum(values[i] for values in timed.values()) for i, t in enumerate(times)]
-    return {**{part: statistics.median(values) for part, values in timed.items()}, "update": statistics.median(update)}
+def split_parts(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Median seconds of generation, reward, vLLM weight sync (when there is one) and update over `rl_step` log rows.
+
+    Each row times its own parts (`rollout_s`, `reward_s`, `sync_s`) and whole step (`step_s`); the update is the rest.
+    """
+    parts = {"generation": [r["rollout_s"] for r in rows], "reward": [r["reward_s"] for r in rows]}
+    if any("sync_s" in r for r in rows):
+        parts["sync"] = [r.get("sync_s", 0.0) for r in rows]
+    parts["update"] = [r["step_s"] - r["rollout_s"] - r["reward_s"] - r.get("sync_s", 0.0) for r in rows]
+    return {part: statistics.median(values) for part, values in parts.items()}
 
 
 # ---------------------------------------------------------------- 7. scaling
@@ -599,14 +563,14 @@ def fixed_batches(n: int) -> Iterator[list[int]]:
         yield list(range(n))
 
 
-def ar_scaling(ar: Reconstructor, optimizer: torch.optim.Optimizer, data: BenchData, cfg: BenchConfig, bf16: bool | None) -> list[dict[str, Any]]:
+def ar_scaling(ar: Reconstructor, part: Part, data: BenchData, cfg: BenchConfig, bf16: bool | None) -> list[dict[str, Any]]:
     log.log("AR: scaling with batch size and explanation length")
-    return run_scaling(lambda t, v: ar_step(ar, optimizer, t, v, fixed_batches(len(t)), bf16), ar.tokenizer, data, cfg)
+    return run_scaling(lambda t, v: ar_step(ar, part, t, v, fixed_batches(len(t)), bf16), ar.tokenizer, data, cfg)
 
 
-def av_scaling(av: Verbalizer, optimizer: torch.optim.Optimizer, data: BenchData, cfg: BenchConfig, bf16: bool | None) -> list[dict[str, Any]]:
+def av_scaling(av: Verbalizer, part: Part, data: BenchData, cfg: BenchConfig, bf16: bool | None) -> list[dict[str, Any]]:
     log.log("AV: scaling with batch size and explanation length")
-    return run_scaling(lambda t, v: av_step(av, optimizer, t, v, fixed_batches(len(t)), bf16), av.tokenizer, data, cfg)
+    return run_scaling(lambda t, v: av_step(av, part, t, v, fixed_batches(len(t)), bf16), av.tokenizer, data, cfg)
 
 
 def random_llama(d: int, layers: int, vocab: int) -> nn.Module:
@@ -629,7 +593,7 @@ def width_step(lm: nn.Module, batch: int, length: int) -> Step:
         hidden = lm.get_base_model().get_decoder()(input_ids=ids).last_hidden_state[:, -1]
         return mse_nrm(hidden, target).mean(), {"tokens": ids.numel()}
 
-    return train_step(loss_fn, torch.optim.AdamW(trainable(lm), lr=1e-4), trainable(lm))
+    return train_step(adamw_part("width", lm, trainable(lm)), loss_fn)
 
 
 def memory_for_width(d: int, layers: int, vocab: int, cfg: BenchConfig, length: int) -> dict[str, Any]:
@@ -717,13 +681,9 @@ def render_table(results: dict[str, Any]) -> Table:
         unit = r["unit"].replace("tokens", "tok").replace("activations", "act")
         memory = f"{_fmt(r['nlakit_peak_rss_mb'])}/{_fmt(r['naive_peak_rss_mb'])}"
         table.add_row(r["name"], unit, *(_fmt(r[k]) for k in ("nlakit", "naive", "limit", "vs_naive", "vs_limit")), memory)
-    rl = results["rl"]
-    if "skipped" in rl:
-        table.add_row("RL step", "s", *["-"] * 6)
-        table.caption = f"RL: {rl['skipped']}"
-    else:
-        table.add_row("RL step", "s", _fmt(rl["step_s"]), *["-"] * 4, _fmt(rl["peak_rss_mb"]))
-        table.caption = "RL step parts (s): " + ", ".join(f"{k} {_fmt(v)}" for k, v in rl["parts_s"].items())
+    rl_row = results["rl"]
+    table.add_row("RL step", "s", _fmt(rl_row["step_s"]), *["-"] * 4, _fmt(rl_row["peak_rss_mb"]))
+    table.caption = "RL step parts (s): " + ", ".join(f"{k} {_fmt(v)}" for k, v in rl_row["parts_s"].items())
     return table
 
 
@@ -771,7 +731,7 @@ def _run_bench(cfg: BenchConfig, out: Path | None) -> dict[str, Any]:
     precision = "bf16" if bf16 else "fp32"
     ar, ar_scale = bench_ar(data, cfg, bf16)
     av, verbalizer = bench_av(data, cfg, bf16)
-    rl = bench_rl(verbalizer, data, cfg)
+    rl_row = bench_rl(verbalizer, data, cfg)
     del verbalizer
     gc.collect()
     vocab = len(load_tokenizer(cfg.model))
@@ -782,7 +742,7 @@ def _run_bench(cfg: BenchConfig, out: Path | None) -> dict[str, Any]:
                   "n_layers": load_causal_lm_config(cfg.model).num_hidden_layers, "vocab": vocab, "train_rows": len(data.texts)},
         "precision": precision,
         "rows": summary_rows(ar, av["sft"], av["generation"], precision),
-        "ar_sft": ar, "av_sft": av["sft"], "generation": av["generation"], "rl": rl,
+        "ar_sft": ar, "av_sft": av["sft"], "generation": av["generation"], "rl": rl_row,
         "scaling": {"ar": ar_scale, "av": av["scaling"], "memory_vs_d_model": memory_scaling(data, cfg, vocab)},
     }
     results["total_s"] = time.perf_counter() - started

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .sidecar import NLAError
-
-BUILTIN = "builtin"
+from .config import BUILTIN
+from .errors import NLAError
 
 
 @dataclass(frozen=True)
@@ -29,9 +28,22 @@ def builtin_corpus_path() -> Path:
     return Path(str(resources.files("nlakit") / "data" / "corpus.jsonl"))
 
 
+def _read_text(path: Path) -> str:
+    """The file as UTF-8 text, or one line naming the problem (a binary or mis-encoded file, a folder)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise NLAError(f"{path} is not UTF-8 text (byte {err.start}): give a .txt, .jsonl or .parquet corpus") from None
+    except OSError as err:
+        raise NLAError(f"cannot read corpus {path}: {err.strerror or err}") from None
+    if "\x00" in text:
+        raise NLAError(f"{path} looks binary (it contains NUL bytes): give a .txt, .jsonl or .parquet corpus")
+    return text
+
+
 def _read_jsonl(path: Path) -> list[dict]:
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(_read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -47,24 +59,32 @@ def _read_jsonl(path: Path) -> list[dict]:
 def _read_rows(path: Path) -> list[dict]:
     suffix = path.suffix.lower()
     if suffix == ".txt":
-        return [{"text": line} for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [{"text": line} for line in _read_text(path).splitlines() if line.strip()]
     if suffix in (".jsonl", ".json"):
         return _read_jsonl(path)
     if suffix == ".parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError) as err:
+            raise NLAError(f"cannot read {path} as parquet: {err}") from None
         if "text" not in table.column_names:
             raise NLAError(f"{path} has no `text` column (columns: {table.column_names})")
-        return table.select([c for c in ("text", "genre") if c in table.column_names]).to_pylist()
+        rows = table.select([c for c in ("text", "genre") if c in table.column_names]).to_pylist()
+        for number, row in enumerate(rows):
+            if not isinstance(row["text"], str):
+                raise NLAError(f"{path}: row {number} has no string `text` (got {row['text']!r})")
+        return rows
     raise NLAError(f"unsupported corpus format {path.suffix!r}: use .txt (one text per line), .jsonl or .parquet")
 
 
 def load_corpus(source: str | Path = BUILTIN, limit: int | None = None) -> list[Document]:
     """Read a corpus; refuses a missing or empty one."""
     path = builtin_corpus_path() if str(source) == BUILTIN else Path(source)
-    if not path.exists():
-        raise NLAError(f"corpus file not found: {path}")
+    if not path.is_file():
+        raise NLAError(f"corpus file not found: {path}" if not path.exists() else f"the corpus {path} is a folder, not a file")
     name = BUILTIN if str(source) == BUILTIN else path.stem
     docs = [
         Document(f"{name}:{i}", row["text"], row.get("genre") or guess_genre(row["text"]))

@@ -1,5 +1,4 @@
-"""Activation datasets on disk: parquet with a FixedSizeList<float32> vector column, and the
-metric maths that needs the whole training distribution (the predict-the-mean baselines).
+"""Activation datasets on disk: parquet with a FixedSizeList<float32> vector column.
 
 Vectors are read by flattening the Arrow buffer into numpy, never through Python lists, so a
 large dataset costs one copy and no garbage-collector stalls.
@@ -13,7 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .sidecar import NLAError, Sidecar, atomic_write, check_vectors
+from .errors import NLAError
+from .files import atomic_write, content_digest, read_json, write_json
+from .sidecar import Sidecar, check_vectors
 
 VECTOR = "activation_vector"
 EXPLANATION = "explanation"
@@ -68,23 +69,11 @@ def read_split(folder: Path, split: str = "train", columns: list[str] | None = N
 def explanations(table: pa.Table, path_hint: str = "dataset") -> list[str]:
     if EXPLANATION not in table.column_names:
         raise NLAError(f"{path_hint} has no `{EXPLANATION}` column: run `nlakit teach` first")
-    return [str(x) for x in table.column(EXPLANATION).to_pylist()]
-
-
-def normalize(v: np.ndarray, scale: float) -> np.ndarray:
-    return v * (scale / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12))
-
-
-def predict_mean_baselines(train_vectors: np.ndarray, max_rows: int = 50_000) -> dict[str, float]:
-    """The two FVE denominators of the release, on vectors normalised to sqrt(d).
-
-    rawvar: Var(v_nrm) around its plain mean (the figure fve_nrm divides by);
-    meannorm: mse_nrm of always predicting the normalised mean (the best constant a normalised AR can do).
-    """
-    v = normalize(train_vectors[:max_rows].astype(np.float64), np.sqrt(train_vectors.shape[1]))
-    mu = v.mean(axis=0)
-    mu_nrm = normalize(mu, np.sqrt(v.shape[1]))
-    return {"rawvar": float(((v - mu) ** 2).mean()), "meannorm": float(((v - mu_nrm) ** 2).mean())}
+    values = table.column(EXPLANATION).to_pylist()
+    missing = [i for i, x in enumerate(values) if not isinstance(x, str) or not x.strip()]
+    if missing:
+        raise NLAError(f"{path_hint}: {len(missing)} rows have no explanation (first: row {missing[0]}): run `nlakit teach` again")
+    return values
 
 
 def vector_store(folder: Path, split: str = "train") -> np.ndarray:
@@ -92,13 +81,15 @@ def vector_store(folder: Path, split: str = "train") -> np.ndarray:
 
     Built once by streaming the parquet in record batches (each checked for width and NaN), so
     neither building nor training holds the whole matrix in memory: a batch reads only its rows.
+    The cache is keyed on the parquet's contents (`<split>.vectors.json`), not its date.
     """
     folder = Path(folder)
     meta = Sidecar.load(folder)
-    parquet, cache = folder / f"{split}.parquet", folder / f"{split}.vectors.npy"
+    parquet, cache, key = folder / f"{split}.parquet", folder / f"{split}.vectors.npy", folder / f"{split}.vectors.json"
     if not parquet.exists():
         raise NLAError(f"missing {parquet}: run `nlakit extract` first")
-    if not cache.exists() or cache.stat().st_mtime < parquet.stat().st_mtime:
+    digest = content_digest(parquet)
+    if not cache.exists() or not key.exists() or read_json(key, "vector cache key").get("parquet") != digest:
         try:
             source = pq.ParquetFile(parquet)
         except (pa.ArrowInvalid, OSError) as err:
@@ -114,6 +105,7 @@ def vector_store(folder: Path, split: str = "train") -> np.ndarray:
             out.flush()
 
         atomic_write(cache, write)
+        write_json(key, {"parquet": digest})
     return np.load(cache, mmap_mode="r")
 
 

@@ -7,36 +7,21 @@ so every explanation comes with its own faithfulness number.
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from .corpus import Document, guess_genre
-from .evaluate import NLA
+from . import files
+from .config import EXPLANATION_TOKENS
+from .errors import NLAError
+from .files import atomic_write_text
+from .nla import NLA
 from .report import STYLE, token_view
-from .sidecar import atomic_write_text
 
 
-def explain_text(nla: NLA, text: str, max_new_tokens: int = 64, max_tokens: int | None = None) -> list[dict]:
-    """One row per token: token, position, explanation, fve_nrm, mse_nrm, activation norm."""
-    rows = nla.activations([Document("input:0", text, guess_genre(text))], all_positions=True)
-    rows = rows[:max_tokens] if max_tokens else rows
-    if not rows:
-        return []
-    explanations, mse, _ = nla.roundtrip(np.stack([r["activation_vector"] for r in rows]), max_new_tokens)
-    rawvar = nla.meta.rawvar
-    return [
-        {"position": r["position"], "token": r["token"], "explanation": e, "fve_nrm": float(1 - m / rawvar),
-         "mse_nrm": float(m), "activation_norm": float(np.linalg.norm(r["activation_vector"])), "context": r["context"]}
-        for r, e, m in zip(rows, explanations, mse)
-    ]
-
-
-def render_table(rows: list[dict], console: Console | None = None) -> None:
-    table = Table(title="What the NLA reads at each token", show_lines=True)
+def render_table(rows: list[dict], baseline: str, console: Console | None = None) -> None:
+    table = Table(title="What the NLA reads at each token", caption=f"FVE = fve_nrm against the baseline {baseline}", show_lines=True)
     table.add_column("pos", justify="right")
     table.add_column("token")
     table.add_column("FVE", justify="right")
@@ -47,8 +32,9 @@ def render_table(rows: list[dict], console: Console | None = None) -> None:
     (console or Console()).print(table)
 
 
-def to_json(rows: list[dict]) -> str:
-    return json.dumps([{k: v for k, v in r.items() if k != "context"} for r in rows], ensure_ascii=False, indent=1)
+def to_json(rows: list[dict], baseline: str) -> str:
+    """The token rows, each naming the FVE's baseline."""
+    return files.to_json([{**{k: v for k, v in r.items() if k != "context"}, "baseline": baseline} for r in rows], indent=1)
 
 
 PAGE_STYLE = """#detail{position:sticky;top:0;background:#fff;border:1px solid #ccc;border-radius:6px;padding:8px;min-height:4em}
@@ -60,23 +46,33 @@ document.getElementById('d-head').textContent='token '+JSON.stringify(r.token)+'
 const e=r.explanation;document.getElementById('d-text').textContent=e.trim()?e:'(whitespace only: '+e.length+' characters)';}));"""
 
 
-def to_html(rows: list[dict], text: str) -> str:
+def to_html(rows: list[dict], text: str, baseline: str) -> str:
     """One self-contained page (inline CSS and JS, nothing fetched), so it opens from a file or a mail:
     report.token_view's coloured tokens, plus a panel showing the clicked token's explanation."""
-    data = json.dumps([{k: r[k] for k in ("position", "token", "explanation", "fve_nrm", "mse_nrm", "activation_norm")} for r in rows],
-                      ensure_ascii=False).replace("<", "\\u003c")  # no `</script>` can end the data early
+    keys = ("position", "token", "explanation", "fve_nrm", "mse_nrm", "activation_norm")
+    data = files.to_json([{k: r[k] for k in keys} for r in rows]).replace("<", "\\u003c")  # no `</script>` can end the data early
     return (f"<!doctype html><meta charset='utf-8'><title>nlakit explain</title><style>{STYLE}{PAGE_STYLE}</style>"
             f"<h1>What the NLA reads at each token</h1><p>{html.escape(text[:200])}</p>"
+            f"<p>FVE = fve_nrm against the baseline {html.escape(baseline)}.</p>"
             f"<div id='detail'><b id='d-head'>Click a token to read its explanation.</b><pre id='d-text'></pre></div>"
             f"{token_view(rows)}<script>const ROWS={data};{PAGE_SCRIPT}</script>")
 
 
-def run_explain(nla_dir: Path | str, text: str, as_json: bool = False, max_new_tokens: int = 64, html_path: Path | None = None) -> list[dict]:
-    rows = explain_text(NLA.load(nla_dir), text, max_new_tokens)
+def run_explain(nla_dir: Path | str, text: str, as_json: bool = False, max_new_tokens: int = EXPLANATION_TOKENS, html_path: Path | None = None) -> list[dict]:
+    if not text.strip():
+        raise NLAError("the text is empty: give the text to read, e.g. nlakit explain \"Once upon a time\"")
+    nla = NLA.load(nla_dir)
+    total, limit = len(nla.tokenizer(text, add_special_tokens=True)["input_ids"]), nla.extract_config().max_length
+    if total > limit:  # partial work is said out loud
+        Console(stderr=True).print(f"note: the text has {total} tokens; the NLA reads the first {limit} (the max_length it was "
+                                   f"trained with), so the last {total - limit} are not explained", soft_wrap=True)
+    rows = nla.explain(text, max_new_tokens)
+    if not rows:
+        raise NLAError("the text has no tokens to read (only special tokens)")
     if as_json:
-        print(to_json(rows))
+        print(to_json(rows, nla.baseline.name))
     else:
-        render_table(rows)
+        render_table(rows, nla.baseline.name)
     if html_path:
-        atomic_write_text(Path(html_path), to_html(rows, text))
+        atomic_write_text(Path(html_path), to_html(rows, text, nla.baseline.name))
     return rows

@@ -11,7 +11,6 @@ this layout too, so an exported NLA round-trips, and a released one loads the sa
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,10 @@ from safetensors.torch import save_file
 
 from .ar import VALUE_HEAD, Reconstructor, load_reconstructor
 from .av import Verbalizer, load_verbalizer
+from .errors import NLAError
+from .files import atomic_write_text, build_folder
 from .pretrained import resolve_nla
-from .sidecar import SIDECAR_NAME, NLAError, Sidecar, atomic_write_text
-from .training import finalize_folder
+from .sidecar import SIDECAR_NAME, Sidecar
 
 
 def official_sidecar(meta: Sidecar, role: str) -> dict[str, Any]:
@@ -85,9 +85,9 @@ def export_official(nla: str | Path, out: Path) -> Path:
     source, out = resolve_nla(nla), Path(out)
     if out.resolve() == source.resolve():
         raise NLAError("export into a new folder: --out must differ from --nla")
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    write_av(load_verbalizer(source / "av"), tmp / "av")
-    write_ar(load_reconstructor(source / "ar"), tmp / "ar")
-    finalize_folder(tmp, out)
-    return out
+
+    def write(tmp: Path) -> None:
+        write_av(load_verbalizer(source / "av"), tmp / "av")
+        write_ar(load_reconstructor(source / "ar"), tmp / "ar")
+
+    return build_folder(out, write)

@@ -8,14 +8,14 @@ run resumes where it stopped; the final files appear atomically at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
 import math
 import random
 import shutil
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -24,27 +24,16 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from . import dataset
-from .corpus import BUILTIN, Document, is_heldout, load_corpus
-from .models import DEFAULT_MODEL, capture_block_output, default_layer, load_causal_lm, load_tokenizer, num_layers
+from .config import BUILTIN, ExtractConfig, fingerprint_settings
+from .corpus import Document, builtin_corpus_path, is_heldout, load_corpus
+from .errors import NLAError
+from .files import StageRun
+from .hooks import capture_block_output
+from .metrics import predict_mean_baselines
+from .models import default_layer, load_causal_lm, load_tokenizer, num_layers
 from .progress import progress
 from .prompts import AR_TEMPLATE, AV_TEMPLATE, ar_suffix_ids, find_marker
-from .sidecar import NLAError, Sidecar, atomic_write, atomic_write_text
-
-
-@dataclass
-class ExtractConfig:
-    model: str = DEFAULT_MODEL
-    corpus: str = BUILTIN
-    layer_index: int | None = field(default=None, metadata={"help": "block K; default 2/3 of the depth"})
-    positions_per_doc: int = 4
-    min_position: int = field(default=4, metadata={"help": "skip the first tokens: they decode poorly"})
-    max_length: int = 128
-    batch_size: int = 16
-    heldout_fraction: float = 0.1
-    seed: int = 0
-    max_docs: int | None = None
-    top_k_next: int = 5
-    chunk_docs: int = 128
+from .sidecar import Sidecar
 
 
 @dataclass
@@ -144,49 +133,50 @@ def extract_documents(
             yield from rows_for(tokenizer, doc, acts)
 
 
-def _chunk_path(out: Path, index: int) -> Path:
-    return out / "shards" / f"part-{index:05d}.parquet"
+def _chunk_path(work: Path, index: int) -> Path:
+    return work / "shards" / f"part-{index:05d}.parquet"
+
+
+def corpus_source(corpus: str) -> Path | str:
+    """What to fingerprint for a corpus: its file (the built-in one included)."""
+    return builtin_corpus_path() if corpus == BUILTIN else Path(corpus)
 
 
 def run_extract(cfg: ExtractConfig, out: Path, overwrite: bool = False) -> Path:
-    """Run the stage; returns the dataset folder. Finished output is reused unless `overwrite`."""
-    out = Path(out)
-    if overwrite and out.exists():
-        shutil.rmtree(out)
-    if (out / "train.parquet").exists() and (out / "nla_meta.yaml").exists():
-        return out
-    _check_resume_config(cfg, out)
+    """Run the stage; returns the dataset folder. Done only when `out` holds this config's extraction of this corpus."""
+    if Path(cfg.model).exists():  # a local model is stored as an absolute path: the sidecar must find it from anywhere
+        cfg = dataclasses.replace(cfg, model=str(Path(cfg.model).resolve()))
+    run = StageRun("extract", out, fingerprint_settings(cfg), {"corpus": corpus_source(cfg.corpus), "model": cfg.model}, overwrite)
+    if run.done():
+        return run.out
+    docs = load_corpus(cfg.corpus, cfg.max_docs)
     tokenizer = load_tokenizer(cfg.model)
     model = load_causal_lm(cfg.model)
     layer = cfg.layer_index if cfg.layer_index is not None else default_layer(num_layers(model))
     d_model = model.config.hidden_size
-    docs = load_corpus(cfg.corpus, cfg.max_docs)
+    work = run.begin()
     chunks = [docs[i : i + cfg.chunk_docs] for i in range(0, len(docs), cfg.chunk_docs)]
     with progress() as bar:
         task = bar.add_task("extract", total=len(docs), info="")
         for index, chunk in enumerate(chunks):
-            if not _chunk_path(out, index).exists():
+            if not _chunk_path(work, index).exists():
                 rows = list(extract_documents(model, tokenizer, chunk, cfg, layer))
-                dataset.write_rows(_chunk_path(out, index), rows, d_model)
+                dataset.write_rows(_chunk_path(work, index), rows, d_model)
             bar.advance(task, len(chunk))
-    table = pa.concat_tables([pq.read_table(_chunk_path(out, i)) for i in range(len(chunks))])
+    table = pa.concat_tables([pq.read_table(_chunk_path(work, i)) for i in range(len(chunks))])
     if table.num_rows == 0:
         raise NLAError(f"no activations extracted: every text in {cfg.corpus} is shorter than min_position={cfg.min_position}")
     heldout = np.array([is_heldout(d, cfg.heldout_fraction, cfg.seed) for d in table.column("doc_id").to_pylist()])
     meta = build_sidecar(cfg, tokenizer, layer, d_model, dataset.vectors(table.filter(pa.array(~heldout))))
-    atomic_write(out / "heldout.parquet", lambda tmp: pq.write_table(table.filter(pa.array(heldout)), tmp))
-    atomic_write(out / "train.parquet", lambda tmp: pq.write_table(table.filter(pa.array(~heldout)), tmp))
-    meta.save(out)
-    shutil.rmtree(out / "shards", ignore_errors=True)
-    return out
 
+    def write(tmp: Path) -> None:
+        pq.write_table(table.filter(pa.array(heldout)), tmp / "heldout.parquet")
+        pq.write_table(table.filter(pa.array(~heldout)), tmp / "train.parquet")
+        meta.save(tmp)
 
-def _check_resume_config(cfg: ExtractConfig, out: Path) -> None:
-    path = out / "extract_config.json"
-    wanted = json.dumps(asdict(cfg), sort_keys=True)
-    if path.exists() and path.read_text() != wanted:
-        raise NLAError(f"{out} holds a different, unfinished extraction; pass --overwrite or another output folder")
-    atomic_write_text(path, wanted)
+    run.publish(write)
+    shutil.rmtree(work, ignore_errors=True)  # only shards: the dataset itself records how it was made
+    return run.out
 
 
 def nice_scale(mean_norm: float) -> float:
@@ -207,7 +197,7 @@ def build_sidecar(cfg: ExtractConfig, tokenizer: PreTrainedTokenizerBase, layer:
         injection_scale=nice_scale(float(norms.mean())),
         tokens={**marker, "critic_suffix_ids": ar_suffix_ids(tokenizer, AR_TEMPLATE)},
         prompt_templates={"av": AV_TEMPLATE, "ar": AR_TEMPLATE},
-        baselines=dataset.predict_mean_baselines(train_vectors),
+        baselines=predict_mean_baselines(train_vectors),
         activation_norm={k: float(v) for k, v in zip(
             ("mean", "std", "p50", "p75", "p95", "max"),
             (norms.mean(), norms.std(), *np.percentile(norms, [50, 75, 95]), norms.max()),

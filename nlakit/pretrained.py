@@ -13,9 +13,11 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from .models import DEFAULT_MODEL, load_tensors, save_tensors
-from .sidecar import SIDECAR_NAME, NLAError, atomic_write_text
-from .training import finalize_folder
+from .config import DEFAULT_MODEL
+from .errors import NLAError
+from .files import atomic_write_text, build_folder
+from .models import load_tensors, save_tensors
+from .sidecar import SIDECAR_NAME
 
 DEFAULT_NLA = "default"
 MODEL_FILES = ("adapter_config.json", "adapter_model.safetensors", "value_head.safetensors", SIDECAR_NAME, "log.csv")
@@ -48,20 +50,20 @@ def export_pretrained(run: Path, target: Path) -> Path:
     for role in ("av", "ar"):
         if not (run / "nla" / role / "adapter_config.json").exists():
             raise NLAError(f"{run / 'nla' / role} is not a finished LoRA model folder: run `nlakit train` to the end first")
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    for role in ("av", "ar"):
-        (tmp / role).mkdir(parents=True)
-        for name in MODEL_FILES:
-            src = run / "nla" / role / name
-            if src.exists() and name.endswith(".safetensors"):
-                _half(src, tmp / role / name)
-            elif src.exists():
-                shutil.copy(src, tmp / role / name)
-    for name in RUN_FILES:
-        if (run / name).exists():
-            shutil.copy(run / name, tmp / name.replace("/", "_"))
-    sizes = {str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
-    atomic_write_text(tmp / "files.json", json.dumps({"source_run": str(run), "bytes": sizes, "total_bytes": sum(sizes.values())}, indent=2))
-    finalize_folder(tmp, target)
-    return target
+
+    def write(tmp: Path) -> None:
+        for role in ("av", "ar"):
+            (tmp / role).mkdir(parents=True)
+            for name in MODEL_FILES:
+                src = run / "nla" / role / name
+                if src.exists() and name.endswith(".safetensors"):
+                    _half(src, tmp / role / name)
+                elif src.exists():
+                    shutil.copy(src, tmp / role / name)
+        for name in RUN_FILES:
+            if (run / name).exists():
+                shutil.copy(run / name, tmp / name.replace("/", "_"))
+        sizes = {str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
+        atomic_write_text(tmp / "files.json", json.dumps({"source_run": str(run), "bytes": sizes, "total_bytes": sum(sizes.values())}, indent=2))
+
+    return build_folder(target, write)

@@ -8,17 +8,21 @@ the sidecar, so a tokenizer that splits or merges it is refused instead of silen
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections import Counter
 
 from transformers import PreTrainedTokenizerBase
 
-from .sidecar import NLAError, Sidecar
+from .errors import NLAError
+from .sidecar import Sidecar
 
 # Shorter than the official template (fewer prompt tokens per training step on a CPU); the
 # template lives in the sidecar, so released NLAs with the official wording load unchanged.
 AV_TEMPLATE = "Explain the vector <concept>{injection_char}</concept> inside <explanation> tags."
 AR_TEMPLATE = "Summary of the following text: <text>{explanation}</text> <summary>"
+CLOSING_TAG = "</explanation>"
 EXPLANATION_RE = re.compile(r"<explanation>(.*?)</explanation>", re.DOTALL)
 # Where the released NLAs found their markers: rare enclosed CJK symbols.
 PREFERRED_MARKER_RANGE = range(0x3200, 0x3400)
@@ -118,3 +122,30 @@ def parse_explanation(generated: str) -> str | None:
     """The text between the tags, or None when the closing tag never came (a failed generation)."""
     match = EXPLANATION_RE.search(generated)
     return match.group(1).strip() if match else None
+
+
+# ---------------------------------------------------------------- the template teacher
+
+STOPWORDS = set(
+    "the a an and or but if then else of to in on at by for with from as is are was were be been being this that "
+    "these those it its he she they them his her their we you your i me my our not no so do does did have has had "
+    "will would can could should may might must shall there here what which who whom when where why how all any "
+    "each more most other some such only own same than too very just also into over under about after before "
+    "self none true false return def class import".split()
+)
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+
+def topic_words(text: str, n: int = 3) -> list[str]:
+    words = [w.lower() for w in WORD.findall(text) if w.lower() not in STOPWORDS]
+    return [w for w, _ in Counter(words).most_common(n)]
+
+
+def template_explanation(context: str, genre: str, next_tokens: list[str], quote_words: int = 6) -> str:
+    """Genre and topic, a verbatim quote of the last words, and the target's own top-2 next tokens.
+
+    Short on purpose: every token here is one the AV must learn to produce from a single vector.
+    """
+    quote = " ".join(context.split()[-quote_words:]).replace('"', "'")
+    topics = ", ".join(topic_words(context, 2) or ["general"])
+    nexts = ", ".join(json.dumps(t.replace('"', "'"), ensure_ascii=False) for t in next_tokens[:2])
+    return f'{genre}; topic: {topics}.\nEnds with: "{quote}"\nNext: {nexts}'

@@ -7,7 +7,7 @@ import html
 import json
 from pathlib import Path
 
-from .sidecar import atomic_write, atomic_write_text
+from .files import atomic_write, atomic_write_text
 
 
 def read_log(path: Path) -> list[dict]:

@@ -27,10 +27,10 @@ fail), the mean response length is logged, and at each checkpoint greedy samples
 held-out vectors are written to `samples.jsonl` and checked for the injection-failure smell (a
 high share of CJK or marker characters: the AV describing the marker instead of the vector).
 
-Everything needed to continue (trainable weights, optimisers, schedulers, RNG states including
-the sampling generator, step, data position, log, samples) is checkpointed atomically, so a
-killed run resumes and reproduces the next step exactly. Optimiser settings follow the release:
-AdamW betas (0.9, 0.95), no weight decay, grad clip 1.0, constant lr (after a short warmup).
+The loop, the optimiser step and the checkpoint are `trainer.Trainer`'s, as for SFT: the data
+position, the samples and the sampling generator go into its checkpoint too, so a killed run
+resumes and reproduces the next step exactly. Optimiser settings follow the release: AdamW betas
+(0.9, 0.95), no weight decay, grad clip 1.0, constant lr (after a short warmup).
 """
 
 from __future__ import annotations
@@ -40,59 +40,37 @@ import functools
 import json
 import math
 import random
-import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
-from rich.console import Console
 from peft import PeftModel
+from rich.console import Console
 from torch import nn
 
 from . import dataset
-from .ar import Reconstructor, ar_train_step, load_reconstructor, mse_nrm
+from .ar import Reconstructor, load_reconstructor
 from .av import Verbalizer, load_verbalizer
-from .progress import progress
-from .prompts import parse_explanation
+from .config import RLConfig, fingerprint_settings
+from .distributed import any_process, data_parallel, fsdp_requested, is_main_process, is_sharded, load_device, shard_frozen_blocks
+from .errors import NLAError
+from .files import StageRun, atomic_write_text, write_log
+from .metrics import FAILED_MSE, Baseline, fve, mse_nrm, training_baseline
+from .nla import roundtrip
+from .prompts import CLOSING_TAG, parse_explanation
 from .report import plot_curves
-from .sidecar import SIDECAR_NAME, NLAError, Sidecar, atomic_write, atomic_write_text
-from .training import (FSDP_HELP, any_process, average_gradients, data_parallel, fsdp_requested, is_main_process, is_sharded,
-                       load_device, publish, shard_frozen_blocks, trainable_state, wait_for_everyone, write_log)
-from .vllm_engine import ENGINES, VLLMEngine
+from .sidecar import Sidecar
+from .trainer import Part, Trainer, constant_lr, optimise, trainable
 
 REFERENCE = "reference"  # name of the frozen copy of the SFT adapter
-FAILED_REWARD = -2.0  # mse_nrm of an orthogonal guess
-CLOSING_TAG = "</explanation>"
+FAILED_REWARD = -FAILED_MSE  # the reward of an orthogonal guess
 SMELL_SHARE = 0.3  # share of CJK / marker characters above which a sample smells of failed injection
 CJK_RANGES = ((0x2E80, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x20000, 0x2FA1F))
 console = Console(stderr=True)
-
-
-@dataclass
-class RLConfig:
-    steps: int = 60
-    batch_size: int = field(default=4, metadata={"help": "activations per step (B)"})
-    group_size: int = field(default=4, metadata={"help": "samples per activation (G)"})
-    av_lr: float = 1e-4
-    ar_lr: float = field(default=5e-4, metadata={"help": "higher than av_lr, as in the release (5x)"})
-    kl_coef: float = 0.01
-    clip_eps: float = 0.2
-    max_new_tokens: int = field(default=48, metadata={"help": "response cap; a response cut by it fails"})
-    temperature: float = 1.0
-    contrastive: bool = field(default=False, metadata={"help": "reward = mse(wrong vector) - mse(right vector)"})
-    warmup_steps: int = 5
-    save_every: int = 10
-    sample_rows: int = field(default=4, metadata={"help": "held-out vectors explained greedily at each checkpoint"})
-    seed: int = 0
-    max_minutes: float | None = field(default=None, metadata={"help": "stop early (and save) after this long"})
-    bf16: bool | None = None
-    fsdp: bool | None = field(default=None, metadata={"help": FSDP_HELP})
-    engine: str = field(default="transformers", metadata={"help": "rollouts: transformers (built in) or vllm (weights synced each step)"})
-    vllm_gpu_memory: float = field(default=0.3, metadata={"help": "share of the GPU vLLM may take beside training"})
 
 
 @dataclass
@@ -112,20 +90,15 @@ class Rollout:
 
 @dataclass
 class RLState:
-    """The two models, their optimisers, the sampling generator and the run's position."""
+    """The two models, the AV's frozen reference, their training parts and the sampling generator."""
 
     av: Verbalizer
     ar: Reconstructor
     frozen_av: nn.Module | None  # reference of a fully fine-tuned AV; None: the `reference` adapter
-    av_opt: torch.optim.Optimizer
-    ar_opt: torch.optim.Optimizer
-    av_sched: torch.optim.lr_scheduler.LambdaLR
-    ar_sched: torch.optim.lr_scheduler.LambdaLR
+    av_part: Part
+    ar_part: Part
     sampler: torch.Generator
-    step: int = 0
     position: int = 0  # activations consumed so far
-    log: list[dict] = field(default_factory=list)
-    samples: list[dict] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- data order
@@ -184,21 +157,15 @@ def reference_policy(av: Verbalizer, frozen: nn.Module | None) -> Iterator[None]
             av.lm = policy
 
 
-def trainable(model: nn.Module) -> list[nn.Parameter]:
-    return [p for p in model.parameters() if p.requires_grad]
-
-
 def start_state(av_dir: Path, ar_dir: Path, data_meta: Sidecar, cfg: RLConfig) -> RLState:
     av, ar, frozen = load_policy(av_dir, ar_dir, data_meta, cfg.fsdp)
 
-    def warmup(step: int) -> float:  # linear warmup, then constant (the release's RL lr is constant)
-        return min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+    def schedule(step: int) -> float:
+        return constant_lr(step, cfg)
 
-    av_opt = torch.optim.AdamW(trainable(av.lm), lr=cfg.av_lr, betas=(0.9, 0.95), weight_decay=0.0)
-    ar_opt = torch.optim.AdamW(trainable(ar), lr=cfg.ar_lr, betas=(0.9, 0.95), weight_decay=0.0)
-    scheds = [torch.optim.lr_scheduler.LambdaLR(opt, warmup) for opt in (av_opt, ar_opt)]
-    sampler = torch.Generator(device="cpu").manual_seed(cfg.seed)
-    return RLState(av, ar, frozen, av_opt, ar_opt, *scheds, sampler)
+    av_part = Part.adamw("av", av.lm, [{"params": trainable(av.lm), "lr": cfg.av_lr}], schedule, betas=(0.9, 0.95))
+    ar_part = Part.adamw("ar", ar, [{"params": trainable(ar), "lr": cfg.ar_lr}], schedule, betas=(0.9, 0.95))
+    return RLState(av, ar, frozen, av_part, ar_part, torch.Generator(device="cpu").manual_seed(cfg.seed))
 
 
 # ---------------------------------------------------------------- rollout and reward
@@ -228,7 +195,7 @@ def sample_rollout(av: Verbalizer, vectors: torch.Tensor, cfg: RLConfig, seed: i
 
 
 def rewards(mse: torch.Tensor, failed: torch.Tensor, mse_wrong: torch.Tensor | None = None) -> torch.Tensor:
-    """-mse_nrm (or mse_wrong - mse when contrastive); failed rows get -2."""
+    """-mse_nrm (or mse_wrong - mse when contrastive); failed rows get FAILED_REWARD."""
     reward = -mse if mse_wrong is None else mse_wrong - mse
     return torch.where(failed, torch.full_like(reward, FAILED_REWARD), reward)
 
@@ -241,16 +208,16 @@ def group_advantages(reward: torch.Tensor, group_size: int) -> torch.Tensor:
 
 @torch.no_grad()
 def score_rollout(ar: Reconstructor, rollout: Rollout, cfg: RLConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """(rewards, mse_nrm against the right vectors; failed rows hold 2.0) from the AR as it is now.
+    """(rewards, mse_nrm against the right vectors; failed rows hold FAILED_MSE) from the AR as it is now.
 
     Failed rows are read too (as empty text) and then overwritten: every process then runs the same
     forward passes, which sharded (FSDP) blocks need.
     """
     scale, failed = ar.meta.resolved_mse_scale, rollout.failed
     pred = torch.from_numpy(ar.reconstruct([e or "" for e in rollout.explanations], bf16=cfg.bf16))
-    mse = mse_nrm(pred, rollout.vectors, scale).masked_fill(failed, 2.0)
+    mse = mse_nrm(pred, rollout.vectors, scale).masked_fill(failed, FAILED_MSE)
     wrong = rollout.vectors.roll(-cfg.group_size, dims=0)  # the next group's activation
-    mse_wrong = mse_nrm(pred, wrong, scale).masked_fill(failed, 2.0)
+    mse_wrong = mse_nrm(pred, wrong, scale).masked_fill(failed, FAILED_MSE)
     return rewards(mse, failed, mse_wrong if cfg.contrastive else None), mse
 
 
@@ -293,18 +260,6 @@ def av_loss(state: RLState, rollout: Rollout, advantages: torch.Tensor, cfg: RLC
     return pg + cfg.kl_coef * kl, metrics
 
 
-def optimise(loss: torch.Tensor, optimizer: torch.optim.Optimizer, scheduler, params: list[nn.Parameter]) -> float:
-    """One step; under several processes the gradients are averaged first (every process calls this)."""
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    if data_parallel()[1] > 1:
-        average_gradients(params)
-    grad_norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
-    optimizer.step()
-    scheduler.step()
-    return float(grad_norm)
-
-
 def ar_update(state: RLState, rollout: Rollout, cfg: RLConfig) -> dict:
     """One mse_nrm step of the AR on this rollout's parsed explanations (none parsed anywhere: no step).
 
@@ -314,13 +269,13 @@ def ar_update(state: RLState, rollout: Rollout, cfg: RLConfig) -> dict:
     parsed = ~rollout.failed
     if not any_process(bool(parsed.any())):
         return {"ar_loss": math.nan}
-    loss, _ = ar_train_step(state.ar, [e or "" for e in rollout.explanations], rollout.vectors, cfg.bf16, weights=parsed.float())
-    grad_norm = optimise(loss, state.ar_opt, state.ar_sched, trainable(state.ar))
+    loss, _ = state.ar.loss([e or "" for e in rollout.explanations], rollout.vectors, cfg.bf16, weights=parsed.float())
+    grad_norm = optimise(state.ar_part, loss)
     return {"ar_loss": float(loss.detach()) if parsed.any() else math.nan, "ar_grad_norm": grad_norm}
 
 
-def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, rawvar: float) -> dict:
-    """Sample, score, update the AV then the AR; returns the step's log row."""
+def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, baseline: Baseline) -> dict:
+    """Sample, score, update the AV then the AR; returns the step's log row (with the time each part took)."""
     t0 = time.monotonic()
     rank, world = data_parallel()  # each process explains its share of the batch's activations (whole groups)
     batch = torch.from_numpy(dataset.rows(vectors, batch_rows(len(vectors), cfg.seed, state.position, cfg.batch_size)[rank::world]))
@@ -328,22 +283,23 @@ def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, rawvar: float) -
     rollout = sample_rollout(state.av, batch, cfg, seed)
     rollout_s = time.monotonic() - t0
     reward, mse = score_rollout(state.ar, rollout, cfg)
+    reward_s = time.monotonic() - t0 - rollout_s
     advantages = group_advantages(reward, cfg.group_size)
     loss, av_metrics = av_loss(state, rollout, advantages, cfg)
-    av_grad_norm = optimise(loss, state.av_opt, state.av_sched, trainable(state.av.lm))
+    av_grad_norm = optimise(state.av_part, loss)
     sync = {}
     if state.av.engine is not None:  # the engine must serve the updated policy from the next rollout on
         state.av.engine.sync_weights(state.av.lm)
         sync = {"sync_s": state.av.engine.sync_s}
     ar_metrics = ar_update(state, rollout, cfg)
-    state.step += 1
     state.position += cfg.batch_size
     parsed = ~rollout.failed
-    return {"step": state.step, "reward_mean": float(reward.mean()), "reward_std": float(reward.std()),
-            "train_fve_nrm": 1 - float(mse[parsed].mean()) / rawvar if parsed.any() else math.nan,
+    return {"reward_mean": float(reward.mean()), "reward_std": float(reward.std()),
+            "train_fve_nrm": fve(mse[parsed].numpy(), baseline.value) if parsed.any() else math.nan,
             "parse_fail_rate": float(rollout.failed.float().mean()), "response_len": float(np.mean(rollout.lengths)),
             "loss": float(loss.detach()), **av_metrics, **ar_metrics, "av_grad_norm": av_grad_norm,
-            "av_lr": state.av_sched.get_last_lr()[0], "rollout_s": rollout_s, **sync, "step_s": time.monotonic() - t0}
+            "av_lr": state.av_part.scheduler.get_last_lr()[0], "rollout_s": rollout_s, "reward_s": reward_s, **sync,
+            "step_s": time.monotonic() - t0}
 
 
 # ---------------------------------------------------------------- samples and the injection smell
@@ -356,134 +312,32 @@ def injection_smell(text: str, marker: str | None, share: float = SMELL_SHARE) -
     return bool(chars) and odd / len(chars) >= share
 
 
-def check_samples(state: RLState, vectors: np.ndarray, cfg: RLConfig) -> list[dict]:
-    """Greedy explanations of fixed held-out vectors, scored by the AR and checked for the smell."""
+def check_samples(state: RLState, vectors: np.ndarray, cfg: RLConfig, step: int) -> list[dict]:
+    """The round trip (greedy) of fixed held-out vectors, checked for the smell. Every row runs: same passes everywhere."""
     if not len(vectors):
         return []
-    gen = state.av.generate(vectors, max_new_tokens=cfg.max_new_tokens, batch_size=len(vectors), bf16=cfg.bf16)
-    mse = state.ar.score([e or "" for e in gen.explanations], vectors, bf16=cfg.bf16)  # every row: same passes everywhere
-    scores = {i: float(m) for i, (m, e) in enumerate(zip(mse, gen.explanations)) if e is not None}
+    result = roundtrip(state.av, state.ar, vectors, cfg.max_new_tokens, batch_size=len(vectors), bf16=cfg.bf16)
     marker = state.av.meta.tokens.get("injection_char")
-    rows = [{"step": state.step, "row": i, "text": text, "explanation": explanation, "mse_nrm": scores.get(i),
-             "smell": injection_smell(text, marker)} for i, (text, explanation) in enumerate(zip(gen.texts, gen.explanations))]
+    rows = [{"step": step, "row": i, "text": text, "explanation": e if ok else None, "mse_nrm": float(m) if ok else None,
+             "smell": injection_smell(text, marker)}
+            for i, (text, e, m, ok) in enumerate(zip(result.responses, result.explanations, result.mse_nrm, result.parsed))]
     smelly = sum(r["smell"] for r in rows)
     if smelly:
-        console.print(f"[bold yellow]warning:[/] step {state.step}: {smelly}/{len(rows)} greedy samples are mostly CJK or "
+        console.print(f"[bold yellow]warning:[/] step {step}: {smelly}/{len(rows)} greedy samples are mostly CJK or "
                       f"marker ({marker!r}) characters: the injection may be failing (the AV describes the marker)")
     return rows
-
-
-# ---------------------------------------------------------------- checkpoint
-
-
-def save_rl_checkpoint(path: Path, state: RLState) -> None:
-    payload = {
-        "step": state.step, "position": state.position, "log": state.log, "samples": state.samples,
-        "av": trainable_state(state.av.lm), "ar": trainable_state(state.ar),
-        "av_opt": state.av_opt.state_dict(), "ar_opt": state.ar_opt.state_dict(),
-        "av_sched": state.av_sched.state_dict(), "ar_sched": state.ar_sched.state_dict(),
-        "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
-                "sampler": state.sampler.get_state()},
-    }
-    atomic_write(path, lambda tmp: torch.save(payload, tmp))
-
-
-def load_rl_checkpoint(path: Path, state: RLState) -> None:
-    payload = torch.load(path, weights_only=False, map_location="cpu")
-    for model, weights in ((state.av.lm, payload["av"]), (state.ar, payload["ar"])):
-        unexpected = model.load_state_dict(weights, strict=False).unexpected_keys
-        if unexpected:
-            raise NLAError(f"checkpoint {path} does not match the models: unexpected keys {unexpected[:3]}")
-    state.av_opt.load_state_dict(payload["av_opt"])
-    state.ar_opt.load_state_dict(payload["ar_opt"])
-    state.av_sched.load_state_dict(payload["av_sched"])
-    state.ar_sched.load_state_dict(payload["ar_sched"])
-    torch.set_rng_state(payload["rng"]["torch"])
-    np.random.set_state(payload["rng"]["numpy"])
-    random.setstate(payload["rng"]["python"])
-    state.sampler.set_state(payload["rng"]["sampler"])
-    state.step, state.position, state.log, state.samples = payload["step"], payload["position"], payload["log"], payload["samples"]
-
-
-def save_progress(work: Path, state: RLState, sample_vectors: np.ndarray, cfg: RLConfig) -> None:
-    """Samples, log and checkpoint, written by the first process (the others wait for it).
-
-    With sharded blocks every process takes part in the samples' forward passes.
-    """
-    samples = check_samples(state, sample_vectors, cfg) if is_main_process() or is_sharded(state.av.lm) else []
-    if not is_main_process():
-        return wait_for_everyone()
-    state.samples += samples
-    atomic_write_text(work / "samples.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in state.samples))
-    write_log(work / "log.csv", state.log)
-    save_rl_checkpoint(work / "checkpoint.pt", state)
-    wait_for_everyone()
 
 
 # ---------------------------------------------------------------- the run
 
 
-def train_loop(state: RLState, vectors: np.ndarray, sample_vectors: np.ndarray, cfg: RLConfig, work: Path, rawvar: float) -> None:
-    from torch.utils.tensorboard import SummaryWriter
-
-    # purge_step drops events a killed run logged after its last checkpoint
-    main = is_main_process()  # under several processes the first logs its own share of each step
-    writer = SummaryWriter(str(work / "tb"), purge_step=state.step + 1 if state.step else None) if main else None
-    started = time.monotonic()
-    try:
-        with progress(disable=not main) as bar:
-            task = bar.add_task("rl", total=cfg.steps, completed=state.step, info="")
-            while state.step < cfg.steps:
-                row = rl_step(state, vectors, cfg, rawvar)
-                state.log.append(row)
-                for key, value in row.items():
-                    if key != "step" and writer is not None:
-                        writer.add_scalar(f"rl/{key}", value, state.step)
-                bar.update(task, completed=state.step, info=f"reward {row['reward_mean']:.3f} fail {row['parse_fail_rate']:.2f}")
-                out_of_time = cfg.max_minutes is not None and time.monotonic() - started > cfg.max_minutes * 60
-                out_of_time = any_process(out_of_time)  # every process must stop at the same step
-                if state.step % cfg.save_every == 0 or state.step == cfg.steps or out_of_time:
-                    save_progress(work, state, sample_vectors, cfg)
-                if out_of_time:
-                    break
-    finally:
-        if writer is not None:
-            writer.close()
-
-
-def training_info(cfg: RLConfig, data: Path, source: Path, state: RLState, previous: dict) -> dict:
-    last = state.log[-1] if state.log else {}
-    keep = ("reward_mean", "train_fve_nrm", "kl", "response_len", "parse_fail_rate", "ar_loss")
-    return {"stage": "rl", "config": asdict(cfg), "dataset": str(data), "init": str(source), "steps_done": state.step,
-            "final": {k: last[k] for k in keep if k in last}, "previous": previous}
-
-
-def publish_models(state: RLState, data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, work: Path) -> None:
-    """Write out/av and out/ar (same layout as the SFT folders) through tmp folders."""
-    if state.frozen_av is None:
-        state.av.lm.delete_adapter(REFERENCE)  # save only the trained adapter
-    state.av.meta.training = training_info(cfg, data, av_dir, state, state.av.meta.training)
-    state.ar.meta.training = training_info(cfg, data, ar_dir, state, state.ar.meta.training)
-    publish(state.av.save, out / "av", work)
-    publish(state.ar.save, out / "ar", work)
-
-
-def plot_run(log: list[dict], out: Path) -> None:
-    plot_curves(log, ["reward_mean", "train_fve_nrm", "kl", "parse_fail_rate", "ar_loss"], "RL: reward, train FVE, KL, failures, AR loss",
-                out / "rl_curves.png")
-    plot_curves(log, ["response_len"], "RL: mean response length (tokens)", out / "rl_length.png")
-
-
 def check_config(cfg: RLConfig) -> None:
-    if cfg.group_size < 2:
-        raise NLAError("group_size must be at least 2: GRPO compares samples of the same activation")
+    """What the settings' own bounds cannot say: combinations, and the process count."""
     if cfg.contrastive and cfg.batch_size < 2:
         raise NLAError("the contrastive reward needs batch_size >= 2 (the wrong vector comes from another group)")
     world = data_parallel()[1]
     if cfg.batch_size % world:
         raise NLAError(f"batch_size {cfg.batch_size} must be a multiple of the {world} processes (each takes whole groups)")
-    if cfg.engine not in ENGINES:
-        raise NLAError(f"unknown engine {cfg.engine!r}: choose one of {ENGINES}")
     if cfg.engine == "vllm" and fsdp_requested(cfg.fsdp):
         raise NLAError("--engine vllm keeps a whole copy of the AV in every process, which FSDP's sharding is there to avoid: "
                        "use the transformers engine with --fsdp")
@@ -497,6 +351,8 @@ def attach_engine(state: RLState, cfg: RLConfig) -> None:
     """
     if cfg.engine != "vllm":
         return
+    from .vllm_engine import VLLMEngine
+
     rank, world = data_parallel()
     options = {"gpu_memory_utilization": cfg.vllm_gpu_memory} if state.av.device.type == "cuda" else {}
     if world > 1:
@@ -504,36 +360,96 @@ def attach_engine(state: RLState, cfg: RLConfig) -> None:
     state.av.engine = VLLMEngine.for_verbalizer(state.av, **options)
 
 
-def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, overwrite: bool = False) -> Path:
+def training_info(cfg: RLConfig, data: Path, source: Path, trainer: Trainer, previous: dict) -> dict:
+    last = trainer.log[-1] if trainer.log else {}
+    keep = ("reward_mean", "train_fve_nrm", "kl", "response_len", "parse_fail_rate", "ar_loss")
+    return {"stage": "rl", "config": asdict(cfg), "dataset": str(data), "init": str(source), "steps_done": trainer.step,
+            "final": {k: last[k] for k in keep if k in last}, "previous": previous}
+
+
+def plot_run(log: list[dict], out: Path) -> None:
+    plot_curves(log, ["reward_mean", "train_fve_nrm", "kl", "parse_fail_rate", "ar_loss"], "RL: reward, train FVE, KL, failures, AR loss",
+                out / "rl_curves.png")
+    plot_curves(log, ["response_len"], "RL: mean response length (tokens)", out / "rl_length.png")
+
+
+def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, overwrite: bool = False) -> Path | None:
     """GRPO on the SFT AV with the SFT AR trained alongside; writes out/av, out/ar, log and curves.
 
-    Checkpoints and samples live in out/work; a rerun resumes from there. Skipped when both
-    folders exist (unless `overwrite`).
+    Checkpoints and samples live in the work folder `<out>.work`; a rerun resumes from there. A
+    run cut by its time budget publishes nothing and returns None.
     """
-    out = Path(out)
     check_config(cfg)
-    if overwrite:
-        shutil.rmtree(out, ignore_errors=True)
-    if all((out / name / SIDECAR_NAME).exists() for name in ("av", "ar")):
-        return out
-    work = out / "work"
-    work.mkdir(parents=True, exist_ok=True)
+    run = StageRun("rl", out, fingerprint_settings(cfg), {"dataset": data, "av": av_dir, "ar": ar_dir}, overwrite)
+    if run.done():
+        return run.out
     meta = Sidecar.load(data)
+    baseline = training_baseline(meta)
     vectors, held = dataset.vector_store(data, "train"), dataset.vector_store(data, "heldout")
     source = held if len(held) else vectors
     sample_vectors = dataset.rows(source, range(min(cfg.sample_rows, len(source))))
+    work = run.begin()
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     state = start_state(av_dir, ar_dir, meta, cfg)
-    if (work / "checkpoint.pt").exists():
-        load_rl_checkpoint(work / "checkpoint.pt", state)
+    trainer = Trainer([state.av_part, state.ar_part], cfg, work, "rl", generators={"sampler": state.sampler},
+                      state={"position": 0, "samples": []})
+    state.position = trainer.state["position"]
     attach_engine(state, cfg)
-    train_loop(state, vectors, sample_vectors, cfg, work, meta.rawvar)
+
+    def step() -> dict:
+        row = rl_step(state, vectors, cfg, baseline)
+        trainer.state["position"] = state.position
+        return row
+
+    def on_save() -> None:
+        """Greedy samples at each checkpoint (every process takes part where the blocks are sharded)."""
+        samples = check_samples(state, sample_vectors, cfg, trainer.step) if is_main_process() or is_sharded(state.av.lm) else []
+        if is_main_process():
+            trainer.state["samples"] += samples
+            atomic_write_text(work / "samples.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in trainer.state["samples"]))
+
+    with tensorboard(work, trainer.step) as writer:
+        def logged_step() -> dict:
+            row = step()
+            if writer is not None:
+                for key, value in row.items():
+                    writer.add_scalar(f"rl/{key}", value, trainer.step + 1)
+            return row
+
+        trainer.run(logged_step, on_save=on_save,
+                    info=lambda row: f"reward {row['reward_mean']:.3f} fail {row['parse_fail_rate']:.2f}")
+    if not trainer.finished:
+        return None
     if not is_main_process():  # the first process writes the models; the others trained the same weights
-        return out
-    write_log(work / "log.csv", state.log)
-    publish_models(state, data, Path(av_dir), Path(ar_dir), out, cfg, work)
-    write_log(out / "log.csv", state.log)
-    plot_run(state.log, out)
-    return out
+        return run.out
+    if state.frozen_av is None:
+        state.av.lm.delete_adapter(REFERENCE)  # save only the trained adapter
+    state.av.meta.training = training_info(cfg, data, Path(av_dir), trainer, state.av.meta.training)
+    state.ar.meta.training = training_info(cfg, data, Path(ar_dir), trainer, state.ar.meta.training)
+
+    def write(tmp: Path) -> None:
+        state.av.save(tmp / "av")
+        state.ar.save(tmp / "ar")
+        for name in ("av", "ar"):
+            write_log(tmp / name / "log.csv", trainer.log)
+        write_log(tmp / "log.csv", trainer.log)
+        plot_run(trainer.log, tmp)
+
+    return run.publish(write)
+
+
+@contextmanager
+def tensorboard(work: Path, step: int) -> Iterator[object | None]:
+    """A TensorBoard writer on the first process; purge_step drops events a killed run logged after its last checkpoint."""
+    if not is_main_process():
+        yield None
+        return
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(work / "tb"), purge_step=step + 1 if step else None)
+    try:
+        yield writer
+    finally:
+        writer.close()

@@ -5,52 +5,23 @@ prompt templates from it instead of hard-coding them, so an NLA trained on one m
 be run with another model's constants. Field names follow the official release's layout
 (`extraction.injection_scale`, `tokens.injection_token_id`, `prompt_templates.av`, ...) so its
 checkpoints and ours read the same way.
-
-Also here: atomic file writes, because every stage writes its outputs through them.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import yaml
 
+from .errors import NLAError
+from .files import atomic_write_text
+
 SIDECAR_NAME = "nla_meta.yaml"
 SCHEMA_VERSION = 1
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-class NLAError(ValueError):
-    """Bad user input or a broken artifact; the message says what is wrong and how to fix it."""
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` on a temporary file beside `path`, then rename it into place.
-
-    A crash mid-write leaves the old file (or none), never a truncated one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private; outputs should look like any other file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 @dataclass
@@ -79,13 +50,6 @@ class Sidecar:
     @property
     def resolved_mse_scale(self) -> float:
         return float(self.mse_scale) if self.mse_scale else math.sqrt(self.d_model)
-
-    @property
-    def rawvar(self) -> float:
-        if "rawvar" not in self.baselines:
-            raise NLAError("the sidecar has no baselines.rawvar (released checkpoints carry none): run `nlakit extract` "
-                           "on the target model and copy baselines.rawvar from its nla_meta.yaml into the AR's")
-        return float(self.baselines["rawvar"])
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -118,7 +82,7 @@ class Sidecar:
         return path
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "sidecar") -> "Sidecar":
+    def from_dict(cls, data: dict[str, Any], source: str = "sidecar") -> Sidecar:
         """Read our layout and the official release's (actor/critic names, critic.* layer keys)."""
         if not isinstance(data, dict):
             raise NLAError(f"{source} is not a YAML mapping")
@@ -128,7 +92,7 @@ class Sidecar:
         if layer is None:
             layer = critic.get("extraction_layer_index", data.get("extraction_layer_index"))
         if layer is None and critic.get("num_hidden_layers") is not None:
-            layer = int(critic["num_hidden_layers"]) - 1
+            layer = _number(critic["num_hidden_layers"], "critic.num_hidden_layers", source, integer=True, least=1) - 1
         missing = [k for k, v in {"d_model": data.get("d_model"), "layer_index": layer}.items() if v is None]
         if missing:
             raise NLAError(f"{source} lacks required field(s): {', '.join(missing)}")
@@ -139,8 +103,9 @@ class Sidecar:
             templates.setdefault("ar", templates.pop("critic"))
         role = {"actor": "av", "critic": "ar"}.get(data.get("role"), data.get("role"))
         injection_scale = extraction.pop("injection_scale", None)
+        d_model = _number(data["d_model"], "d_model", source, integer=True, least=1)
         if injection_scale == "sqrt_d_model":
-            injection_scale = math.sqrt(int(data["d_model"]))
+            injection_scale = math.sqrt(d_model)
         mse_scale = extraction.pop("mse_scale", None)
         if mse_scale == "sqrt_d_model":
             mse_scale = None
@@ -149,14 +114,15 @@ class Sidecar:
         return cls(
             kind=data.get("kind", "nla_model"),
             base_model=_base_model(data, extraction),
-            d_model=int(data["d_model"]),
-            layer_index=int(layer),
+            d_model=d_model,
+            layer_index=_number(layer, "layer_index", source, integer=True, least=0),
             role=role,
-            injection_scale=float(injection_scale) if injection_scale is not None else None,
-            mse_scale=float(mse_scale) if mse_scale is not None else None,
+            injection_scale=_number(injection_scale, "extraction.injection_scale", source) if injection_scale is not None else None,
+            mse_scale=_number(mse_scale, "extraction.mse_scale", source) if mse_scale is not None else None,
             tokens=dict(data.get("tokens") or {}),
             prompt_templates=templates,
-            baselines=dict(data.get("baselines") or {}),
+            baselines={k: _number(v, f"baselines.{k}", source) if k in ("rawvar", "meannorm") else v
+                       for k, v in dict(data.get("baselines") or {}).items()},
             activation_norm=dict(extraction.pop("activation_norm", None) or {}),
             extraction=extraction,
             training=dict(data.get("training") or {}),
@@ -164,7 +130,7 @@ class Sidecar:
         )
 
     @classmethod
-    def load(cls, folder: Path) -> "Sidecar":
+    def load(cls, folder: Path) -> Sidecar:
         folder = Path(folder)
         path = folder / SIDECAR_NAME if folder.is_dir() or not folder.suffix else folder
         if not path.exists():
@@ -178,12 +144,25 @@ class Sidecar:
             raise NLAError(f"corrupt sidecar {path}: {err}") from err
         return cls.from_dict(data, source=str(path))
 
-    def check_compatible(self, other: "Sidecar", what: str) -> None:
+    def check_compatible(self, other: Sidecar, what: str) -> None:
         """Refuse to pair artifacts made from different models, layers or widths."""
         for name in ("d_model", "layer_index"):
             mine, theirs = getattr(self, name), getattr(other, name)
             if mine != theirs:
                 raise NLAError(f"mismatched sidecar: {what} has {name}={theirs}, expected {mine}")
+
+
+def _number(value: Any, name: str, source: str, integer: bool = False, least: float | None = None) -> Any:
+    """A sidecar number, checked: an integer where one is meant, finite, positive (or at least `least`)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or (integer and number != int(number)):
+        raise NLAError(f"{source}: {name} must be {'an integer' if integer else 'a finite number'}, got {value!r}")
+    if (least is not None and number < least) or (least is None and number <= 0):
+        raise NLAError(f"{source}: {name} must be {f'at least {least:g}' if least is not None else 'positive'}, got {value!r}")
+    return int(number) if integer else number
 
 
 def _base_model(data: dict[str, Any], extraction: dict[str, Any]) -> str:
@@ -206,4 +185,8 @@ def check_vectors(vectors: np.ndarray, d_model: int, what: str = "activations") 
     if bad.any():
         rows = np.flatnonzero(bad)[:5].tolist()
         raise NLAError(f"{what} contain NaN or inf values (rows {rows}{'...' if bad.sum() > 5 else ''})")
+    zero = ~arr.any(axis=1)
+    if zero.any():  # a zero vector has no direction: nothing to explain, and mse_nrm is undefined
+        rows = np.flatnonzero(zero)[:5].tolist()
+        raise NLAError(f"{what} contain all-zero vectors (rows {rows}{'...' if zero.sum() > 5 else ''})")
     return arr

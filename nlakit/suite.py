@@ -32,28 +32,39 @@ import base64
 import contextlib
 import html
 import io
-import json
 import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from .ar import mse_nrm
+from .config import EXPLANATION_TOKENS
 from .corpus import Document
-from .dataset import normalize
-from .evaluate import NLA
+from .errors import NLAError
 from .extract import tokenize
-from .models import capture_block_output, decoder_layers
+from .files import atomic_write_text, json_safe, to_json
+from .hooks import capture_block_output, patch_block_output
+from .metrics import (
+    FAILED_MSE,
+    constant_baselines,
+    cos_from_mse,
+    derangement,
+    fve_rows,
+    mean_directions,
+    pairwise_mse_nrm,
+    random_directions,
+    rescale,
+    score_rows,
+    undefined_rows,
+)
+from .nla import NLA
+from .prompts import STOPWORDS, WORD, template_explanation
 from .report import STYLE
-from .sidecar import NLAError, atomic_write_text
-from .teach import STOPWORDS, WORD, template_explanation
 
-UNDEFINED_MSE = 2.0  # a zero, non-finite or unparsed prediction: as bad as an orthogonal one
 N_CANDIDATES = 16
 MAX_PREFIX_LINES = 6
 KEYWORD_WINDOW = 20
@@ -79,19 +90,8 @@ class Explained:
 
 
 def score(nla: NLA, pred: np.ndarray, target: np.ndarray, undefined: np.ndarray | None = None) -> np.ndarray:
-    """mse_nrm per row, with 2.0 for undefined predictions.
-
-    ar.mse_nrm gives a zero prediction 1.0 (better than orthogonal): an empty answer must not beat
-    a wrong one, so zero-norm, non-finite and flagged rows score 2.0 here.
-    """
-    pred = np.asarray(pred, np.float32)
-    bad = ~np.isfinite(pred).all(axis=1) | (np.linalg.norm(np.nan_to_num(pred), axis=1) < 1e-12)
-    if undefined is not None:
-        bad |= undefined
-    mse = mse_nrm(torch.from_numpy(np.nan_to_num(pred)), torch.from_numpy(np.asarray(target, np.float32)),
-                  nla.meta.resolved_mse_scale).numpy().astype(np.float64)
-    mse[bad] = UNDEFINED_MSE
-    return mse
+    """mse_nrm per row at the NLA's scale (metrics.score_rows: undefined and zero predictions score 2.0)."""
+    return score_rows(pred, target, nla.meta.resolved_mse_scale, undefined)
 
 
 def reconstruct(nla: NLA, texts: list[str]) -> np.ndarray:
@@ -102,37 +102,6 @@ def reconstruct(nla: NLA, texts: list[str]) -> np.ndarray:
     return pred[[where[t] for t in texts]]
 
 
-def fve_of(mse: np.ndarray, baseline: float) -> np.ndarray:
-    """Per-row FVE; its mean is the set's FVE because FVE is linear in the mean mse."""
-    return 1.0 - np.asarray(mse, np.float64) / baseline
-
-
-def derangement(n: int, rng: np.random.Generator) -> np.ndarray:
-    """A cyclic shift by a random non-zero amount: no row keeps its own explanation (as evaluate_rows)."""
-    return np.roll(np.arange(n), int(rng.integers(1, n))) if n > 1 else np.arange(n)
-
-
-def mean_directions(vectors: np.ndarray, mean_vector: np.ndarray | None = None) -> np.ndarray:
-    """[n, d] the mean direction to predict or patch for each row.
-
-    The sidecar keeps the baselines but not the training mean, so without `mean_vector` each row
-    gets the mean of the *other* rows' normalised vectors (leave-one-out: no row predicts itself).
-    """
-    n, d = vectors.shape
-    if mean_vector is not None:
-        return np.tile(np.asarray(mean_vector, np.float32).reshape(1, d), (n, 1))
-    if n < 2:
-        return np.zeros_like(vectors)
-    v = normalize(vectors.astype(np.float64), math.sqrt(d))
-    return ((v.sum(axis=0, keepdims=True) - v) / (n - 1)).astype(np.float32)
-
-
-def rescale(v: np.ndarray, norms: np.ndarray) -> np.ndarray:
-    """Rows of `v` with the given norms (zero rows stay zero): a patch must match the activation's scale."""
-    length = np.linalg.norm(v, axis=1, keepdims=True)
-    return np.where(length > 0, v * (norms[:, None] / np.maximum(length, 1e-30)), 0.0).astype(np.float32)
-
-
 # ---------------------------------------------------------------- explanations and controls
 
 
@@ -141,59 +110,39 @@ def explain_rows(nla: NLA, rows: list[dict], max_new_tokens: int) -> tuple[list[
     if all("explanation" in r for r in rows):
         failed = np.array([bool(r.get("parse_failed", False)) for r in rows])
         return ["" if f else str(r["explanation"]) for r, f in zip(rows, failed)], failed
-    vectors = np.stack([r["activation_vector"] for r in rows])
-    generation = nla.av.generate(vectors, max_new_tokens=max_new_tokens)
-    failed = np.array([e is None for e in generation.explanations])
-    return [e or "" for e in generation.explanations], failed
+    result = nla.roundtrip(np.stack([r["activation_vector"] for r in rows]), max_new_tokens)
+    return [e if ok else "" for e, ok in zip(result.explanations, result.parsed)], ~result.parsed
 
 
 def random_direction_mse(nla: NLA, vectors: np.ndarray, rng: np.random.Generator, max_new_tokens: int) -> np.ndarray:
-    """Explain Gaussian vectors with the rows' norms and rebuild them.
+    """The round trip of Gaussian vectors with the rows' norms.
 
     A pair that only knows the data manifold fails here; a template that fits anything does not.
     """
-    noise = rng.standard_normal(vectors.shape).astype(np.float32)
-    random_vectors = rescale(noise, np.linalg.norm(vectors, axis=1))
-    generation = nla.av.generate(random_vectors, max_new_tokens=max_new_tokens)
-    failed = np.array([e is None for e in generation.explanations])
-    texts = [e or "" for e in generation.explanations]
-    return score(nla, reconstruct(nla, texts), random_vectors, failed)
+    return nla.roundtrip(random_directions(vectors, rng), max_new_tokens).mse_nrm
 
 
 def control_measures(nla: NLA, rows: list[dict], ex: Explained, means: np.ndarray, rng: np.random.Generator,
                      max_new_tokens: int) -> dict[str, np.ndarray]:
     """Round trip and every control, per row, on the same vectors."""
-    rawvar = nla.meta.rawvar
+    rawvar = nla.baseline.value
     meannorm = float(nla.meta.baselines.get("meannorm", np.nan))
     mse = score(nla, ex.recon, ex.vectors, ex.failed)
     mse_shuffled = score(nla, ex.recon[ex.shuffled], ex.vectors, ex.failed[ex.shuffled])
     teacher = [template_explanation(r["context"], r["genre"], list(r["next_tokens"])) for r in rows]
     out = {
-        "fve_nrm": fve_of(mse, rawvar),
-        "fve_meannorm": fve_of(mse, meannorm),
-        "cos": 1.0 - mse / 2.0,
+        "fve_nrm": fve_rows(mse, rawvar),
+        "fve_meannorm": fve_rows(mse, meannorm),
+        "cos": np.asarray(cos_from_mse(mse, nla.meta.d_model, nla.meta.resolved_mse_scale)),
         "parse_failed": ex.failed.astype(np.float64),
-        "fve_shuffled": fve_of(mse_shuffled, rawvar),
-        "fve_teacher": fve_of(score(nla, reconstruct(nla, teacher), ex.vectors), rawvar),
-        "fve_random_direction": fve_of(random_direction_mse(nla, ex.vectors, rng, max_new_tokens), rawvar),
-        "fve_mean_eval": fve_of(score(nla, means, ex.vectors), rawvar),
-        "fve_zero": fve_of(np.full(len(rows), UNDEFINED_MSE), rawvar),
+        "fve_shuffled": fve_rows(mse_shuffled, rawvar),
+        "fve_teacher": fve_rows(score(nla, reconstruct(nla, teacher), ex.vectors), rawvar),
+        "fve_random_direction": fve_rows(random_direction_mse(nla, ex.vectors, rng, max_new_tokens), rawvar),
+        "fve_mean_eval": fve_rows(score(nla, means, ex.vectors), rawvar),
+        "fve_zero": fve_rows(np.full(len(rows), FAILED_MSE), rawvar),
     }
     out["fve_gap_vs_shuffled"] = out["fve_nrm"] - out["fve_shuffled"]
     return out
-
-
-def constant_baselines(nla: NLA) -> dict[str, float]:
-    """Predict-the-mean and zero-vector FVEs from the sidecar (the training distribution)."""
-    rawvar = nla.meta.rawvar
-    meannorm = float(nla.meta.baselines.get("meannorm", np.nan))
-    return {
-        "fve_predict_mean_rawvar": 0.0,  # rawvar is by definition the mse of the plain mean
-        "fve_predict_normalised_mean_rawvar": 1.0 - meannorm / rawvar,
-        "fve_predict_mean_meannorm": 0.0,
-        "fve_zero_rawvar": 1.0 - UNDEFINED_MSE / rawvar,
-        "fve_zero_meannorm": 1.0 - UNDEFINED_MSE / meannorm,
-    }
 
 
 # ---------------------------------------------------------------- retrieval
@@ -219,10 +168,8 @@ def retrieval_measures(ex: Explained, n_candidates: int, rng: np.random.Generato
     """Per-row top-1 and reciprocal rank of the true vector among N candidates, and N."""
     n, d = ex.vectors.shape
     size = min(n_candidates, n)
-    pred = normalize(np.nan_to_num(ex.recon).astype(np.float64), 1.0)
-    dist = 2.0 * (1.0 - pred @ normalize(ex.vectors.astype(np.float64), 1.0).T)
-    undefined = ex.failed | (np.linalg.norm(np.nan_to_num(ex.recon), axis=1) < 1e-12)
-    dist[undefined] = UNDEFINED_MSE
+    dist = pairwise_mse_nrm(ex.recon, ex.vectors)
+    dist[ex.failed | undefined_rows(ex.recon)] = FAILED_MSE
     top1, rr = np.zeros(n), np.zeros(n)
     for i in range(n):
         others = rng.choice(np.delete(np.arange(n), i), size - 1, replace=False)
@@ -265,23 +212,6 @@ def attach_token_ids(nla: NLA, rows: list[dict], docs: list[Document]) -> list[d
         ids = cache.setdefault(doc.doc_id, tokenize(nla.tokenizer, doc.text, max_length))
         out.append({**row, "token_ids": ids[: row["position"] + 1]})
     return out
-
-
-@contextlib.contextmanager
-def patch_block_output(model: nn.Module, layer_index: int, rows: torch.Tensor, cols: torch.Tensor,
-                       values: torch.Tensor) -> Iterator[None]:
-    """Replace block K's output at (rows, cols) by `values` on every forward inside the block."""
-
-    def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor | tuple) -> torch.Tensor | tuple:
-        hidden = (output[0] if isinstance(output, tuple) else output).clone()
-        hidden[rows, cols] = values.to(hidden.dtype)
-        return (hidden, *output[1:]) if isinstance(output, tuple) else hidden
-
-    handle = decoder_layers(model)[layer_index].register_forward_hook(hook)
-    try:
-        yield
-    finally:
-        handle.remove()
 
 
 @torch.no_grad()
@@ -334,7 +264,7 @@ def patch_batch(nla: NLA, batch: list[int], tokens: list[list[int] | None], vect
     """One batch: the unpatched run, a check that it reproduces the stored vectors, then each patch."""
     layer, pad = nla.meta.layer_index, nla.tokenizer.pad_token_id or 0
     original, hidden = next_token_logprobs(nla.target, layer, [tokens[i] for i in batch], pad)
-    cos = torch.nn.functional.cosine_similarity(hidden, torch.from_numpy(vectors[batch]), dim=-1).numpy()
+    cos = cos_from_mse(score_rows(hidden.float().cpu().numpy(), vectors[batch]), nla.meta.d_model)
     kept = np.flatnonzero(cos >= MATCH_COS)  # rows whose rebuilt tokens reproduce the stored vector
     keep = [batch[j] for j in kept]
     if not keep:
@@ -360,7 +290,7 @@ def salience_measures(nla: NLA, ex: Explained, max_lines: int = MAX_PREFIX_LINES
     out = {}
     for k in range(1, max(1, min(longest, max_lines)) + 1):
         prefixes = [text_prefix(t, k) for t in ex.texts]
-        out[f"fve_prefix_{k}"] = fve_of(score(nla, reconstruct(nla, prefixes), ex.vectors, ex.failed), nla.meta.rawvar)
+        out[f"fve_prefix_{k}"] = fve_rows(score(nla, reconstruct(nla, prefixes), ex.vectors, ex.failed), nla.baseline.value)
     return out
 
 
@@ -419,19 +349,6 @@ def by_group(per_row: dict[str, np.ndarray], genres: list[str], n_boot: int, see
         idx = rng.integers(0, len(members), (max(n_boot, 1), len(members)))
         out[name] = {key: bootstrap(values[members], idx) for key, values in per_row.items()}
     return out
-
-
-def clean(value: Any) -> Any:
-    """JSON-safe: NaN and inf become null, numpy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 # ---------------------------------------------------------------- report
@@ -522,7 +439,7 @@ def html_table(stats: dict[str, dict[str, dict]]) -> str:
 def write_report(out_dir: Path, report: dict, stats: dict[str, dict[str, dict]]) -> None:
     """suite.json and suite.html, each written atomically."""
     out_dir = Path(out_dir)
-    atomic_write_text(out_dir / "suite.json", json.dumps(clean(report), indent=1, ensure_ascii=False))
+    atomic_write_text(out_dir / "suite.json", to_json(report, indent=1))
     k_max = sum(1 for key in stats["all"] if key.startswith("fve_prefix_"))
     images = [
         figure_uri(lambda ax: bars(ax, stats, FVE_BARS, "round trip and controls (fve_nrm, rawvar)")),
@@ -536,12 +453,12 @@ def write_report(out_dir: Path, report: dict, stats: dict[str, dict[str, dict]])
     page = (
         f"<!doctype html><meta charset='utf-8'><title>nlakit suite</title><style>{STYLE}</style>"
         f"<h1>nlakit evaluation suite</h1><p>{report['n']} activations, layer {report['layer_index']}, "
-        f"baseline rawvar {report['rawvar']:.4f}, {report['retrieval']['n_candidates']} retrieval candidates "
+        f"baseline {html.escape(report['baseline'])} = {report['rawvar']:.4f}, {report['retrieval']['n_candidates']} retrieval candidates "
         f"(chance top-1 {report['retrieval']['chance_top1']:.3f}, MRR {report['retrieval']['chance_mrr']:.3f}), "
         f"{report['causal']['rows_patched']} rows patched, {report['n_boot']} bootstrap resamples.</p>"
         f"<h2>Sidecar baselines</h2><table class='metrics'>{constants}</table>"
         + "".join(f'<img src="{uri}">' for uri in images)
-        + f"<h2>All measures</h2>{html_table(clean(stats))}"
+        + f"<h2>All measures</h2>{html_table(json_safe(stats))}"
     )
     atomic_write_text(out_dir / "suite.html", page)
 
@@ -550,7 +467,7 @@ def write_report(out_dir: Path, report: dict, stats: dict[str, dict[str, dict]])
 
 
 def run_suite(nla: NLA, rows: list[dict], out_dir: Path | None = None, n_boot: int = 1000, seed: int = 0, *,
-              max_new_tokens: int = 64, n_candidates: int = N_CANDIDATES, mean_vector: np.ndarray | None = None,
+              max_new_tokens: int = EXPLANATION_TOKENS, n_candidates: int = N_CANDIDATES, mean_vector: np.ndarray | None = None,
               batch_size: int = 16) -> dict:
     """Every measure on `rows` (as NLA.activations gives them), per genre with bootstrap CIs.
 
@@ -588,14 +505,14 @@ def assemble(nla: NLA, rows: list[dict], ex: Explained, per_row: dict[str, np.nd
     summary.update({f"suite_retrieval_{k}": v for k, v in chance.items()}, suite_n_candidates=size, suite_rows_patched=patched)
     record_keys = ("doc_id", "position", "genre", "token")
     return {
-        "n": len(rows), "n_boot": n_boot, "seed": seed, "layer_index": nla.meta.layer_index, "baseline": "rawvar",
-        "rawvar": nla.meta.rawvar, "meannorm": nla.meta.baselines.get("meannorm"),
-        "constants": constant_baselines(nla),
+        "n": len(rows), "n_boot": n_boot, "seed": seed, "layer_index": nla.meta.layer_index, "baseline": nla.baseline.name,
+        "rawvar": nla.baseline.value, "meannorm": nla.meta.baselines.get("meannorm"),
+        "constants": constant_baselines(nla.baseline.value, float(nla.meta.baselines.get("meannorm", np.nan))),
         "retrieval": {"n_candidates": size, **chance},
         "causal": {"rows_patched": patched, "rows_skipped": len(rows) - patched,
                    "kl_self_max": float(np.nanmax(per_row["kl_self"])) if patched else None},
         "groups": stats,
-        "summary": clean(summary),
+        "summary": json_safe(summary),
         "rows": [{**{k: r.get(k) for k in record_keys}, "explanation": t, **{m: v[i] for m, v in per_row.items()}}
                  for i, (r, t) in enumerate(zip(rows, ex.texts))],
     }

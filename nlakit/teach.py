@@ -13,10 +13,7 @@ Finished batches are cached next to the dataset, so a killed run resumes without
 from __future__ import annotations
 
 import json
-import os
-import re
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,19 +23,13 @@ import pyarrow as pa
 import torch
 
 from . import dataset
-from .models import DEFAULT_MODEL, load_causal_lm, load_tokenizer
+from .config import DEFAULT_MODEL, TeachConfig, fingerprint_settings, user_variable
+from .errors import NLAError
+from .files import StageRun
+from .models import load_causal_lm, load_tokenizer
 from .progress import progress
-from .prompts import parse_explanation
-from .sidecar import NLAError, Sidecar
-
-STOPWORDS = set(
-    "the a an and or but if then else of to in on at by for with from as is are was were be been being this that "
-    "these those it its he she they them his her their we you your i me my our not no so do does did have has had "
-    "will would can could should may might must shall there here what which who whom when where why how all any "
-    "each more most other some such only own same than too very just also into over under about after before "
-    "self none true false return def class import".split()
-)
-WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+from .prompts import parse_explanation, template_explanation
+from .sidecar import Sidecar
 
 INSTRUCTION = (
     "A language model is reading the text below and must predict what comes next. In 2-3 short "
@@ -52,22 +43,6 @@ class Teacher(Protocol):
     name: str
 
     def explain(self, rows: list[dict]) -> list[str | None]: ...
-
-
-def topic_words(text: str, n: int = 3) -> list[str]:
-    words = [w.lower() for w in WORD.findall(text) if w.lower() not in STOPWORDS]
-    return [w for w, _ in Counter(words).most_common(n)]
-
-
-def template_explanation(context: str, genre: str, next_tokens: list[str], quote_words: int = 6) -> str:
-    """Genre and topic, a verbatim quote of the last words, and the target's own top-2 next tokens.
-
-    Short on purpose: every token here is one the AV must learn to produce from a single vector.
-    """
-    quote = " ".join(context.split()[-quote_words:]).replace('"', "'")
-    topics = ", ".join(topic_words(context, 2) or ["general"])
-    nexts = ", ".join(json.dumps(t.replace('"', "'"), ensure_ascii=False) for t in next_tokens[:2])
-    return f'{genre}; topic: {topics}.\nEnds with: "{quote}"\nNext: {nexts}'
 
 
 @dataclass
@@ -113,7 +88,11 @@ class LocalTeacher:
 
 @dataclass
 class APITeacher:
-    """OpenAI-compatible `/chat/completions`; failed or unparseable answers become None (dropped)."""
+    """OpenAI-compatible `/chat/completions`, retried with exponential backoff on 429, 5xx and network errors.
+
+    A row whose answer never came (or never parsed) is None: teach_split keeps every answer it got
+    and refuses to write a dataset with rows missing, so a rerun asks only for those.
+    """
 
     base_url: str
     model: str
@@ -121,14 +100,14 @@ class APITeacher:
     max_tokens: int = 200
     temperature: float = 1.0
     concurrency: int = 8
-    retries: int = 3
+    retries: int = 5
     timeout_s: float = 60.0
     name: str = "api"
 
     def _one(self, row: dict) -> str | None:
         import httpx
 
-        key = os.environ.get(self.api_key_env)
+        key = user_variable(self.api_key_env)
         if key is None:
             raise NLAError(f"the api teacher reads its key from ${self.api_key_env}, which is not set")
         body = {
@@ -167,6 +146,13 @@ def make_teacher(name: str, **options) -> Teacher:
     raise NLAError(f"unknown teacher {name!r}: choose template, local or api")
 
 
+def teacher_from(cfg: TeachConfig) -> Teacher:
+    """The teacher a TeachConfig describes."""
+    options = {"model": cfg.api_model if cfg.teacher == "api" else cfg.model, "base_url": cfg.base_url,
+               "api_key_env": cfg.api_key_env, "concurrency": cfg.concurrency}
+    return make_teacher(cfg.teacher, **options)
+
+
 def _load_cache(path: Path) -> dict[int, str | None]:
     if not path.exists():
         return {}
@@ -192,28 +178,32 @@ def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             for i, text in zip(chunk, teacher.explain([rows[i] for i in chunk])):
-                cache[i] = text
-                sink.write(json.dumps({"i": i, "explanation": text}, ensure_ascii=False) + "\n")
+                if text and text.strip():  # a failed row is not cached: the next run asks for it again
+                    cache[i] = text
+                    sink.write(json.dumps({"i": i, "explanation": text}, ensure_ascii=False) + "\n")
             sink.flush()
             bar.advance(task, len(chunk))
-    keep = [i for i in range(len(rows)) if cache.get(i)]
-    if not keep:
-        raise NLAError(f"the {teacher.name} teacher produced no usable explanation for {split}")
-    kept = table.take(pa.array(keep))
-    if dataset.EXPLANATION in kept.column_names:
-        kept = kept.drop_columns([dataset.EXPLANATION])
-    kept = kept.append_column(dataset.EXPLANATION, pa.array([cache[i] for i in keep], pa.string()))
-    dataset.write_table(Path(folder) / f"{split}.parquet", kept)
+    missing = [i for i in range(len(rows)) if not cache.get(i)]
+    if missing:  # never drop a row: the dataset is written only when every row has its explanation
+        raise NLAError(f"the {teacher.name} teacher gave no usable explanation for {len(missing)} of {len(rows)} {split} rows "
+                       f"(failed or unparseable answers); the {len(rows) - len(missing)} it gave are kept in {cache_path}: "
+                       "rerun the same `nlakit teach` to ask again for the missing ones only")
+    explained = table.drop_columns([dataset.EXPLANATION]) if dataset.EXPLANATION in table.column_names else table
+    explained = explained.append_column(dataset.EXPLANATION, pa.array([cache[i] for i in range(len(rows))], pa.string()))
+    dataset.write_table(Path(folder) / f"{split}.parquet", explained)
     cache_path.unlink()
-    return len(keep)
+    return len(rows)
 
 
-def run_teach(folder: Path, teacher: Teacher, overwrite: bool = False) -> Path:
-    folder = Path(folder)
+def run_teach(folder: Path, teacher: Teacher, overwrite: bool = False, cfg: TeachConfig | None = None) -> Path:
+    """Fill both splits in place; done when the dataset's run record holds this teacher's settings."""
+    settings = fingerprint_settings(cfg) if cfg is not None else {"teacher": teacher.name}
+    run = StageRun("teach", folder, settings, {}, overwrite, in_place=True)
+    if run.done():
+        return run.out
     meta = Sidecar.load(folder)
-    if meta.training.get("teacher") == teacher.name and not overwrite:
-        return folder
-    kept = {split: teach_split(folder, split, teacher) for split in dataset.SPLITS}
+    kept = {split: teach_split(run.out, split, teacher) for split in dataset.SPLITS}
     meta.training.update(teacher=teacher.name, teacher_rows=kept)
-    meta.save(folder)
-    return folder
+    meta.save(run.out)
+    run.record_in_place()
+    return run.out

@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from torch import nn
 
 from .av import Verbalizer
-from .sidecar import NLAError
-
-ENGINES = ("transformers", "vllm")  # nlakit's own batched KV-cache loop, or this module
-CLOSING_TAG = "</explanation>"
+from .errors import NLAError
+from .prompts import CLOSING_TAG
 
 
 def policy_weights(lm: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
@@ -75,7 +73,7 @@ class VLLMEngine:
         self.sync_s = 0.0  # time spent in the last sync
 
     @classmethod
-    def for_verbalizer(cls, av: Verbalizer, **llm_kwargs) -> "VLLMEngine":
+    def for_verbalizer(cls, av: Verbalizer, **llm_kwargs) -> VLLMEngine:
         """An engine serving exactly what `av` computes now.
 
         It runs in this process (vLLM's V1 multiprocessing off), so that weight syncs hand vLLM the

@@ -123,16 +123,16 @@ def load_written() -> list[dict]:
 
 
 def _tidy_paragraph(par: str) -> str:
-    raw_lines = [l for l in par.expandtabs(4).splitlines() if l.strip()]
+    raw_lines = [line for line in par.expandtabs(4).splitlines() if line.strip()]
     par = tidy(par)
     lines = par.splitlines()
     # "Title\n=====" headings: keep the title on its own line, drop the rule.
     if len(lines) >= 2 and re.fullmatch(r"[*=\-~^]{3,}", lines[-1].strip()):
-        return "\n".join(l for l in lines[:-1] if l.strip())
+        return "\n".join(line for line in lines[:-1] if line.strip())
     # Prose paragraphs (no indented continuation lines, no grammar rules) are
     # unwrapped into one line; code samples and grammar keep their layout.
-    literal = any(l.startswith(" ") for l in raw_lines) or any(
-        "::=" in l or l.startswith(">>>") for l in lines
+    literal = any(line.startswith(" ") for line in raw_lines) or any(
+        "::=" in line or line.startswith(">>>") for line in lines
     )
     if literal:
         return par

@@ -19,7 +19,7 @@ import uvicorn
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from nlakit.evaluate import NLA
+from nlakit.nla import NLA
 from nlakit.serve.app import create_app
 from nlakit.serve.browser import headless_chromium
 

@@ -1,18 +1,20 @@
 """`nlakit bench` on the tiny model in quick mode: every figure present, positive, finite, and the
-ratios consistent with the figures. No timing asserts: which path is faster depends on the machine."""
+ratios consistent with the figures; a measurement that fails fails the bench.
+No timing asserts: which path is faster depends on the machine."""
 
 from __future__ import annotations
 
 import json
 import math
-import types
 from pathlib import Path
 
 import pytest
 import torch
 
+import nlakit.rl
 from nlakit import bench
-from nlakit.bench import BenchConfig, PeakRSS, run_bench, split_parts, timed_parts
+from nlakit.av import build_verbalizer
+from nlakit.bench import BenchConfig, PeakRSS, run_bench, split_parts
 from nlakit.cli import main
 
 ROWS = {"AR SFT step", "AV SFT step", "explanations", "generation"}
@@ -81,34 +83,37 @@ def test_scaling_covers_batch_length_and_width(results):
     assert all(positive(w["params_mb"]) and positive(w["peak_rss_mb"]) and positive(w["step_s"]) for w in widths)
 
 
-def test_rl_row_is_timed_or_skipped_with_a_note(results):
+def test_rl_row_is_timed_with_its_parts(results):
     rl = results["rl"]
-    if "skipped" in rl:
-        assert "nlakit.rl" in rl["skipped"]
-    else:
-        assert positive(rl["step_s"]) and set(rl["parts_s"]) >= {"generation", "reward", "update"}
+    assert rl["function"] == "nlakit.rl.rl_step" and "skipped" not in rl
+    assert len(rl["times_s"]) == results["config"]["repeats"] and positive(rl["step_s"]) and positive(rl["explanations_per_s"])
+    assert set(rl["parts_s"]) == {"generation", "reward", "update"}
+    assert positive(rl["parts_s"]["generation"]) and positive(rl["parts_s"]["reward"])
+    assert (rl["rl_config"]["batch_size"], rl["rl_config"]["group_size"]) == (2, 2)  # quick mode
 
 
-def test_rl_row_skips_when_the_module_is_absent(monkeypatch):
-    real = bench.importlib.util.find_spec
-    monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name, *a: None if name == "nlakit.rl" else real(name, *a))
-    row = bench.bench_rl(None, None, BenchConfig.preset(quick=True))
-    assert row == {"skipped": "skipped: nlakit.rl does not exist in this checkout"}
+def test_rl_parts_come_from_the_steps_own_timings():
+    rows = [{"rollout_s": 0.5, "reward_s": 0.25, "step_s": 1.0}, {"rollout_s": 1.0, "reward_s": 0.5, "step_s": 2.0},
+            {"rollout_s": 1.5, "reward_s": 0.75, "step_s": 4.0}]
+    assert split_parts(rows) == {"generation": 1.0, "reward": 0.5, "update": 0.5}
+    synced = [{**r, "sync_s": 0.125} for r in rows]  # the vLLM engine's weight sync is a part of its own
+    assert split_parts(synced) == {"generation": 1.0, "reward": 0.5, "sync": 0.125, "update": 0.375}
+    with pytest.raises(KeyError):  # a row without its timings is an error, not a guess
+        split_parts([{"step_s": 1.0}])
 
 
-def test_rl_parts_are_timed_and_the_module_restored():
-    fake = types.ModuleType("fake_rl")
-    fake.sample_rollout = lambda: "rollout"
-    fake.score_rollout = lambda: "reward"
-    originals = (fake.sample_rollout, fake.score_rollout)
-    parts: dict[str, list[float]] = {}
-    with timed_parts(fake, parts):
-        for _ in range(3):
-            assert (fake.sample_rollout(), fake.score_rollout()) == ("rollout", "reward")
-    assert (fake.sample_rollout, fake.score_rollout) == originals
-    assert len(parts["generation"]) == len(parts["reward"]) == 3
-    split = split_parts([1.0, 2.0], {"generation": [9.0, 0.25, 0.5], "reward": [9.0, 0.25, 0.5]})  # first: warm-up
-    assert split == {"generation": 0.375, "reward": 0.375, "update": 0.5 * (0.5 + 1.0)}
+def test_a_failing_rl_step_fails_the_bench(tiny_model, tiny_corpus, tmp_path, monkeypatch):
+    folder = bench.build_small_dataset(tiny_model, str(tiny_corpus), tmp_path / "data")
+    data = bench.load_bench_data(folder, tiny_model)
+    av = build_verbalizer(data.meta)
+    bench.av_part(av)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("rollout exploded")
+
+    monkeypatch.setattr(nlakit.rl, "rl_step", broken)
+    with pytest.raises(RuntimeError, match="rollout exploded"):
+        bench.bench_rl(av, data, BenchConfig.preset(quick=True, model=tiny_model))
 
 
 def test_peak_rss_sees_an_allocation():

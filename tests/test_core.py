@@ -9,35 +9,56 @@ import numpy as np
 import pytest
 import torch
 
-from nlakit import dataset
-from nlakit.ar import Reconstructor, build_reconstructor, fve, mse_nrm
-from nlakit.av import build_verbalizer, inject
+from nlakit.ar import Reconstructor, build_reconstructor
+from nlakit.av import build_verbalizer
+from nlakit.errors import NLAError
 from nlakit.extract import sample_positions
-from nlakit.models import capture_block_output, load_causal_lm, load_tokenizer
-from nlakit.prompts import AV_TEMPLATE, find_marker, parse_explanation
-from nlakit.sidecar import NLAError, Sidecar
+from nlakit.hooks import capture_block_output, decoder_layers, inject, patch_block_output
+from nlakit.metrics import FAILED_MSE, fve, mse_nrm, normalize, predict_mean_baselines, score_rows
+from nlakit.models import add_lora, load_causal_lm
+from nlakit.prompts import av_prompt, parse_explanation
 
 
-def tiny_meta(model: str, layer: int = 1, d: int = 64) -> Sidecar:
-    tokenizer = load_tokenizer(model)
-    return Sidecar(
-        kind="nla_dataset", base_model=model, d_model=d, layer_index=layer, injection_scale=3.0,
-        tokens=find_marker(tokenizer, AV_TEMPLATE),
-        prompt_templates={"av": AV_TEMPLATE, "ar": "Summary of the following text: <text>{explanation}</text> <summary>"},
-        baselines={"rawvar": 0.9, "meannorm": 1.4},
-    )
-
-
-def test_block_output_is_hidden_states_k_plus_1(tiny_model):
+def test_block_output_is_hidden_states_k_plus_1(tiny_model, make_sidecar):
+    """Every block of the tiny model: layer K is hidden_states[K+1] (the last one after HF's final norm)."""
     model = load_causal_lm(tiny_model)
     ids = torch.tensor([[5, 6, 7, 8]])
     model(ids, output_hidden_states=True)  # transformers adds its own capture hooks on first use
-    hooks_before = [len(layer._forward_hooks) for layer in model.model.layers]
-    for k in range(1):  # HF applies the final norm to the last entry of hidden_states, so stop before it
+    layers = decoder_layers(model)
+    assert len(layers) == 2
+    hooks_before = [len(layer._forward_hooks) for layer in layers]
+    for k in range(len(layers)):
         with capture_block_output(model, k) as captured:
             out = model(ids, output_hidden_states=True)
-        torch.testing.assert_close(captured["hidden"], out.hidden_states[k + 1])
-    assert [len(layer._forward_hooks) for layer in model.model.layers] == hooks_before
+        assert len(out.hidden_states) == len(layers) + 1
+        block_k = captured["hidden"]
+        if k == len(layers) - 1:  # HF applies the final norm to the last entry of hidden_states
+            block_k = model.model.norm(block_k)
+        torch.testing.assert_close(block_k, out.hidden_states[k + 1])
+        assert not torch.allclose(captured["hidden"], out.hidden_states[k])  # not off by one
+    assert [len(layer._forward_hooks) for layer in layers] == hooks_before
+    with pytest.raises(NLAError, match="out of range"):
+        with capture_block_output(model, len(layers)):
+            pass
+
+
+def test_patching_block_k_changes_only_what_comes_after(tiny_model):
+    """patch_block_output writes block K's output at one token; earlier tokens are untouched, later ones change."""
+    model = load_causal_lm(tiny_model)
+    ids = torch.tensor([[5, 6, 7, 8, 9]])
+    values = torch.randn(1, 64)
+    with torch.no_grad():
+        with capture_block_output(model, 0) as plain_block:
+            plain = model(ids).logits
+        hooks_before = [len(layer._forward_hooks) for layer in decoder_layers(model)]
+        with patch_block_output(model, 0, torch.tensor([0]), torch.tensor([2]), values):
+            with capture_block_output(model, 0) as patched_block:  # registered after the patch: sees its result
+                patched = model(ids).logits
+    torch.testing.assert_close(patched_block["hidden"][0, 2], values[0])
+    torch.testing.assert_close(patched_block["hidden"][0, :2], plain_block["hidden"][0, :2])
+    torch.testing.assert_close(patched[0, :2], plain[0, :2])  # causal: before the patch is equal
+    assert not torch.allclose(patched[0, 2:], plain[0, 2:])
+    assert [len(layer._forward_hooks) for layer in decoder_layers(model)] == hooks_before
 
 
 def test_mse_nrm_is_two_one_minus_cos():
@@ -47,11 +68,20 @@ def test_mse_nrm_is_two_one_minus_cos():
     assert torch.allclose(mse_nrm(a, 3 * a), torch.zeros(8), atol=1e-5)
 
 
+def test_failed_zero_and_non_finite_predictions_score_the_orthogonal_value():
+    """An empty answer must never beat a wrong one: failures, zero and NaN predictions all score FAILED_MSE = 2."""
+    target = np.ones((4, 8), np.float32)
+    pred = np.stack([np.ones(8), np.zeros(8), np.full(8, np.nan), np.ones(8)]).astype(np.float32)
+    mse = score_rows(pred, target, failed=np.array([False, False, False, True]))
+    np.testing.assert_allclose(mse, [0.0, FAILED_MSE, FAILED_MSE, FAILED_MSE], atol=1e-6)
+    assert FAILED_MSE == 2.0 and fve(mse[1:], 2.0) == pytest.approx(0.0)
+
+
 def test_predicting_the_mean_scores_fve_zero():
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(500, 32)) + 2.0
-    baselines = dataset.predict_mean_baselines(vectors)
-    v = dataset.normalize(vectors, math.sqrt(32))
+    baselines = predict_mean_baselines(vectors)
+    v = normalize(vectors, math.sqrt(32))
     mu = v.mean(axis=0)
     mse_of_mean = ((v - mu) ** 2).mean(axis=1)  # the un-normalised mean, the rawvar convention
     assert fve(mse_of_mean, baselines["rawvar"]) == pytest.approx(0.0, abs=1e-9)
@@ -59,16 +89,16 @@ def test_predicting_the_mean_scores_fve_zero():
     assert mse_of_normalised_mean.mean() == pytest.approx(baselines["meannorm"], rel=1e-5)
 
 
-def test_ar_head_is_identity_at_init_and_keeps_k_plus_1_blocks(tiny_model):
-    ar = build_reconstructor(tiny_meta(tiny_model, layer=0))
+def test_ar_head_is_identity_at_init_and_keeps_k_plus_1_blocks(tiny_model, make_sidecar):
+    ar = build_reconstructor(make_sidecar(tiny_model, layer=0))
     assert isinstance(ar, Reconstructor)
     torch.testing.assert_close(ar.value_head.weight, torch.eye(64))
     assert len(ar.decoder.layers) == 1
     assert isinstance(ar.decoder.norm, torch.nn.Identity)
 
 
-def test_ar_reads_block_k_at_last_real_token(tiny_model):
-    ar = build_reconstructor(tiny_meta(tiny_model, layer=1))
+def test_ar_reads_block_k_at_last_real_token(tiny_model, make_sidecar):
+    ar = build_reconstructor(make_sidecar(tiny_model, layer=1))
     target = load_causal_lm(tiny_model)
     enc = ar.encode(["short", "a much longer explanation here"])
     pred = ar(enc["input_ids"], enc["attention_mask"])
@@ -79,8 +109,8 @@ def test_ar_reads_block_k_at_last_real_token(tiny_model):
         torch.testing.assert_close(pred[row], captured["hidden"][0, -1], rtol=1e-4, atol=1e-4)
 
 
-def test_injection_lands_on_marker_and_changes_logits(tiny_model):
-    av = build_verbalizer(tiny_meta(tiny_model))
+def test_injection_lands_on_marker_and_changes_logits(tiny_model, make_sidecar):
+    av = build_verbalizer(make_sidecar(tiny_model))
     assert av.prompt_ids[av.marker_pos] == av.meta.tokens["injection_token_id"]
     vectors = torch.randn(2, 64)
     embeds = av.prompt_embeds(vectors)
@@ -100,8 +130,8 @@ def test_inject_is_pure():
     assert out[0, 2].norm().item() == pytest.approx(2.0)
 
 
-def test_shared_prefix_logprobs_match_full_forward(tiny_model):
-    av = build_verbalizer(tiny_meta(tiny_model))
+def test_shared_prefix_logprobs_match_full_forward(tiny_model, make_sidecar):
+    av = build_verbalizer(make_sidecar(tiny_model))
     vectors = torch.randn(3, 64)
     responses = av.response_ids(["one", "a longer explanation", "two words"])
     logprobs, mask = av.token_logprobs(vectors, responses, bf16=False)
@@ -114,17 +144,16 @@ def test_shared_prefix_logprobs_match_full_forward(tiny_model):
 
 
 @pytest.mark.parametrize("role", ["av", "ar"])
-def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_model, role):
-    from nlakit.ar import ar_train_step
-    from nlakit.training import TrainConfig, add_lora
+def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_model, make_sidecar, role):
+    from nlakit.config import TrainConfig
 
     texts, vectors = ["one", "a longer explanation", "two words"], torch.randn(3, 64)
 
     def loss_and_grads(checkpointing: bool) -> tuple[float, torch.Tensor]:
-        model = (build_verbalizer if role == "av" else build_reconstructor)(tiny_meta(tiny_model))
+        model = (build_verbalizer if role == "av" else build_reconstructor)(make_sidecar(tiny_model))
         model.lm = add_lora(model.lm, TrainConfig(gradient_checkpointing=checkpointing))
         model.train()
-        loss = model.sft_loss(vectors, texts, bf16=False)[0] if role == "av" else ar_train_step(model, texts, vectors, False)[0]
+        loss = model.sft_loss(vectors, texts, bf16=False)[0] if role == "av" else model.loss(texts, vectors, False)[0]
         loss.backward()
         return float(loss.detach()), torch.cat([p.grad.flatten() for p in model.parameters() if p.requires_grad])
 
@@ -133,10 +162,11 @@ def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_model, ro
     torch.testing.assert_close(g_plain, g_checkpointed, rtol=1e-4, atol=1e-5)
 
 
-def test_greedy_generation_matches_step_by_step_argmax(tiny_model):
-    av = build_verbalizer(tiny_meta(tiny_model))
+def test_greedy_generation_matches_step_by_step_argmax(tiny_model, make_sidecar):
+    av = build_verbalizer(make_sidecar(tiny_model))
     vector = torch.randn(1, 64)
     generated = av.generate(vector.numpy(), max_new_tokens=6).token_ids[0]
+    assert generated, "nothing generated: the comparison below would be empty"
     ids: list[int] = []
     for _ in range(len(generated)):
         embeds = av.prompt_embeds(vector, torch.tensor([ids], dtype=torch.long))
@@ -157,12 +187,8 @@ def test_parse_explanation():
     assert parse_explanation("<explanation> never closed") is None
 
 
-def test_tokenizer_without_marker_is_refused(tiny_model, tmp_path):
-    from conftest import make_tokenizer
-
+def test_tokenizer_without_marker_is_refused(tiny_model, make_sidecar, make_tokenizer, tmp_path):
     plain = make_tokenizer(tmp_path / "plain", with_marker=False)
-    meta = tiny_meta(tiny_model)
-    from nlakit.prompts import av_prompt
-
+    meta = make_sidecar(tiny_model)
     with pytest.raises(NLAError, match="marker"):
         av_prompt(plain, meta)

@@ -1,21 +1,21 @@
 """Data parallelism: two CPU processes (gloo, launched by torchrun as `accelerate launch` does) follow one process's run.
 
 Each run is repeated with `--fsdp`, which shards the frozen block weights across the two processes.
+Every test here spawns processes (marker `distributed`).
 """
 
 from __future__ import annotations
 
 import csv
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from nlakit.extract import ExtractConfig, run_extract
-from nlakit.teach import TemplateTeacher, run_teach
+pytestmark = pytest.mark.distributed
+
 
 def losses(folder: Path) -> list[float]:
     with open(folder / "log.csv") as f:
@@ -29,47 +29,54 @@ def launch(args: list[str], env: dict) -> subprocess.CompletedProcess:
     return result
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+ENV = {"OMP_NUM_THREADS": "1", "NLAKIT_DEVICE": "cpu"}
+
+
+def sft_args(stage: str, data: Path) -> list[str]:
+    return [stage, "--data", str(data), "--steps", "4", "--batch-size", "8", "--fp32"]  # bf16 rounding would hide the maths
+
+
+@pytest.fixture(scope="module")
+def one_process(taught, tmp_path_factory):
+    """The one-process loss curve of a stage, run once and shared by its data-parallel and FSDP comparisons."""
+    curves: dict[str, list[float]] = {}
+
+    def curve(stage: str) -> list[float]:
+        if stage not in curves:
+            out = tmp_path_factory.mktemp(f"one-{stage}") / "out"
+            launch([sys.executable, "-m", "nlakit.cli", *sft_args(stage, taught), "--out", str(out)], {**os.environ, **ENV})
+            curves[stage] = losses(out)
+        return curves[stage]
+
+    return curve
 
 
 @pytest.mark.parametrize("sharding", [[], ["--fsdp"]], ids=["ddp", "fsdp"])
 @pytest.mark.parametrize("stage, tolerance", [("train-ar", 1e-4), ("train-av", 2e-2)])
-def test_two_processes_follow_the_one_process_loss_curve(stage, tolerance, sharding, tiny_model, tiny_corpus, tmp_path):
+def test_two_processes_follow_the_one_process_loss_curve(stage, tolerance, sharding, taught, one_process, tmp_path, free_port):
     """Same global batch of 8: two processes take 4 rows each and average gradients.
 
     The AR's loss is a mean over rows, so the curves agree to float precision; the AV's is a mean
     over tokens, and two half-batch means weigh tokens slightly differently, hence the looser bound.
     """
-    data = run_teach(run_extract(ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1), tmp_path / "ds"),
-                     TemplateTeacher())
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "NLAKIT_DEVICE": "cpu"}
-    args = [stage, "--data", str(data), "--steps", "4", "--batch-size", "8", "--fp32"]  # bf16 rounding would hide the maths
-    launch([sys.executable, "-m", "nlakit.cli", *args, "--out", str(tmp_path / "one")], env)
-    two_processes = launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-                            "-m", "nlakit.cli", *args, *sharding, "--out", str(tmp_path / "two")], env)
+    two_processes = launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port),
+                            "-m", "nlakit.cli", *sft_args(stage, taught), *sharding, "--out", str(tmp_path / "two")], {**os.environ, **ENV})
     assert ("holds 50% of their frozen weights" in two_processes.stderr) == bool(sharding)
-    one, two = losses(tmp_path / "one"), losses(tmp_path / "two")
+    one, two = one_process(stage), losses(tmp_path / "two")
     assert len(one) == len(two) == 4
     assert one[0] != one[-1]  # the curve moves, so agreement is not trivial
     assert max(abs(a - b) for a, b in zip(one, two)) < tolerance, (one, two)
 
 
 @pytest.mark.parametrize("accelerate_fsdp", ["false", "true"], ids=["ddp", "fsdp"])
-def test_rl_runs_under_two_processes_and_the_first_writes_the_models(accelerate_fsdp, tiny_model, tiny_corpus, tmp_path):
+def test_rl_runs_under_two_processes_and_the_first_writes_the_models(accelerate_fsdp, sft_pair, tmp_path, free_port):
     """Each process samples whole groups of its share; both step together (no deadlock when one parses nothing).
 
     FSDP is switched on here as `accelerate launch --use_fsdp` does it, through ACCELERATE_USE_FSDP.
     """
-    data = run_teach(run_extract(ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1), tmp_path / "ds"),
-                     TemplateTeacher())
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "NLAKIT_DEVICE": "cpu", "ACCELERATE_USE_FSDP": accelerate_fsdp}
-    for stage in ("train-ar", "train-av"):
-        launch([sys.executable, "-m", "nlakit.cli", stage, "--data", str(data), "--steps", "1", "--out", str(tmp_path / stage)], env)
-    rl = launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-                 "-m", "nlakit.cli", "rl", "--data", str(data), "--av", str(tmp_path / "train-av"), "--ar", str(tmp_path / "train-ar"),
+    env = {**os.environ, **ENV, "ACCELERATE_USE_FSDP": accelerate_fsdp}
+    rl = launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port),
+                 "-m", "nlakit.cli", "rl", "--data", str(sft_pair.data), "--av", str(sft_pair.av), "--ar", str(sft_pair.ar),
                  "--out", str(tmp_path / "rl"), "--steps", "2", "--batch-size", "2", "--group-size", "2", "--max-new-tokens", "6"],
                 env)
     assert rl.stderr.count("holds 50% of their frozen weights") == (2 if accelerate_fsdp == "true" else 0)  # the AV's blocks, then the AR's

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -13,33 +15,30 @@ import pytest
 import torch
 
 from nlakit import dataset, extract
-from nlakit.ar import ARConfig, ar_train_step, build_reconstructor, load_reconstructor, run_train_ar
-from nlakit.av import AVConfig, build_verbalizer, run_train_av
+from nlakit.ar import build_reconstructor, load_reconstructor
+from nlakit.av import build_verbalizer
 from nlakit.cli import main
+from nlakit.config import ARConfig, AVConfig, ExtractConfig
 from nlakit.corpus import load_corpus
-from nlakit.evaluate import NLA, evaluate_rows
-from nlakit.extract import ExtractConfig, run_extract
-from nlakit.sidecar import NLAError, Sidecar, check_vectors
-from nlakit.teach import APITeacher, TemplateTeacher, run_teach
-from nlakit.training import add_lora
+from nlakit.errors import NLAError
+from nlakit.evaluate import evaluate_rows
+from nlakit.extract import run_extract
+from nlakit.metrics import RAWVAR
+from nlakit.models import add_lora
+from nlakit.nla import NLA
+from nlakit.sft import run_train_ar, run_train_av
+from nlakit.sidecar import Sidecar, check_vectors
+from nlakit.teach import APITeacher
 
 
 def extract_cfg(tiny_model: str, tiny_corpus: Path, **kw) -> ExtractConfig:
+    """The settings of the shared `taught` fixture (conftest.make_taught), for tests that extract again."""
     return ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1, heldout_fraction=0.3, chunk_docs=10, **kw)
 
 
 @pytest.fixture(scope="module")
-def taught(tiny_model, tiny_corpus, tmp_path_factory) -> Path:
-    folder = run_extract(extract_cfg(tiny_model, tiny_corpus), tmp_path_factory.mktemp("data") / "ds")
-    return run_teach(folder, TemplateTeacher())
-
-
-@pytest.fixture(scope="module")
-def nla_dir(taught, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("nla")
-    run_train_ar(taught, folder / "ar", ARConfig(steps=2, eval_every=2, save_every=1))
-    run_train_av(taught, folder / "av", AVConfig(steps=2, eval_every=2, save_every=1))
-    return folder
+def nla_dir(sft_pair) -> Path:
+    return sft_pair.nla
 
 
 def test_extract_writes_split_dataset_with_sidecar(taught):
@@ -47,7 +46,7 @@ def test_extract_writes_split_dataset_with_sidecar(taught):
     train, _ = dataset.read_split(taught, "train")
     held, _ = dataset.read_split(taught, "heldout")
     assert meta.d_model == 64 and meta.layer_index == 1 and meta.hidden_states_index == 2
-    assert meta.injection_scale > 0 and 0 < meta.rawvar < 2
+    assert meta.injection_scale > 0 and 0 < meta.baselines[RAWVAR] < 2
     assert set(train.column("doc_id").to_pylist()).isdisjoint(held.column("doc_id").to_pylist())
     row = train.slice(0, 1).to_pylist()[0]
     assert row["context"].endswith(row["token"].strip()) or row["token"].strip() == ""
@@ -70,9 +69,13 @@ def test_extraction_resumes_after_interruption_without_duplicates(tiny_model, ti
     monkeypatch.setattr(extract.dataset, "write_rows", crash_on_third_chunk)
     with pytest.raises(KeyboardInterrupt):
         run_extract(cfg, tmp_path / "resumed")
-    assert len(list((tmp_path / "resumed" / "shards").glob("*.parquet"))) == 2
-    monkeypatch.setattr(extract.dataset, "write_rows", real)
+    assert not (tmp_path / "resumed").exists()  # nothing published from a killed run
+    assert len(list((tmp_path / "resumed.work" / "shards").glob("*.parquet"))) == 2
+    written: list[str] = []
+    monkeypatch.setattr(extract.dataset, "write_rows", lambda path, rows, d_model: (written.append(Path(path).name), real(path, rows, d_model)))
     resumed = pq.read_table(run_extract(cfg, tmp_path / "resumed") / "train.parquet")
+    assert written == ["part-00002.parquet", "part-00003.parquet"]  # only the chunks the killed run had not written
+    assert not (tmp_path / "resumed.work" / "shards").exists()
     keys = list(zip(resumed.column("doc_id").to_pylist(), resumed.column("position").to_pylist()))
     assert len(keys) == len(set(keys)) == reference.num_rows
     np.testing.assert_array_equal(dataset.vectors(resumed), dataset.vectors(reference))
@@ -85,11 +88,11 @@ def test_ar_sft_step_lowers_the_loss(taught):
     optimizer = torch.optim.AdamW([p for p in ar.parameters() if p.requires_grad], lr=1e-3)
     losses = []
     for _ in range(5):
-        loss, _ = ar_train_step(ar, texts, targets, bf16=False)
+        loss, _ = ar.loss(texts, targets, bf16=False)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert losses[-1] < losses[0]
 
 
@@ -106,23 +109,25 @@ def test_av_sft_step_lowers_the_loss_and_trains_only_adapters(taught):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert losses[-1] < losses[0]
     assert all(torch.equal(p, frozen[n]) for n, p in av.lm.named_parameters() if n in frozen)
 
 
 def test_training_resumes_from_checkpoint(taught, tmp_path):
-    run_train_ar(taught, tmp_path / "full", ARConfig(steps=4, save_every=2, eval_every=100))
-    partial = ARConfig(steps=4, save_every=2, eval_every=100, max_minutes=0.0)  # stops (and saves) after one step
-    run_train_ar(taught, tmp_path / "cut", partial)
-    state = torch.load(tmp_path / "cut.work" / "checkpoint.pt", weights_only=False)
-    assert state["step"] == 1
-    import shutil
-
-    shutil.rmtree(tmp_path / "cut")  # as if killed before the final save
-    run_train_ar(taught, tmp_path / "cut", ARConfig(steps=4, save_every=2, eval_every=100))
+    """A run cut by its time budget publishes nothing, checkpoints in <out>.work, and its rerun ends where an uncut run does."""
+    cfg = ARConfig(steps=4, save_every=2, eval_every=100, bf16=False)
+    run_train_ar(taught, tmp_path / "full", cfg)
+    assert run_train_ar(taught, tmp_path / "cut", replace(cfg, max_minutes=0.0)) is None  # stops (and saves) after one step
+    assert not (tmp_path / "cut").exists()
+    state = json.loads((tmp_path / "cut.work" / "checkpoint" / "state.json").read_text())
+    assert state["step"] == 1 and [row["step"] for row in state["log"]] == [1]
+    assert run_train_ar(taught, tmp_path / "cut", cfg) == tmp_path / "cut"
     full, cut = load_reconstructor(tmp_path / "full"), load_reconstructor(tmp_path / "cut")
     torch.testing.assert_close(full.value_head.weight, cut.value_head.weight)
+    assert not torch.equal(cut.value_head.weight, torch.eye(cut.meta.d_model))  # it trained: the match is not trivial
+    with open(tmp_path / "full" / "log.csv") as f_full, open(tmp_path / "cut" / "log.csv") as f_cut:
+        assert [r["loss"] for r in csv.DictReader(f_cut)] == [r["loss"] for r in csv.DictReader(f_full)]
 
 
 def test_evaluate_reports_fve_and_controls(nla_dir, tiny_corpus):
@@ -133,6 +138,8 @@ def test_evaluate_reports_fve_and_controls(nla_dir, tiny_corpus):
     for key in ("fve_nrm", "mse_nrm", "fve_shuffled", "fve_teacher"):
         assert np.isfinite(metrics[key])
     assert metrics["fve_nrm"] == pytest.approx(1 - metrics["mse_nrm"] / metrics["rawvar"])
+    assert metrics["baseline"] == RAWVAR and metrics["rawvar"] == pytest.approx(nla.meta.baselines[RAWVAR])
+    assert all(s["fve_nrm"] == pytest.approx(1 - s["mse_nrm"] / metrics["rawvar"]) for s in scored)
 
 
 def test_cli_pipeline_and_json_outputs(tiny_model, tiny_corpus, tmp_path, capsys):
@@ -144,10 +151,11 @@ def test_cli_pipeline_and_json_outputs(tiny_model, tiny_corpus, tmp_path, capsys
     capsys.readouterr()
     main(["evaluate", "--nla", str(nla), "--texts", str(tiny_corpus), "--max-docs", "3", "--max-new-tokens", "6", "--json"])
     metrics = json.loads(capsys.readouterr().out)
-    assert {"fve_nrm", "mse_nrm", "fve_shuffled", "fve_teacher", "n"} <= set(metrics)
+    assert {"fve_nrm", "mse_nrm", "fve_shuffled", "fve_teacher", "n"} <= set(metrics) and metrics["baseline"] == RAWVAR
     main(["explain", "--nla", str(nla), "--max-new-tokens", "4", "--json", "Bob: hello there"])
     rows = json.loads(capsys.readouterr().out)
-    assert [r["position"] for r in rows] == sorted(r["position"] for r in rows) and "explanation" in rows[0]
+    assert len(rows) > 1 and [r["position"] for r in rows] == sorted(r["position"] for r in rows)
+    assert all({"token", "explanation", "fve_nrm", "mse_nrm", "parsed"} <= set(r) and r["baseline"] == RAWVAR for r in rows)
 
 
 def test_bad_input_is_refused_with_a_clear_message(taught, tmp_path, tiny_model, capsys):
@@ -221,11 +229,12 @@ def test_real_default_model_extracts_and_explains(tmp_path):
     assert len(generation.texts) == 2
 
 
-def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp_path):
-    from nlakit.demo import DemoPreset, run_demo
-    from nlakit.rl import RLConfig
+def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp_path, monkeypatch):
+    from nlakit import rl, sft, teach
+    from nlakit.config import Preset, RLConfig
+    from nlakit.demo import run_demo
 
-    preset = DemoPreset(
+    preset = Preset(
         model=tiny_model,
         extract=ExtractConfig(max_docs=24, positions_per_doc=2, max_length=32, layer_index=1, chunk_docs=12),
         ar=ARConfig(steps=2, batch_size=4, eval_every=2, eval_rows=8, save_every=1),
@@ -240,8 +249,17 @@ def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp
     saved = json.loads((tmp_path / "demo" / "metrics.json").read_text())
     assert saved["fve_nrm"] == pytest.approx(metrics["fve_nrm"]) and "fve_shuffled" in saved
     assert "<span class=\"tok\"" in (tmp_path / "demo" / "report.html").read_text()
-    again = run_demo(tmp_path / "demo", preset)
-    assert again["stage_seconds"]["train_ar"] < 1.0 and again["stage_seconds"]["extract"] < 1.0
+    assert saved["baseline"] == RAWVAR
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a finished stage ran again")
+
+    with monkeypatch.context() as patch:
+        for module, name in ((extract, "load_causal_lm"), (teach, "teach_split"), (sft, "build_reconstructor"),
+                             (sft, "build_verbalizer"), (rl, "start_state")):
+            patch.setattr(module, name, must_not_run)
+        again = run_demo(tmp_path / "demo", preset)  # every stage is already done: only the evaluation runs again
+    assert again["fve_nrm"] == pytest.approx(metrics["fve_nrm"])
 
     from nlakit.models import load_tensors
     from nlakit.pretrained import export_pretrained
@@ -251,9 +269,9 @@ def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp
     assert all(t.dtype == torch.float16 for t in load_tensors(packed / "ar" / "value_head.safetensors").values())
     assert json.loads((packed / "files.json").read_text())["total_bytes"] > 0 and (packed / "preset.json").exists()
     vectors = np.stack([r["activation_vector"] for r in NLA.load(packed).activations(load_corpus(preset.extract.corpus)[:2])])
-    text_full, mse_full, _ = NLA.load(tmp_path / "demo" / "nla").roundtrip(vectors, max_new_tokens=6)
-    text_half, mse_half, _ = NLA.load(packed).roundtrip(vectors, max_new_tokens=6)
-    assert text_half == text_full and np.allclose(mse_half, mse_full, atol=1e-2)
+    full = NLA.load(tmp_path / "demo" / "nla").roundtrip(vectors, max_new_tokens=6)
+    half = NLA.load(packed).roundtrip(vectors, max_new_tokens=6)
+    assert half.responses == full.responses and np.allclose(half.mse_nrm, full.mse_nrm, atol=1e-2)
 
 
 def test_default_nla_resolves_to_the_shipped_folder_or_says_how_to_train_one(tmp_path, monkeypatch):
@@ -282,21 +300,34 @@ def test_full_finetune_folders_save_and_load(taught, tmp_path):
     assert len(load_verbalizer(tmp_path / "av").generate(dataset.vectors(table)[:1], max_new_tokens=3).texts) == 1
 
 
-def test_local_teacher_writes_text(tiny_model):
+def test_local_teacher_writes_text(tiny_model, monkeypatch):
+    """The instruct prompt ends by opening the tag; the answer is cut at the closing one (a random model writes anything)."""
     from nlakit.teach import LocalTeacher
 
     teacher = LocalTeacher(model=tiny_model, max_new_tokens=5, batch_size=2)
-    out = teacher.explain([{"context": "the cat sat"}, {"context": "def f(x):"}, {"context": "hello"}])
+    rows = [{"context": "the cat sat"}, {"context": "def f(x):"}, {"context": "hello"}]
+    out = teacher.explain(rows)
     assert len(out) == 3 and all(o is None or isinstance(o, str) for o in out)
+    answer = teacher.tokenizer.encode(" a cat on a mat </explanation> and more", add_special_tokens=False)
+    prompts: list[str] = []
+
+    def fake_generate(input_ids, attention_mask=None, **kwargs):
+        prompts.extend(teacher.tokenizer.batch_decode(input_ids, skip_special_tokens=True))
+        return torch.cat([input_ids, torch.tensor([answer] * len(input_ids))], dim=1)
+
+    monkeypatch.setattr(teacher.model, "generate", fake_generate)
+    assert teacher.explain(rows) == ["a cat on a mat"] * 3
+    assert len(prompts) == 3 and all(p.endswith("<explanation>") and r["context"] in p for p, r in zip(prompts, rows))
 
 
 @pytest.mark.slow
 def test_shipped_default_nla_reads_a_story_in_english():
     """The trained NLA inside the package, on the embedded model: readable text and a positive round trip."""
-    from nlakit.explain import explain_text
-
-    rows = explain_text(NLA.load(), "Once upon a time, a little fox lived at the edge of a quiet forest.", max_tokens=8)
-    assert len(rows) == 8
+    nla = NLA.load()
+    text = "Once upon a time, a little fox lived at the edge of a quiet forest."
+    rows = nla.explain(text)
+    assert len(rows) == len(nla.tokenizer(text, add_special_tokens=False)["input_ids"])
+    assert nla.baseline.name == RAWVAR and all(r["parsed"] for r in rows)
     assert all(r["explanation"].count("Ends with") == 1 for r in rows)
     assert np.mean([r["fve_nrm"] for r in rows]) > 0.2
 
@@ -333,7 +364,8 @@ def test_official_export_has_the_release_layout_and_round_trips(nla_dir, taught,
 
     exported.ar.meta.baselines.clear()  # released sidecars carry no rawvar: the scored vectors' variance stands in
     metrics, _ = evaluate_rows(exported, exported.activations(load_corpus(str(Sidecar.load(taught).extraction["corpus"]))[:2]), 4)
-    assert metrics["baseline"].startswith("rawvar of the evaluated vectors") and metrics["rawvar"] > 0
+    assert "built-in held-out documents" in metrics["baseline"] and "the sidecar has none" in metrics["baseline"]
+    assert metrics["rawvar"] > 0 and metrics["rawvar"] != pytest.approx(original.baseline.value)
 
 
 def test_gemma_style_embedding_scale_is_applied_to_the_prompt_but_not_to_the_injected_vector(tiny_model, nla_dir):
@@ -370,3 +402,19 @@ def test_vector_store_is_a_memory_map_built_by_streaming_and_rebuilt_when_the_pa
     dataset.write_rows(folder / "train.parquet", [{"doc_id": "x", "activation_vector": v} for v in broken], broken.shape[1])
     with pytest.raises(NLAError, match="NaN"):
         dataset.vector_store(folder, "train")
+
+
+def test_the_vector_cache_follows_the_parquet_contents_not_its_date(taught, tmp_path):
+    """A replaced parquet with an older modification time is still read anew (the cache is keyed on contents)."""
+    import os
+    import shutil
+
+    folder = Path(shutil.copytree(taught, tmp_path / "ds"))
+    table, _ = dataset.read_split(folder, "train")
+    old = np.asarray(dataset.vector_store(folder, "train")).copy()
+    doubled = dataset.vectors(table) * 2.0
+    dataset.write_rows(folder / "train.parquet", [{"doc_id": "x", "activation_vector": v} for v in doubled], doubled.shape[1])
+    cache = folder / "train.vectors.npy"
+    os.utime(folder / "train.parquet", (cache.stat().st_mtime - 3600,) * 2)  # the new file looks older than the cache
+    np.testing.assert_array_equal(np.asarray(dataset.vector_store(folder, "train")), doubled)
+    assert not np.array_equal(old, doubled)

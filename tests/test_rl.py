@@ -8,7 +8,6 @@ parser and checks that failures earn -2 and leave the AR alone.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +15,15 @@ import pytest
 import torch
 
 from nlakit import dataset, rl
-from nlakit.ar import ARConfig, load_reconstructor, mse_nrm, run_train_ar
-from nlakit.av import AVConfig, load_verbalizer, run_train_av
+from nlakit.ar import load_reconstructor
+from nlakit.av import load_verbalizer
 from nlakit.cli import main
-from nlakit.extract import ExtractConfig, run_extract
-from nlakit.rl import RLConfig, run_rl
+from nlakit.config import AVConfig, RLConfig
+from nlakit.errors import NLAError
+from nlakit.metrics import Baseline, mse_nrm, training_baseline
+from nlakit.rl import run_rl
+from nlakit.sft import run_train_av
 from nlakit.sidecar import Sidecar
-from nlakit.teach import TemplateTeacher, run_teach
 
 
 def small_cfg(**kw) -> RLConfig:
@@ -31,13 +32,8 @@ def small_cfg(**kw) -> RLConfig:
 
 
 @pytest.fixture(scope="module")
-def sft(tiny_model, tiny_corpus, tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("rl")
-    cfg = ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1, heldout_fraction=0.3, chunk_docs=20)
-    data = run_teach(run_extract(cfg, root / "data"), TemplateTeacher())
-    run_train_ar(data, root / "ar", ARConfig(steps=2, eval_every=100, save_every=2))
-    run_train_av(data, root / "av", AVConfig(steps=2, eval_every=100, save_every=2))
-    return {"data": data, "av": root / "av", "ar": root / "ar"}
+def sft(sft_pair) -> dict[str, Path]:
+    return {"data": sft_pair.data, "av": sft_pair.av, "ar": sft_pair.ar}
 
 
 @pytest.fixture
@@ -45,9 +41,14 @@ def lenient(monkeypatch):
     monkeypatch.setattr(rl, "parse_response", lambda text, hit_cap: text)
 
 
-def fresh_state(sft: dict[str, Path], cfg: RLConfig) -> tuple[rl.RLState, torch.Tensor, float]:
+def fresh_state(sft: dict[str, Path], cfg: RLConfig) -> tuple[rl.RLState, np.ndarray, Baseline]:
     table, meta = dataset.read_split(sft["data"], "train")
-    return rl.start_state(sft["av"], sft["ar"], meta, cfg), torch.from_numpy(dataset.vectors(table)), meta.rawvar
+    return rl.start_state(sft["av"], sft["ar"], meta, cfg), dataset.vectors(table), training_baseline(meta)
+
+
+def read_state(out: Path) -> dict:
+    """The JSON half of a run's checkpoint (`<out>.work/checkpoint/state.json`): step, log, stage state."""
+    return json.loads((out.with_name(out.name + ".work") / "checkpoint" / "state.json").read_text())
 
 
 def snapshot(model: torch.nn.Module, trainable: bool) -> dict[str, torch.Tensor]:
@@ -88,23 +89,23 @@ def test_injection_smell():
 
 
 def test_kl_is_zero_before_the_first_update_and_positive_after(sft, lenient):
-    state, vectors, rawvar = fresh_state(sft, small_cfg(steps=1))
-    first = rl.rl_step(state, vectors, small_cfg(steps=1), rawvar)
+    state, vectors, baseline = fresh_state(sft, small_cfg(steps=1))
+    first = rl.rl_step(state, vectors, small_cfg(steps=1), baseline)
     assert first["kl"] == pytest.approx(0.0, abs=1e-7)
     assert first["logprob_gap"] < 1e-4  # generation and scoring agree on the policy's log-probs
-    second = rl.rl_step(state, vectors, small_cfg(steps=1), rawvar)
+    second = rl.rl_step(state, vectors, small_cfg(steps=1), baseline)
     assert second["kl"] > 0
 
 
 def test_one_step_moves_the_av_adapter_and_the_ar_but_not_frozen_weights(sft, lenient):
     cfg = small_cfg(steps=1)
-    state, vectors, rawvar = fresh_state(sft, cfg)
+    state, vectors, baseline = fresh_state(sft, cfg)
     av_trainable, av_frozen = snapshot(state.av.lm, True), snapshot(state.av.lm, False)
     ar_trainable, ar_frozen = snapshot(state.ar, True), snapshot(state.ar, False)
     assert any("lora" in n for n in av_trainable) and any("lora" in n for n in ar_trainable)
     assert "value_head.weight" in ar_trainable
     assert any(rl.REFERENCE in n for n in av_frozen) and not any("lora" in n and rl.REFERENCE not in n for n in av_frozen)
-    row = rl.rl_step(state, vectors, cfg, rawvar)
+    row = rl.rl_step(state, vectors, cfg, baseline)
     assert row["parse_fail_rate"] == 0 and np.isfinite(row["ar_loss"]) and row["response_len"] > 0
     assert set(snapshot(state.av.lm, True)) == set(av_trainable)  # switching to the reference restored requires_grad
     assert any(not torch.equal(p, av_trainable[n]) for n, p in snapshot(state.av.lm, True).items())
@@ -116,41 +117,42 @@ def test_one_step_moves_the_av_adapter_and_the_ar_but_not_frozen_weights(sft, le
 
 def test_failed_generations_earn_minus_two_and_skip_the_ar(sft):
     cfg = small_cfg(steps=1)
-    state, vectors, rawvar = fresh_state(sft, cfg)  # the real parser: a random tiny AV never closes the tag
+    state, vectors, baseline = fresh_state(sft, cfg)  # the real parser: a random tiny AV never closes the tag
     head = state.ar.value_head.weight.detach().clone()
-    row = rl.rl_step(state, vectors, cfg, rawvar)
+    row = rl.rl_step(state, vectors, cfg, baseline)
     assert row["parse_fail_rate"] == 1.0 and row["reward_mean"] == -2.0 and np.isnan(row["ar_loss"])
     assert torch.equal(state.ar.value_head.weight, head)
 
 
 def test_the_ar_step_ignores_failed_rows_that_it_still_reads(sft):
     """Failed rows go through the AR with weight 0 (every process runs the same passes): the loss is the parsed rows' mean."""
-    from nlakit.ar import ar_train_step
-
     ar = load_reconstructor(sft["ar"])
     texts, targets = ["a story about rain", "", "a list of fruit"], torch.randn(3, ar.meta.d_model)
-    weighted, _ = ar_train_step(ar, texts, targets, bf16=False, weights=torch.tensor([1.0, 0.0, 1.0]))
-    subset, _ = ar_train_step(ar, [texts[0], texts[2]], targets[[0, 2]], bf16=False)
+    weighted, _ = ar.loss(texts, targets, bf16=False, weights=torch.tensor([1.0, 0.0, 1.0]))
+    subset, _ = ar.loss([texts[0], texts[2]], targets[[0, 2]], bf16=False)
+    everything, _ = ar.loss(texts, targets, bf16=False)
     assert torch.allclose(weighted, subset, atol=1e-5)
+    assert not torch.allclose(weighted, everything, atol=1e-5)  # the failed row would have counted
 
 
 def test_resume_after_a_checkpoint_reproduces_the_next_step(sft, lenient, tmp_path):
     run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "full", small_cfg())
-    run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "cut", small_cfg(max_minutes=0.0))  # stops (and saves) after step 1
-    assert torch.load(tmp_path / "cut" / "work" / "checkpoint.pt", weights_only=False)["step"] == 1
-    shutil.rmtree(tmp_path / "cut" / "av")  # as if killed before the final save
-    shutil.rmtree(tmp_path / "cut" / "ar")
+    assert run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "cut", small_cfg(max_minutes=0.0)) is None  # stops (and saves) after step 1
+    assert read_state(tmp_path / "cut")["step"] == 1
+    assert not (tmp_path / "cut").exists()  # a cut run publishes nothing
+    assert not list((tmp_path / "cut.work").rglob("*.pt"))
     run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "cut", small_cfg())
 
-    full = torch.load(tmp_path / "full" / "work" / "checkpoint.pt", weights_only=False)["log"]
-    cut = torch.load(tmp_path / "cut" / "work" / "checkpoint.pt", weights_only=False)["log"]
+    full, cut = read_state(tmp_path / "full")["log"], read_state(tmp_path / "cut")["log"]
     assert [r["step"] for r in cut] == [1, 2]
     for key in ("reward_mean", "loss", "kl", "ar_loss", "train_fve_nrm", "response_len"):
         assert cut[1][key] == full[1][key], key
+    assert full[0]["reward_mean"] != full[1]["reward_mean"]  # the steps differ, so matching step 2 is not trivial
     for name in ("full", "cut"):
-        folder = tmp_path / name
-        assert (folder / "rl_curves.png").exists() and (folder / "log.csv").exists() and any((folder / "work" / "tb").iterdir())
-        samples = [json.loads(line) for line in (folder / "work" / "samples.jsonl").read_text().splitlines()]
+        folder, work = tmp_path / name, tmp_path / f"{name}.work"
+        assert not (folder / "work").exists()  # RL's scratch lives beside the output, as every stage's does
+        assert (folder / "rl_curves.png").exists() and (folder / "log.csv").exists() and any((work / "tb").iterdir())
+        samples = [json.loads(line) for line in (work / "samples.jsonl").read_text().splitlines()]
         assert [s["step"] for s in samples] == [1, 1, 2, 2] and all("smell" in s for s in samples)
         assert Sidecar.load(folder / "av").training["stage"] == "rl" and Sidecar.load(folder / "ar").training["steps_done"] == 2
         assert not (folder / "av" / rl.REFERENCE).exists()
@@ -175,20 +177,20 @@ def test_cli_rl_writes_both_folders(sft, tmp_path):
 def test_fully_fine_tuned_av_uses_a_frozen_copy_as_reference(sft, lenient, tmp_path):
     run_train_av(sft["data"], tmp_path / "av_full", AVConfig(steps=1, full_finetune=True, eval_every=100))
     out = run_rl(sft["data"], tmp_path / "av_full", sft["ar"], tmp_path / "rl", small_cfg(steps=1))
-    log = torch.load(out / "work" / "checkpoint.pt", weights_only=False)["log"]
+    log = read_state(out)["log"]
     assert log[0]["kl"] == pytest.approx(0.0, abs=1e-7)
     assert not (out / "av" / "adapter_config.json").exists()
     before, after = load_verbalizer(tmp_path / "av_full"), load_verbalizer(out / "av")
     assert any(not torch.equal(p, q) for p, q in zip(before.lm.parameters(), after.lm.parameters()))
 
 
-@pytest.mark.parametrize("cfg, message", [
-    (RLConfig(group_size=1), "group_size must be at least 2"),
-    (RLConfig(contrastive=True, batch_size=1), "contrastive reward needs batch_size >= 2"),
-    (RLConfig(engine="sglang"), "unknown engine 'sglang'"),
+@pytest.mark.parametrize("settings, message", [
+    ({"group_size": 1}, r"group_size \(--group-size\) must be at least 2"),
+    ({"contrastive": True, "batch_size": 1}, "contrastive reward needs batch_size >= 2"),
+    ({"engine": "sglang"}, "engine .* must be one of transformers, vllm, got 'sglang'"),
 ])
-def test_bad_settings_are_refused_before_any_model_loads(cfg, message, tmp_path):
-    from nlakit.sidecar import NLAError
-
+def test_bad_settings_are_refused_before_any_model_loads(settings, message, tmp_path):
+    """A bad value is refused where the config is made (or, for combinations, before anything loads)."""
     with pytest.raises(NLAError, match=message):
-        run_rl(tmp_path / "no-data", tmp_path / "no-av", tmp_path / "no-ar", tmp_path / "out", cfg)
+        run_rl(tmp_path / "no-data", tmp_path / "no-av", tmp_path / "no-ar", tmp_path / "out", RLConfig(**settings))
+    assert not (tmp_path / "out.work").exists()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections import Counter
@@ -18,29 +17,23 @@ import pytest
 pytest.importorskip("fastapi", reason="the serve extra (fastapi, uvicorn) is not installed")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from nlakit.ar import ARConfig, run_train_ar  # noqa: E402
-from nlakit.av import AVConfig, run_train_av  # noqa: E402
 from nlakit.cli import main  # noqa: E402
-from nlakit.evaluate import NLA, run_evaluate  # noqa: E402
-from nlakit.explain import explain_text, to_html  # noqa: E402
-from nlakit.extract import ExtractConfig, run_extract  # noqa: E402
+from nlakit.config import EvaluateConfig  # noqa: E402
+from nlakit.evaluate import run_evaluate  # noqa: E402
+from nlakit.explain import to_html  # noqa: E402
+from nlakit.metrics import RAWVAR  # noqa: E402
+from nlakit.nla import NLA  # noqa: E402
+from nlakit.prompts import template_explanation  # noqa: E402
 from nlakit.serve.app import Limits, create_app  # noqa: E402
 from nlakit.serve.browser import CHROMEDRIVER, CHROMIUM, headless_chromium  # noqa: E402
-from nlakit.teach import TemplateTeacher, run_teach, template_explanation  # noqa: E402
 
 TEXT = "Alice: Did you bring the map?\nBob: Yes, it is in my bag."
 FAST = Limits(max_new_tokens=8)
 
 
 @pytest.fixture(scope="module")
-def nla_dir(tiny_model, tiny_corpus, tmp_path_factory) -> Path:
-    data = run_extract(ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1, heldout_fraction=0.3),
-                       tmp_path_factory.mktemp("serve-data") / "ds")
-    run_teach(data, TemplateTeacher())
-    folder = tmp_path_factory.mktemp("serve-nla")
-    run_train_ar(data, folder / "ar", ARConfig(steps=2, eval_every=2, save_every=1))
-    run_train_av(data, folder / "av", AVConfig(steps=2, eval_every=2, save_every=1))
-    return folder
+def nla_dir(sft_pair) -> Path:
+    return sft_pair.nla
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +46,7 @@ def explained(nla_dir, tiny_corpus, tmp_path_factory) -> Path:
     """A file written by `nlakit evaluate --save`. A 2-step AV writes only newlines, so its explanations
     are swapped for the template teacher's text of the same tokens, giving the search words to find."""
     path = tmp_path_factory.mktemp("explained") / "explained.parquet"
-    run_evaluate(nla_dir, tiny_corpus, max_new_tokens=8, max_docs=4, save=path)
+    run_evaluate(nla_dir, EvaluateConfig(texts=str(tiny_corpus), max_new_tokens=8, max_docs=4), save=path)
     table = pq.read_table(path)
     rows = table.select(["context", "genre", "next_tokens"]).to_pylist()
     texts = pa.array([template_explanation(r["context"], r["genre"], r["next_tokens"]) for r in rows])
@@ -88,12 +81,13 @@ def a_phrase(parquet: Path) -> str:
     return words.most_common(1)[0][0]
 
 
-def test_page_and_info_need_nothing_from_outside(client):
+def test_page_and_info_need_nothing_from_outside(client, nla):
     page = client.get("/")
     assert page.status_code == 200 and "nlakit explorer" in page.text
     assert "http://" not in page.text and "https://" not in page.text and "<script src" not in page.text
     info = client.get("/api/info").json()
     assert info["d_model"] == 64 and info["layer_index"] == 1 and info["search"] and info["chat_template"]
+    assert info["baseline"] == RAWVAR and info["rawvar"] == pytest.approx(nla.meta.baselines[RAWVAR])  # every FVE names its baseline
     assert info["directions"] == ["other.safetensors", "pickled.npy", "random.npy", "short.npy"]
     assert client.get("/api/directions").json()["directions"] == info["directions"]
     assert client.get("/docs").status_code == 404  # swagger would load from a CDN
@@ -106,9 +100,10 @@ def test_tokenize_explain_sample_reuse_one_forward_pass(client, nla, monkeypatch
     monkeypatch.setattr(explorer, "rows", lambda texts: pytest.fail("the cached activations were recomputed"))
     r = client.post("/api/explain", json={"text": TEXT, "index": 3}).json()
     assert r["token"] == tokens[3]["token"] and isinstance(r["explanation"], str)
-    assert r["fve_nrm"] == pytest.approx(1 - r["mse_nrm"] / nla.meta.rawvar) and r["cos"] == pytest.approx(1 - r["mse_nrm"] / 2)
+    assert r["fve_nrm"] == pytest.approx(1 - r["mse_nrm"] / nla.baseline.value) and r["cos"] == pytest.approx(1 - r["mse_nrm"] / 2)
     assert r["activation_norm"] == pytest.approx(tokens[3]["activation_norm"])
-    assert r["parsed"] or r["mse_nrm"] == 2.0  # no closing tag: scored as a failure, as NLA.roundtrip does
+    if not r["parsed"]:  # no closing tag: scored as a failure, as NLA.roundtrip does
+        assert r["mse_nrm"] == 2.0
     assert client.post("/api/explain", json={"text": TEXT, "index": 3}).json() == r  # cached, greedy
     body = {"text": TEXT, "index": 3, "n": 3, "temperature": 0.8, "seed": 7}
     samples = client.post("/api/sample", json=body).json()["samples"]
@@ -208,8 +203,9 @@ def test_full_queue_and_slow_model_answer_503(nla):
 
 
 def test_explain_html_is_self_contained_and_safe(nla, nla_dir, tmp_path):
-    rows = explain_text(nla, "Bob: hi </script> there", max_new_tokens=4)
-    page = to_html(rows + [{**rows[0], "explanation": "</script><img src=x onerror=alert(1)>"}], "Bob: hi </script> there")
+    rows = nla.explain("Bob: hi </script> there", max_new_tokens=4)
+    page = to_html(rows + [{**rows[0], "explanation": "</script><img src=x onerror=alert(1)>"}], "Bob: hi </script> there", nla.baseline.name)
+    assert f"against the baseline {RAWVAR}" in page
     script = page.split("<script>", 1)[1]
     assert script.count("</script>") == 1 and "onerror" in script and "<img" not in script
     assert "<script src" not in page and "<link" not in page and page.count('class="tok"') == len(rows) + 1
@@ -231,22 +227,17 @@ def test_serve_command_binds_localhost_by_default(nla_dir, explained, directions
         assert rebound.get("/api/info").status_code == 400
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
+@pytest.mark.browser
 @pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
                     reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install -y chromium chromium-driver)")
-def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_path):
+def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_path, free_port):
     pytest.importorskip("selenium", reason="selenium is not installed (it is in the `test` extra)")
     import uvicorn
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    port = free_port()
+    port = free_port
     server = uvicorn.Server(uvicorn.Config(create_app(nla, explained, directions, Limits(max_new_tokens=16)),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -262,6 +253,7 @@ def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_
         find = lambda css: driver.find_element(By.CSS_SELECTOR, css)  # noqa: E731
         driver.get(f"http://127.0.0.1:{port}/")
         wait.until(lambda d: "layer 1" in find("#info").text)
+        assert f"FVE baseline: {RAWVAR}" in find("#info").text
         find("#text").clear()
         find("#text").send_keys(TEXT)
         find("#run").click()

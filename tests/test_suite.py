@@ -15,19 +15,17 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import TEXTS
-from nlakit import dataset
-from nlakit.ar import build_reconstructor, mse_nrm
+from nlakit.ar import build_reconstructor
 from nlakit.av import build_verbalizer
 from nlakit.cli import main
+from nlakit.config import ExtractConfig
 from nlakit.corpus import Document, guess_genre
-from nlakit.evaluate import NLA
-from nlakit.extract import ExtractConfig, extract_documents
+from nlakit.extract import extract_documents
+from nlakit.metrics import mse_nrm, normalize
 from nlakit.models import load_causal_lm, load_tokenizer
-from nlakit.prompts import AR_TEMPLATE, AV_TEMPLATE, find_marker
+from nlakit.nla import NLA
 from nlakit.sidecar import Sidecar
-from nlakit.suite import (attach_token_ids, chance_levels, context_token_ids, keyword_recall, quote_share, rank_scores,
-                          run_suite, text_prefix)
+from nlakit.suite import attach_token_ids, chance_levels, context_token_ids, keyword_recall, quote_share, rank_scores, run_suite, text_prefix
 
 D = 64
 COORD = re.compile(r"x(\d+)=(\S+)")
@@ -66,17 +64,20 @@ def read_coordinates(text: str) -> np.ndarray:
     return v
 
 
-def make_meta(model: str, vectors: np.ndarray, layer: int = 0) -> Sidecar:
-    tokenizer = load_tokenizer(model)
-    return Sidecar(
-        kind="nla_model", base_model=model, d_model=D, layer_index=layer, injection_scale=3.0,
-        tokens=find_marker(tokenizer, AV_TEMPLATE), prompt_templates={"av": AV_TEMPLATE, "ar": AR_TEMPLATE},
-        baselines=dataset.predict_mean_baselines(vectors), extraction={"max_length": 128, "positions_per_doc": 4, "min_position": 2},
-    )
+@pytest.fixture(scope="module")
+def meta_for(tiny_model, make_sidecar):
+    """The sidecar of a fake NLA on the tiny model: layer 0, baselines of the given vectors, extraction as in `real_rows`."""
+
+    def build(vectors: np.ndarray, layer: int = 0) -> Sidecar:
+        return make_sidecar(tiny_model, layer=layer, d=D, vectors=vectors,
+                            extraction={"max_length": 128, "positions_per_doc": 4, "min_position": 2})
+
+    return build
 
 
-def docs() -> list[Document]:
-    return [Document(f"t:{i}", text, guess_genre(text)) for i, text in enumerate(TEXTS)]
+@pytest.fixture(scope="module")
+def docs(tiny_texts) -> list[Document]:
+    return [Document(f"t:{i}", text, guess_genre(text)) for i, text in enumerate(tiny_texts)]
 
 
 @pytest.fixture(scope="module")
@@ -85,30 +86,41 @@ def target(tiny_model):
 
 
 @pytest.fixture(scope="module")
-def real_rows(target) -> list[dict]:
+def real_rows(target, docs) -> list[dict]:
     model, tokenizer = target
     cfg = ExtractConfig(max_length=128, positions_per_doc=4, min_position=2)
-    return list(extract_documents(model, tokenizer, docs(), cfg, layer_index=0))
+    return list(extract_documents(model, tokenizer, docs, cfg, layer_index=0))
 
 
-def oracle_nla(tiny_model: str, target, rows: list[dict], lines: int = 4) -> NLA:
-    meta = make_meta(tiny_model, np.stack([r["activation_vector"] for r in rows]))
-    return NLA(CoordinateAV(lines), FakeAR(meta, read_coordinates), *target)
+@pytest.fixture(scope="module")
+def oracle_nla(meta_for, target):
+    """An NLA whose AV writes every coordinate and whose AR reads them back: lossless."""
+
+    def build(rows: list[dict], lines: int = 4) -> NLA:
+        meta = meta_for(np.stack([r["activation_vector"] for r in rows]))
+        return NLA(CoordinateAV(lines), FakeAR(meta, read_coordinates), *target)
+
+    return build
 
 
-def synthetic_rows(n: int = 48, seed: int = 0, last_zero: bool = False) -> list[dict]:
+@pytest.fixture(scope="module")
+def synthetic_rows(tiny_texts):
     """Gaussian vectors (plus an offset, so they have a mean direction) on made-up rows of two genres."""
-    rng = np.random.default_rng(seed)
-    vectors = rng.normal(size=(n, D)).astype(np.float32) + 1.0
-    if last_zero:
-        vectors[:, -1] = 0.0
-    return [{"activation_vector": v, "context": TEXTS[i % len(TEXTS)], "genre": ["prose", "code"][i % 2],
-             "next_tokens": ["a", "b"], "position": 3, "doc_id": f"s:{i}", "token": "x"} for i, v in enumerate(vectors)]
+
+    def build(n: int = 48, seed: int = 0, last_zero: bool = False) -> list[dict]:
+        rng = np.random.default_rng(seed)
+        vectors = rng.normal(size=(n, D)).astype(np.float32) + 1.0
+        if last_zero:
+            vectors[:, -1] = 0.0
+        return [{"activation_vector": v, "context": tiny_texts[i % len(tiny_texts)], "genre": ["prose", "code"][i % 2],
+                 "next_tokens": ["a", "b"], "position": 3, "doc_id": f"s:{i}", "token": "x"} for i, v in enumerate(vectors)]
+
+    return build
 
 
-def test_oracle_ar_ranks_the_true_vector_first_and_patches_with_kl_zero(tiny_model, target, real_rows):
-    nla = oracle_nla(tiny_model, target, real_rows)
-    rows = attach_token_ids(nla, real_rows, docs())
+def test_oracle_ar_ranks_the_true_vector_first_and_patches_with_kl_zero(oracle_nla, real_rows, docs):
+    nla = oracle_nla(real_rows)
+    rows = attach_token_ids(nla, real_rows, docs)
     report = run_suite(nla, rows, None, n_boot=100)
     overall = report["groups"]["all"]
     assert overall["retrieval_top1"]["mean"] == 1.0 and overall["retrieval_rr"]["mean"] == 1.0
@@ -123,9 +135,9 @@ def test_oracle_ar_ranks_the_true_vector_first_and_patches_with_kl_zero(tiny_mod
     assert set(report["groups"]) == {"all", *{r["genre"] for r in rows}}
 
 
-def test_token_ids_rebuilt_from_the_document_match_extraction(tiny_model, target, real_rows):
-    nla = oracle_nla(tiny_model, target, real_rows)
-    rows = attach_token_ids(nla, real_rows, docs())
+def test_token_ids_rebuilt_from_the_document_match_extraction(oracle_nla, real_rows, docs):
+    nla = oracle_nla(real_rows)
+    rows = attach_token_ids(nla, real_rows, docs)
     for row in rows:
         assert context_token_ids(nla, row) == row["token_ids"]
         assert len(row["token_ids"]) == row["position"] + 1 and row["token_ids"][-1] == row["token_id"]
@@ -133,19 +145,19 @@ def test_token_ids_rebuilt_from_the_document_match_extraction(tiny_model, target
     assert context_token_ids(nla, bad) is None
 
 
-def test_rows_whose_tokens_do_not_reproduce_the_vector_are_not_patched(tiny_model, target):
+def test_rows_whose_tokens_do_not_reproduce_the_vector_are_not_patched(target, meta_for, synthetic_rows):
     rows = synthetic_rows(12)  # vectors the target never produced for these contexts
-    nla = NLA(CoordinateAV(), FakeAR(make_meta(tiny_model, np.stack([r["activation_vector"] for r in rows])), read_coordinates), *target)
+    nla = NLA(CoordinateAV(), FakeAR(meta_for(np.stack([r["activation_vector"] for r in rows])), read_coordinates), *target)
     report = run_suite(nla, rows, None, n_boot=50)
     assert report["causal"]["rows_patched"] == 0
     assert report["groups"]["all"]["kl_reconstruction"]["n"] == 0
 
 
-def test_constant_ar_retrieves_at_chance_exactly(tiny_model, target):
+def test_constant_ar_retrieves_at_chance_exactly(target, meta_for, synthetic_rows):
     rows = synthetic_rows(40, last_zero=True)
     axis = np.zeros(D, np.float32)
     axis[-1] = 1.0  # orthogonal to every vector: every candidate ties
-    nla = NLA(CoordinateAV(), FakeAR(make_meta(tiny_model, np.stack([r["activation_vector"] for r in rows])), lambda _t: axis), *target)
+    nla = NLA(CoordinateAV(), FakeAR(meta_for(np.stack([r["activation_vector"] for r in rows])), lambda _t: axis), *target)
     report = run_suite(nla, rows, None, n_boot=50)
     chance = chance_levels(16)
     assert report["retrieval"] == {"n_candidates": 16, **chance}
@@ -154,11 +166,11 @@ def test_constant_ar_retrieves_at_chance_exactly(tiny_model, target):
     assert report["groups"]["all"]["fve_nrm"]["mean"] == pytest.approx(report["constants"]["fve_zero_rawvar"])
 
 
-def test_constant_mean_ar_scores_fve_zero_under_meannorm_and_shuffled_matches(tiny_model, target):
+def test_constant_mean_ar_scores_fve_zero_under_meannorm_and_shuffled_matches(target, meta_for, synthetic_rows):
     rows = synthetic_rows(60)
     vectors = np.stack([r["activation_vector"] for r in rows])
-    mean = dataset.normalize(vectors, math.sqrt(D)).mean(axis=0)
-    nla = NLA(CoordinateAV(), FakeAR(make_meta(tiny_model, vectors), lambda _t: mean), *target)
+    mean = normalize(vectors, math.sqrt(D)).mean(axis=0)
+    nla = NLA(CoordinateAV(), FakeAR(meta_for(vectors), lambda _t: mean), *target)
     overall = run_suite(nla, rows, None, n_boot=50)["groups"]["all"]
     assert overall["fve_meannorm"]["mean"] == pytest.approx(0.0, abs=1e-5)
     assert overall["fve_shuffled"]["mean"] == pytest.approx(overall["fve_nrm"]["mean"], abs=1e-6)  # no information to lose
@@ -167,9 +179,9 @@ def test_constant_mean_ar_scores_fve_zero_under_meannorm_and_shuffled_matches(ti
     assert 0.0 < overall["retrieval_top1"]["mean"] < 0.3  # no tie, but nothing to rank by either
 
 
-def test_prefix_fve_rises_with_every_line(tiny_model, target):
+def test_prefix_fve_rises_with_every_line(target, meta_for, synthetic_rows):
     rows = synthetic_rows(24)
-    nla = NLA(CoordinateAV(lines=4), FakeAR(make_meta(tiny_model, np.stack([r["activation_vector"] for r in rows])), read_coordinates), *target)
+    nla = NLA(CoordinateAV(lines=4), FakeAR(meta_for(np.stack([r["activation_vector"] for r in rows])), read_coordinates), *target)
     overall = run_suite(nla, rows, None, n_boot=50)["groups"]["all"]
     curve = [overall[f"fve_prefix_{k}"]["mean"] for k in range(1, 5)]
     assert "fve_prefix_5" not in overall
@@ -190,24 +202,25 @@ def test_text_prefix_rank_scores_and_overlap_measures():
     assert math.isnan(keyword_recall("anything", "a an the"))
 
 
-def test_report_files_are_valid_json_and_html(tiny_model, target, real_rows, tmp_path):
-    nla = oracle_nla(tiny_model, target, real_rows[:12])
-    report = run_suite(nla, attach_token_ids(nla, real_rows[:12], docs()), tmp_path / "suite", n_boot=50)
+def test_report_files_are_valid_json_and_html(oracle_nla, real_rows, docs, tmp_path):
+    nla = oracle_nla(real_rows[:12])
+    report = run_suite(nla, attach_token_ids(nla, real_rows[:12], docs), tmp_path / "suite", n_boot=50)
 
     def refuse(constant: str) -> None:
         raise ValueError(f"{constant} is not JSON")
 
     saved = json.loads((tmp_path / "suite" / "suite.json").read_text(), parse_constant=refuse)
     assert saved["summary"]["suite_fve_nrm"] == pytest.approx(1.0, abs=1e-5)
-    assert all(c["lo"] <= c["mean"] <= c["hi"] for c in saved["groups"]["all"].values() if c["mean"] is not None)
+    cells = [c for c in saved["groups"]["all"].values() if c["mean"] is not None]
+    assert len(cells) > 10 and all(c["lo"] <= c["mean"] <= c["hi"] for c in cells)
     page = (tmp_path / "suite" / "suite.html").read_text()
     assert page.count("<img src=\"data:image/png;base64,") == 6 and "retrieval_top1" in page
     assert sorted(p.name for p in (tmp_path / "suite").iterdir()) == ["suite.html", "suite.json"]  # no temp files left
     assert report["summary"]["suite_json"].endswith("suite.json")
 
 
-def test_real_av_and_ar_run_through_the_suite(tiny_model, target, real_rows):
-    meta = make_meta(tiny_model, np.stack([r["activation_vector"] for r in real_rows]), layer=0)
+def test_real_av_and_ar_run_through_the_suite(target, meta_for, real_rows):
+    meta = meta_for(np.stack([r["activation_vector"] for r in real_rows]), layer=0)
     nla = NLA(build_verbalizer(meta), build_reconstructor(meta), *target)
     report = run_suite(nla, real_rows[:6], None, n_boot=20, max_new_tokens=3)
     assert report["n"] == 6 and np.isfinite(report["summary"]["suite_fve_teacher"])
@@ -216,8 +229,8 @@ def test_real_av_and_ar_run_through_the_suite(tiny_model, target, real_rows):
     assert report["causal"]["rows_patched"] == 6  # re-tokenised contexts, checked against the stored vectors
 
 
-def test_cli_evaluate_suite_full(tiny_model, target, real_rows, tiny_corpus, tmp_path, monkeypatch, capsys):
-    nla = oracle_nla(tiny_model, target, real_rows)
+def test_cli_evaluate_suite_full(oracle_nla, real_rows, tiny_corpus, tmp_path, monkeypatch, capsys):
+    nla = oracle_nla(real_rows)
     monkeypatch.setattr(NLA, "load", classmethod(lambda cls, folder, engine="transformers": nla))
     main(["evaluate", "--nla", "unused", "--texts", str(tiny_corpus), "--max-docs", "4", "--json"])
     fast = json.loads(capsys.readouterr().out)
@@ -229,8 +242,9 @@ def test_cli_evaluate_suite_full(tiny_model, target, real_rows, tiny_corpus, tmp
     assert full["suite_retrieval_top1"] == 1.0 and full["suite_kl_self"] < 1e-6
     assert full["suite_rows_patched"] == full["n"]  # token ids taken from the documents
     assert (tmp_path / "out" / "suite.html").exists()
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as refused:
         main(["evaluate", "--nla", "unused", "--texts", str(tiny_corpus), "--suite", "huge"])
+    assert refused.value.code == 2 and "huge" in capsys.readouterr().err
 
 
 def test_per_genre_statistics_use_only_that_genres_rows():

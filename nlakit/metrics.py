@@ -1,0 +1,179 @@
+"""Every number nlakit reports about faithfulness is computed here, and only here.
+
+- `mse_nrm`: both vectors rescaled to norm `scale` (default sqrt(d)), then the mean squared
+  difference: 2(1 - cos) at the default scale. A failed generation, or a prediction that is zero
+  or not finite, scores `FAILED_MSE` = 2.0, the value of an orthogonal guess: an empty answer
+  must never beat a wrong one.
+- `fve`: 1 - mean(mse_nrm) / baseline. The baseline is named wherever an FVE is printed: the
+  sidecar's `rawvar` (variance of the normalised training vectors, the release's convention), or,
+  for a sidecar without one, a clearly named stand-in measured on other activations.
+- controls: the shuffled derangement, the mean / zero / random-direction baselines.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from .errors import NLAError
+
+if TYPE_CHECKING:
+    from .sidecar import Sidecar
+
+FAILED_MSE = 2.0  # mse_nrm of an orthogonal guess: what a failed generation or an undefined prediction scores
+RAWVAR = "rawvar"  # the name of the release's baseline
+
+
+def normalize(v: np.ndarray, scale: float) -> np.ndarray:
+    """Rows rescaled to norm `scale` (zero rows stay zero)."""
+    return v * (scale / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12))
+
+
+def mse_nrm(pred: torch.Tensor, target: torch.Tensor, scale: float | None = None) -> torch.Tensor:
+    """Per-row MSE after rescaling both vectors to norm `scale` (default sqrt(d)): 2(1 - cos). Differentiable."""
+    scale = scale or math.sqrt(pred.shape[-1])
+    a = pred.float() * (scale / pred.float().norm(dim=-1, keepdim=True).clamp_min(1e-12))
+    b = target.float() * (scale / target.float().norm(dim=-1, keepdim=True).clamp_min(1e-12))
+    return ((a - b) ** 2).mean(dim=-1)
+
+
+def undefined_rows(pred: np.ndarray) -> np.ndarray:
+    """Predictions that are zero or not finite: they score FAILED_MSE, never better."""
+    pred = np.asarray(pred, np.float32)
+    return ~np.isfinite(pred).all(axis=1) | (np.linalg.norm(np.nan_to_num(pred), axis=1) < 1e-12)
+
+
+def score_rows(pred: np.ndarray, target: np.ndarray, scale: float | None = None, failed: np.ndarray | None = None) -> np.ndarray:
+    """mse_nrm per row as float64, with FAILED_MSE for failed rows and zero or non-finite predictions."""
+    pred = np.asarray(pred, np.float32)
+    undefined = undefined_rows(pred)
+    if failed is not None:
+        undefined |= np.asarray(failed, bool)
+    mse = mse_nrm(torch.from_numpy(np.nan_to_num(pred)), torch.from_numpy(np.asarray(target, np.float32)), scale)
+    mse = mse.numpy().astype(np.float64)
+    mse[undefined] = FAILED_MSE
+    return mse
+
+
+def pairwise_mse_nrm(pred: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """[n, m] mse_nrm (default scale) of every prediction against every target: 2(1 - cos)."""
+    a = normalize(np.nan_to_num(np.asarray(pred, np.float64)), 1.0)
+    return 2.0 * (1.0 - a @ normalize(np.asarray(targets, np.float64), 1.0).T)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two vectors (0 when either is zero)."""
+    return float(a @ b / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
+
+
+def cos_from_mse(mse: np.ndarray | float, d_model: int, scale: float | None = None) -> np.ndarray | float:
+    """Cosine similarity from mse_nrm at norm `scale`: mse = (2 scale^2 / d)(1 - cos)."""
+    scale = scale or math.sqrt(d_model)
+    return 1.0 - np.asarray(mse, np.float64) * d_model / (2.0 * scale**2)
+
+
+def fve(mse: np.ndarray | float, baseline: float) -> float:
+    """Fraction of variance explained over a set: 1 - mean(mse_nrm) / baseline."""
+    return float(1.0 - np.mean(mse) / baseline)
+
+
+def fve_rows(mse: np.ndarray, baseline: float) -> np.ndarray:
+    """Per-row FVE; its mean is the set's FVE, because FVE is linear in the mean mse."""
+    return 1.0 - np.asarray(mse, np.float64) / baseline
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The FVE denominator and where it came from (printed beside every FVE)."""
+
+    value: float
+    name: str
+
+
+def sidecar_baseline(baselines: dict) -> Baseline | None:
+    """The sidecar's rawvar, when it has a usable one."""
+    value = baselines.get(RAWVAR)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return Baseline(value, RAWVAR) if math.isfinite(value) and value > 0 else None
+
+
+def training_baseline(meta: Sidecar) -> Baseline:
+    """The rawvar of a dataset's training vectors, which every nlakit dataset records."""
+    baseline = sidecar_baseline(meta.baselines)
+    if baseline is None:
+        raise NLAError("the dataset's nla_meta.yaml has no usable baselines.rawvar: extract the dataset again with `nlakit extract`")
+    return baseline
+
+
+def measured_baseline(vectors: np.ndarray, where: str) -> Baseline:
+    """The stand-in for a sidecar without rawvar: the rawvar of other activations, named as such."""
+    value = predict_mean_baselines(vectors)[RAWVAR]
+    return Baseline(value, f"{RAWVAR} of {len(vectors)} {where} (the sidecar has none: not comparable with published figures)")
+
+
+def predict_mean_baselines(train_vectors: np.ndarray, max_rows: int = 50_000) -> dict[str, float]:
+    """The two FVE denominators of the release, on vectors normalised to sqrt(d).
+
+    rawvar: Var(v_nrm) around its plain mean (the figure fve_nrm divides by);
+    meannorm: mse_nrm of always predicting the normalised mean (the best constant a normalised AR can do).
+    """
+    v = normalize(np.asarray(train_vectors[:max_rows], np.float64), np.sqrt(train_vectors.shape[1]))
+    mu = v.mean(axis=0)
+    mu_nrm = normalize(mu, np.sqrt(v.shape[1]))
+    return {RAWVAR: float(((v - mu) ** 2).mean()), "meannorm": float(((v - mu_nrm) ** 2).mean())}
+
+
+def constant_baselines(rawvar: float, meannorm: float) -> dict[str, float]:
+    """Predict-the-mean and zero-vector FVEs under both denominators (the training distribution's constants)."""
+    return {
+        "fve_predict_mean_rawvar": 0.0,  # rawvar is by definition the mse of the plain mean
+        "fve_predict_normalised_mean_rawvar": 1.0 - meannorm / rawvar,
+        "fve_predict_mean_meannorm": 0.0,
+        "fve_zero_rawvar": 1.0 - FAILED_MSE / rawvar,
+        "fve_zero_meannorm": 1.0 - FAILED_MSE / meannorm,
+    }
+
+
+def derangement(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """The shuffled control's pairing: a cyclic shift by a non-zero amount (random with `rng`, else 1).
+
+    No row keeps its own explanation, and every explanation is used once.
+    """
+    if n < 2:
+        return np.arange(n)
+    shift = int(rng.integers(1, n)) if rng is not None else 1
+    return np.roll(np.arange(n), shift)
+
+
+def mean_directions(vectors: np.ndarray, mean_vector: np.ndarray | None = None) -> np.ndarray:
+    """[n, d] the mean direction to predict for each row.
+
+    Without `mean_vector` each row gets the mean of the *other* rows' normalised vectors
+    (leave-one-out: no row predicts itself).
+    """
+    n, d = vectors.shape
+    if mean_vector is not None:
+        return np.tile(np.asarray(mean_vector, np.float32).reshape(1, d), (n, 1))
+    if n < 2:
+        return np.zeros_like(vectors)
+    v = normalize(vectors.astype(np.float64), math.sqrt(d))
+    return ((v.sum(axis=0, keepdims=True) - v) / (n - 1)).astype(np.float32)
+
+
+def rescale(v: np.ndarray, norms: np.ndarray) -> np.ndarray:
+    """Rows of `v` with the given norms (zero rows stay zero)."""
+    length = np.linalg.norm(v, axis=1, keepdims=True)
+    return np.where(length > 0, v * (norms[:, None] / np.maximum(length, 1e-30)), 0.0).astype(np.float32)
+
+
+def random_directions(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian directions with the rows' norms: the random-vector control."""
+    noise = rng.standard_normal(vectors.shape).astype(np.float32)
+    return rescale(noise, np.linalg.norm(vectors, axis=1))

@@ -1,0 +1,144 @@
+"""Stages 3 and 4: supervised fine-tuning of the AR (explanation -> vector) and the AV (vector ->
+explanation) on teacher explanations, both through `trainer.Trainer`.
+
+Each logs a held-out figure beside its shuffled control (explanations matched to other rows'
+vectors): the gap between the two is the evidence that the model reads the pairing rather than
+just learning the style.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import dataset
+from .ar import build_reconstructor
+from .av import build_verbalizer
+from .config import ARConfig, AVConfig, TrainConfig, fingerprint_settings
+from .distributed import data_parallel, fsdp_requested, is_main_process, load_device, shard_frozen_blocks
+from .files import StageRun
+from .metrics import derangement, fve, training_baseline
+from .models import add_lora
+from .trainer import Part, Trainer, batch_for_step, cosine_lr, optimise
+
+
+def training_record(stage: str, cfg: TrainConfig, data: Path, log: list[dict], keep: str) -> dict:
+    """What the sidecar remembers of a training run: config, data, steps, last logged metrics."""
+    last = log[-1] if log else {}
+    return {"stage": stage, "config": asdict(cfg), "dataset": str(data), "steps_done": int(last.get("step", 0)),
+            "final": {k: v for k, v in last.items() if keep in k}}
+
+
+def sft_run(stage: str, data: Path, out: Path, cfg: TrainConfig, overwrite: bool) -> StageRun:
+    return StageRun(stage, out, fingerprint_settings(cfg), {"dataset": data}, overwrite)
+
+
+def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) -> Path | None:
+    """Train the AR on (teacher explanation, vector) pairs; held-out FVE logged as it goes."""
+    run = sft_run("train-ar", data, out, cfg, overwrite)
+    if run.done():
+        return run.out
+    texts, vectors, held_texts, held_vectors, meta = dataset.training_pairs(data, cfg.eval_rows)
+    baseline = training_baseline(meta)
+    work = run.begin()
+    ar = build_reconstructor(meta, device=load_device(cfg.fsdp))
+    ar.lm = add_lora(ar.lm, cfg)
+    ar.value_head.requires_grad_(True)
+    if fsdp_requested(cfg.fsdp):
+        shard_frozen_blocks(ar)
+    groups = [
+        {"params": [p for p in ar.lm.parameters() if p.requires_grad], "lr": cfg.lr},
+        {"params": list(ar.value_head.parameters()), "lr": cfg.head_lr},
+    ]
+    part = Part.adamw("ar", ar, groups, lambda s: cosine_lr(s, cfg), cfg.weight_decay)
+    trainer = Trainer([part], cfg, work, "train-ar")
+    lengths = [len(t) for t in texts]
+
+    def step() -> dict:
+        batch = sft_batch(lengths, cfg, trainer.step)
+        loss, tokens = ar.loss([texts[i] for i in batch], torch.from_numpy(dataset.rows(vectors, batch)), cfg.bf16)
+        grad_norm = optimise(part, loss, extra=[loss.detach()])
+        return sft_row(loss, grad_norm, part, {"fve_nrm": fve(float(loss.detach()), baseline.value), "tokens": tokens})
+
+    def evaluate() -> dict:
+        if not held_texts:
+            return {}
+        mse = ar.score(held_texts, held_vectors, bf16=cfg.bf16)
+        shuffled = derangement(len(mse))
+        mse_shuf = ar.score([held_texts[i] for i in shuffled], held_vectors, bf16=cfg.bf16)
+        return {"heldout_fve_nrm": fve(mse, baseline.value), "heldout_fve_shuffled": fve(mse_shuf, baseline.value)}
+
+    log = trainer.run(step, eval_fn=evaluate, eval_every=cfg.eval_every, info=lambda row: f"loss {row['loss']:.3f}")
+    return publish_sft(run, ar, training_record("ar_sft", cfg, data, log, keep="fve"), trainer)
+
+
+def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) -> Path | None:
+    """SFT the AV to write the teacher's explanation of each injected vector (held-out loss vs shuffled vectors)."""
+    run = sft_run("train-av", data, out, cfg, overwrite)
+    if run.done():
+        return run.out
+    texts, vectors, held_texts, held_array, meta = dataset.training_pairs(data, cfg.eval_rows)
+    held_vectors = torch.from_numpy(held_array)
+    work = run.begin()
+    av = build_verbalizer(meta, device=load_device(cfg.fsdp))
+    av.lm = add_lora(av.lm, cfg)
+    if fsdp_requested(cfg.fsdp):
+        shard_frozen_blocks(av)
+    groups = [{"params": [p for p in av.lm.parameters() if p.requires_grad], "lr": cfg.lr}]
+    part = Part.adamw("av", av, groups, lambda s: cosine_lr(s, cfg), cfg.weight_decay)
+    trainer = Trainer([part], cfg, work, "train-av")
+    lengths = [len(t) for t in texts]
+
+    def step() -> dict:
+        batch = sft_batch(lengths, cfg, trainer.step)
+        loss, tokens = av.sft_loss(torch.from_numpy(dataset.rows(vectors, batch)), [texts[i] for i in batch], cfg.bf16)
+        grad_norm = optimise(part, loss, extra=[loss.detach()])
+        return sft_row(loss, grad_norm, part, {"tokens": tokens})
+
+    @torch.no_grad()
+    def evaluate() -> dict:
+        if not held_texts:
+            return {}
+        real, shuffled = [], []
+        for s in range(0, len(held_texts), cfg.batch_size):
+            chunk = held_texts[s : s + cfg.batch_size]
+            v = held_vectors[s : s + cfg.batch_size]
+            real.append(float(av.sft_loss(v, chunk, cfg.bf16)[0]))
+            shuffled.append(float(av.sft_loss(v[torch.from_numpy(derangement(len(v)))], chunk, cfg.bf16)[0]))
+        return {"heldout_loss": float(np.mean(real)), "heldout_loss_shuffled": float(np.mean(shuffled))}
+
+    log = trainer.run(step, eval_fn=evaluate, eval_every=cfg.eval_every, info=lambda row: f"loss {row['loss']:.3f}")
+    return publish_sft(run, av, training_record("av_sft", cfg, data, log, keep="loss"), trainer)
+
+
+def sft_batch(lengths: list[int], cfg: TrainConfig, step: int) -> list[int]:
+    """This process's share of the step's length-bucketed global batch."""
+    rank, world = data_parallel()
+    return batch_for_step(lengths, cfg.batch_size, cfg.seed, step)[rank::world]
+
+
+def sft_row(loss: torch.Tensor, grad_norm: float, part: Part, metrics: dict) -> dict:
+    return {"loss": float(loss.detach()), "grad_norm": grad_norm, "lr": part.scheduler.get_last_lr()[0], **metrics}
+
+
+def publish_sft(run: StageRun, model: torch.nn.Module, record: dict, trainer: Trainer) -> Path | None:
+    """The finished model folder (with its log), written by the first process.
+
+    A run cut by its time budget publishes nothing and returns None: rerun it to continue.
+    """
+    if not trainer.finished:
+        return None
+    if not is_main_process():
+        return run.out
+    model.meta.training = record
+
+    def write(tmp: Path) -> None:
+        model.save(tmp)
+        if (trainer.work / "log.csv").exists():
+            (tmp / "log.csv").write_bytes((trainer.work / "log.csv").read_bytes())
+
+    return run.publish(write)
+
