@@ -11,6 +11,7 @@ batch and shares its KV cache across rows. Training computes logits only on expl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from .config import EXPLANATION_TOKENS
 from .distributed import any_process, is_sharded
 from .errors import NLAError
 from .hooks import inject, unwrap
-from .models import autocast, folder_tokenizer, load_adapted, load_causal_lm, load_tokenizer
+from .models import autocast, folder_tokenizer, load_adapted, load_causal_lm, load_tokenizer, with_cache
 from .prompts import CLOSING_TAG, av_prompt, av_response, parse_explanation
 from .sidecar import Sidecar, check_vectors
 
@@ -83,7 +84,8 @@ class Verbalizer(nn.Module):
         """
         cache = DynamicCache()
         prefix = torch.tensor([self.prompt_ids[: self.marker_pos]], device=self.device)
-        self.causal_lm.get_decoder()(input_ids=prefix, past_key_values=cache, use_cache=True)
+        decoder = self.causal_lm.get_decoder()
+        decoder(input_ids=prefix, **with_cache(decoder, cache), use_cache=True)
         cache.batch_repeat_interleave(n)
         return cache
 
@@ -109,8 +111,8 @@ class Verbalizer(nn.Module):
         with autocast(bf16, self.device):
             embeds = self.prompt_embeds(vectors, ids)[:, offset:]
             cache = self.prefix_cache(len(responses)) if shared else None
-            hidden = self.causal_lm.get_decoder()(inputs_embeds=embeds, attention_mask=attention, past_key_values=cache,
-                                                  use_cache=shared).last_hidden_state
+            decoder = self.causal_lm.get_decoder()
+            hidden = decoder(inputs_embeds=embeds, attention_mask=attention, **with_cache(decoder, cache), use_cache=shared).last_hidden_state
             # hidden[:, j] is absolute position offset + j; response token t is predicted one position earlier
             start = prompt_len - 1 - offset
             states = hidden[:, start : start + width][mask]
@@ -125,7 +127,8 @@ class Verbalizer(nn.Module):
 
     @torch.no_grad()
     def generate(self, vectors: np.ndarray | torch.Tensor, max_new_tokens: int = EXPLANATION_TOKENS, temperature: float = 0.0,
-                 batch_size: int | None = None, bf16: bool | None = None, seed: int | None = None) -> Generation:
+                 batch_size: int | None = None, bf16: bool | None = None, seed: int | None = None,
+                 on_batch: Callable[[int], None] | None = None) -> Generation:
         """Explanations for each vector: greedy at temperature 0, else sampled.
 
         `logprobs` are those of the sampling distribution (at `temperature`), as a policy gradient needs.
@@ -147,6 +150,8 @@ class Verbalizer(nn.Module):
                 result.explanations.append(parse_explanation(text))
                 result.token_ids.append(seq)
                 result.logprobs.append(lp)
+            if on_batch is not None:
+                on_batch(len(batch))
         return result
 
     def _generate_batch(self, vectors: torch.Tensor, max_new_tokens: int, temperature: float, bf16: bool | None,
@@ -156,7 +161,7 @@ class Verbalizer(nn.Module):
         with autocast(bf16, self.device):
             cache = self.prefix_cache(n)
             rest = self.prompt_embeds(vectors)[:, self.marker_pos :]
-            logits = lm(inputs_embeds=rest, past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+            logits = lm(inputs_embeds=rest, **with_cache(lm, cache), use_cache=True, logits_to_keep=1).logits[:, -1]
         alive = list(range(n))  # original row of each row still in the cache
         finished = [False] * n
         # Sharded blocks gather their weights collectively: every process decodes until all are done,
@@ -188,7 +193,7 @@ class Verbalizer(nn.Module):
                 token = token[keep]
                 alive = [alive[k] for k in keep]
             with autocast(bf16, self.device):
-                logits = lm(inputs_embeds=self.embed(token[:, None]), past_key_values=cache, use_cache=True).logits[:, -1]
+                logits = lm(inputs_embeds=self.embed(token[:, None]), **with_cache(lm, cache), use_cache=True).logits[:, -1]
         return sequences, logprobs
 
     def save(self, folder: Path) -> None:

@@ -47,7 +47,7 @@ from .extract import run_extract
 from .files import atomic_write_text
 from .hooks import inject
 from .metrics import mse_nrm, training_baseline
-from .models import add_lora, autocast, load_causal_lm, load_tokenizer, native_bf16, quiet_transformers, resolve_model
+from .models import add_lora, autocast, load_causal_lm, load_tokenizer, native_bf16, quiet_transformers, resolve_model, with_cache
 from .prompts import ar_text
 from .sidecar import Sidecar
 from .teach import TemplateTeacher, run_teach
@@ -289,10 +289,10 @@ def generation_limit(lm: nn.Module, batch: int, prompt_len: int, new_tokens: int
 
     def step() -> dict[str, float]:
         cache = DynamicCache()
-        logits = lm(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+        logits = lm(input_ids=ids, **with_cache(lm, cache), use_cache=True, logits_to_keep=1).logits[:, -1]
         for _ in range(new_tokens):
             token = logits.argmax(dim=-1)
-            logits = lm(input_ids=token[:, None], past_key_values=cache, use_cache=True).logits[:, -1]
+            logits = lm(input_ids=token[:, None], **with_cache(lm, cache), use_cache=True).logits[:, -1]
         return {"tokens": batch * new_tokens}
 
     return {**measure(step, cfg.warmup, cfg.repeats), "batch": batch, "prompt_len": prompt_len, "new_tokens": new_tokens}

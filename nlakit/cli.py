@@ -35,10 +35,13 @@ from .config import (
 )
 from .errors import NLAError
 from .files import to_json
+from .progress import set_output
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Natural Language Autoencoders: explain activations, score the explanations.")
 console = Console(stderr=True)
 NLA_OPTION = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="no progress bars")
+VERBOSE_OPTION = typer.Option(False, "--verbose", help="also show transformers' loading bars and logs")
 
 
 # ---------------------------------------------------------------- options from the settings dataclasses
@@ -69,15 +72,18 @@ def stage_command(name: str, cls: type) -> Callable[[Callable[..., Any]], Callab
         settings = config_parameters(cls)
         config = inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path], default=typer.Option(
             None, "--config", help=f"YAML/JSON file of {cls.__name__} settings; flags given here override it"))
+        output = [inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=QUIET_OPTION),
+                  inspect.Parameter("verbose", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=VERBOSE_OPTION)]
         names = [p.name for p in settings]
 
         def command(**kwargs: Any) -> Any:
+            set_output(kwargs.pop("quiet"), kwargs.pop("verbose"))
             path = kwargs.pop("config")
             given = {k: v for k in names if (v := kwargs.pop(k)) is not None}
             cfg = make_config(cls, read_settings_file(path), str(path)) if path else cls()
             return fn(make_config(cls, given, "command line", cfg), **kwargs)
 
-        parameters = own + [config] + settings
+        parameters = own + [config] + settings + output
         command.__signature__ = inspect.Signature(parameters)
         command.__annotations__ = {p.name: p.annotation for p in parameters}
         command.__name__, command.__doc__ = fn.__name__, fn.__doc__
@@ -167,10 +173,13 @@ def explain(
     max_new_tokens: int = typer.Option(EXPLANATION_TOKENS, min=1, help="explanation length cap"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
     html: Optional[Path] = typer.Option(None, "--html", help="also write a self-contained page: click a token to read its explanation"),
+    quiet: bool = QUIET_OPTION,
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Every token of TEXT with the AV's explanation and its per-token FVE."""
     from .explain import run_explain
 
+    set_output(quiet, verbose)
     run_explain(nla, text, as_json, max_new_tokens, html)
     if html:
         console.print(f"page written to {html}")
@@ -179,32 +188,40 @@ def explain(
 def run_preset(name: str, out: Path) -> None:
     import time
 
-    from .demo import run_demo
+    from .pipeline import run_pipeline
 
     preset = load_preset(name)
     start = time.monotonic()
-    metrics = run_demo(out, preset)
+    metrics = run_pipeline(out, preset)
     console.print_json(json.dumps({k: metrics[k] for k in ("n", "fve_nrm", "fve_shuffled", "fve_teacher", "mse_nrm", "parse_failure_rate", "baseline")}))
     console.print(f"{name} finished in {time.monotonic() - start:.0f} s; report: {out / 'report.html'}")
 
 
 @app.command()
-def demo(out: Path = typer.Option(Path("runs/demo"), help="run folder")) -> None:
-    """Run the whole pipeline on the embedded default (24 minutes measured on 2 CPU cores)."""
-    run_preset("demo", out)
+def demo(out: Path = typer.Option(Path("runs/demo"), help="folder for index.html and metrics.json"),
+         quiet: bool = QUIET_OPTION, verbose: bool = VERBOSE_OPTION) -> None:
+    """What nlakit is for, in about a minute: the shipped NLA reads sample texts and is scored on held-out ones."""
+    from .tour import run_tour
+
+    set_output(quiet, verbose)
+    run_tour(out, Console())
 
 
 @app.command()
 def train(
-    preset: str = typer.Option("smollm2-135m", help="demo (2-core CPU, minutes), smollm2-135m (the shipped default's recipe, one GPU), "
+    preset: str = typer.Option("quick", help="quick (2-core CPU, minutes), smollm2-135m (the shipped default's recipe, one GPU), "
                                "or a .yaml/.json file of Preset settings"),
-    out: Path = typer.Option(Path("runs/smollm2-135m"), help="run folder (stages resume from it)"),
+    out: Optional[Path] = typer.Option(None, help="run folder (stages resume from it); default: runs/<preset>"),
     export: Optional[Path] = typer.Option(None, help="also pack the finished nla/ into this folder in the shipped form"),
+    quiet: bool = QUIET_OPTION,
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Train an NLA end to end from a seeded preset: extract, teach, AR and AV SFT, GRPO, evaluate."""
     from .models import default_device
 
-    if preset != "demo" and default_device().type == "cpu":
+    set_output(quiet, verbose)
+    out = out or Path("runs") / Path(preset).stem
+    if preset == "smollm2-135m" and default_device().type == "cpu":
         console.print(f"[yellow]note:[/] the {preset} preset is sized for one GPU (about 25 min on an H100); "
                       "on a CPU it takes days. Stages checkpoint, so it can be stopped and resumed.")
     run_preset(preset, out)
@@ -219,8 +236,10 @@ def export(
     out: Path = typer.Option(..., help="folder to write av/ and ar/ into"),
     nla: str = NLA_OPTION,
     format: str = typer.Option("official", help="official: the released NLAs' layout (full weights, truncated AR, value head)"),
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Write an NLA in the layout of the released checkpoints (LoRA merged into full weights)."""
+    set_output(False, verbose)
     if format != "official":
         raise NLAError(f"unknown export format {format!r}: the only one is official")
     from .export import export_official
@@ -236,8 +255,10 @@ def bench(
     quick: bool = typer.Option(False, help="fewer, shorter repetitions (a smoke run)"),
     repeats: Optional[int] = typer.Option(None, help="timed repetitions per measurement (medians reported)"),
     threads: Optional[int] = typer.Option(None, help="torch threads; default: torch's own"),
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Training and generation speed next to a naive baseline and the machine's limit, plus scaling and memory."""
+    set_output(False, verbose)
     from rich.console import Console as StdoutConsole
 
     from .bench import BenchConfig, render_scaling, render_table, run_bench
@@ -257,8 +278,10 @@ def serve(
     directions: Optional[Path] = typer.Option(None, help="folder of saved directions (.npy or .safetensors) for steering"),
     token: Optional[str] = typer.Option(None, help="require this token on every API request (the printed URL carries it); "
                                         "use it whenever --host is not a loopback address"),
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Local web explorer: click tokens to read their explanations, sample, steer and search."""
+    set_output(False, verbose)
     try:
         import uvicorn
 

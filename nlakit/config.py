@@ -134,6 +134,8 @@ class TrainConfig(LoopConfig):
     gradient_checkpointing: bool = setting(False, "recompute block activations in backward: less memory, ~30% more compute", runtime=True)
     eval_every: int = setting(50, "held-out evaluation every N steps", runtime=True, min=1)
     eval_rows: int = setting(256, "held-out rows evaluated", min=0)
+    init: str | None = setting(None, "continue from a trained model instead of fresh adapters: an AV/AR folder, or an NLA "
+                                     "folder holding av/ and ar/, or `default` (the NLA shipped with nlakit)")
 
 
 @dataclass
@@ -197,14 +199,23 @@ class Preset(Settings):
     max_new_tokens: int = setting(EXPLANATION_TOKENS, "explanation length cap of the final evaluation", min=1)
 
 
-def demo_preset() -> Preset:
-    """The quick CPU pipeline (see README for its measured time)."""
+def quick_from_scratch_preset() -> Preset:
+    """The whole pipeline from fresh adapters, sized for a 2-core CPU (see README for its time and figures)."""
     return Preset(
         extract=ExtractConfig(max_docs=500, positions_per_doc=6, max_length=64, chunk_docs=100),
         ar=ARConfig(steps=80, batch_size=8, eval_every=40, eval_rows=48, save_every=20),
         av=AVConfig(steps=80, batch_size=8, eval_every=40, eval_rows=24, save_every=20),
         rl=RLConfig(steps=8, batch_size=4, group_size=4, av_lr=2e-4, ar_lr=1e-3, save_every=4, warmup_steps=2),
     )
+
+
+def quick_preset() -> Preset:
+    """The same minutes spent continuing the shipped NLA's adapters on a fresh extraction (lower learning rates)."""
+    preset = quick_from_scratch_preset()
+    preset.ar = dataclasses.replace(preset.ar, init="default", lr=5e-4, head_lr=2e-4, warmup_steps=5)
+    preset.av = dataclasses.replace(preset.av, init="default", lr=2e-4, warmup_steps=5)
+    preset.rl = dataclasses.replace(preset.rl, av_lr=5e-5, ar_lr=2e-4)
+    return preset
 
 
 def default_nla_preset() -> Preset:
@@ -219,7 +230,7 @@ def default_nla_preset() -> Preset:
     )
 
 
-PRESETS = {"demo": demo_preset, "smollm2-135m": default_nla_preset}
+PRESETS = {"quick": quick_preset, "quick-from-scratch": quick_from_scratch_preset, "smollm2-135m": default_nla_preset}
 
 
 # ---------------------------------------------------------------- reading settings

@@ -10,6 +10,7 @@ import html
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import files
@@ -20,15 +21,18 @@ from .nla import NLA
 from .report import STYLE, token_view
 
 
-def render_table(rows: list[dict], baseline: str, console: Console | None = None) -> None:
-    table = Table(title="What the NLA reads at each token", caption=f"FVE = fve_nrm against the baseline {baseline}", show_lines=True)
+def render_table(rows: list[dict], baseline: str, console: Console | None = None, compact: bool = False) -> None:
+    """A row per token: position, token, FVE (coloured), explanation (on one line when `compact`)."""
+    title = f"What the NLA reads at each token of {rows[-1]['context'][-60:]!r}" if compact and rows else "What the NLA reads at each token"
+    table = Table(title=title, caption=f"FVE = fve_nrm against the baseline {baseline}", show_lines=not compact)
     table.add_column("pos", justify="right")
     table.add_column("token")
     table.add_column("FVE", justify="right")
     table.add_column("explanation")
     for r in rows:
         colour = "green" if r["fve_nrm"] > 0.3 else "yellow" if r["fve_nrm"] > 0 else "red"
-        table.add_row(str(r["position"]), repr(r["token"]), f"[{colour}]{r['fve_nrm']:.2f}[/]", r["explanation"])
+        text = " | ".join(line.strip() for line in r["explanation"].splitlines() if line.strip()) if compact else r["explanation"]
+        table.add_row(str(r["position"]), repr(r["token"]), f"[{colour}]{r['fve_nrm']:.2f}[/]", escape(text))
     (console or Console()).print(table)
 
 

@@ -23,6 +23,7 @@ from .av import Verbalizer, load_verbalizer
 from .errors import NLAError
 from .files import atomic_write_text, build_folder
 from .pretrained import resolve_nla
+from .progress import progress
 from .sidecar import SIDECAR_NAME, Sidecar
 
 
@@ -87,7 +88,11 @@ def export_official(nla: str | Path, out: Path) -> Path:
         raise NLAError("export into a new folder: --out must differ from --nla")
 
     def write(tmp: Path) -> None:
-        write_av(load_verbalizer(source / "av"), tmp / "av")
-        write_ar(load_reconstructor(source / "ar"), tmp / "ar")
+        with progress() as bar:
+            task = bar.add_task("export", total=2, info="AV: merge and save")
+            write_av(load_verbalizer(source / "av"), tmp / "av")
+            bar.update(task, advance=1, info="AR: merge, truncate and save")
+            write_ar(load_reconstructor(source / "ar"), tmp / "ar")
+            bar.update(task, advance=1, info="")
 
     return build_folder(out, write)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.metadata
+import inspect
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,7 +65,8 @@ def _convert_default(target: Path) -> None:
     """Dequantise the shipped GGUF into a standard HF folder (done once, atomically)."""
     gguf = default_gguf_path()
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    gguf_model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    with quiet_tqdm():  # transformers' GGUF reader has a bar of its own that ignores its logging switches
+        gguf_model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     config = gguf_model.config
     config.quantization_config = None
     if hasattr(config, "quantization_config"):
@@ -84,6 +87,10 @@ def resolve_model(name: str) -> str:
         return name
     target = cache_dir() / "models" / DEFAULT_MODEL
     if not (target / "config.json").exists():
+        from rich.console import Console
+
+        Console(stderr=True).print(f"nlakit: converting the embedded {DEFAULT_MODEL} (GGUF) into {target}, once", style="dim",
+                                   soft_wrap=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         _convert_default(target)
     return str(target)
@@ -128,6 +135,22 @@ def load_causal_lm(name: str, num_hidden_layers: int | None = None, dtype: torch
 
 
 @contextlib.contextmanager
+def quiet_tqdm() -> Iterator[None]:
+    """tqdm bars off inside (unless transformers' own bars are on: `--verbose`)."""
+    from transformers.utils import logging as transformers_logging
+
+    if transformers_logging.is_progress_bar_enabled():
+        yield
+        return
+    from unittest import mock
+
+    from tqdm.auto import tqdm
+
+    with mock.patch("transformers.modeling_gguf_pytorch_utils.tqdm", functools.partial(tqdm, disable=True)):
+        yield
+
+
+@contextlib.contextmanager
 def quiet_transformers(enabled: bool = True) -> Iterator[None]:
     from transformers.utils import logging
 
@@ -138,6 +161,16 @@ def quiet_transformers(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         logging.set_verbosity(level)
+
+
+@functools.cache
+def _cache_keyword(cls: type) -> str:
+    return "cache" if "cache" in inspect.signature(cls.forward).parameters else "past_key_values"
+
+
+def with_cache(model: nn.Module, cache: object) -> dict[str, object]:
+    """The keyword a model's forward takes its KV cache by: `cache` in current transformers, `past_key_values` before 5.20."""
+    return {_cache_keyword(type(model)): cache}
 
 
 def num_layers(model: PreTrainedModel) -> int:
@@ -184,7 +217,16 @@ def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:
 
     present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     targets = [t for t in LORA_TARGETS if t in present]
-    return get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=targets, lora_dropout=0.0))
+    with peft_quietly():
+        return get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=targets, lora_dropout=0.0))
+
+
+@contextlib.contextmanager
+def peft_quietly() -> Iterator[None]:
+    """PEFT still asks transformers for `is_gradient_checkpointing`, which warns on every load: not our call, not the user's concern."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
 
 
 def load_adapted(folder: Path, base: str, trainable: bool = False, num_hidden_layers: int | None = None,
@@ -198,7 +240,11 @@ def load_adapted(folder: Path, base: str, trainable: bool = False, num_hidden_la
             from peft import PeftModel
 
             lm = load_causal_lm(base, num_hidden_layers=num_hidden_layers, device=device)
-            return PeftModel.from_pretrained(lm, str(folder), is_trainable=trainable)
+            with peft_quietly():
+                model = PeftModel.from_pretrained(lm, str(folder), is_trainable=trainable)
+            for adapter in model.peft_config.values():  # the base as found here, not where the adapters were trained
+                adapter.base_model_name_or_path = resolve_model(base)
+            return model
         return load_causal_lm(str(folder), device=device)
     except NLAError:
         raise

@@ -31,9 +31,11 @@ from .extract import extract_documents
 from .metrics import Baseline, cos_from_mse, fve_rows, measured_baseline, sidecar_baseline
 from .models import load_causal_lm, load_tokenizer
 from .pretrained import DEFAULT_NLA, resolve_nla
+from .progress import progress
 from .sidecar import Sidecar
 
 FALLBACK_DOCS = 16  # built-in held-out documents whose activations stand in for a missing rawvar
+PROGRESS_FROM = 16  # a round trip of this many vectors takes long enough on a CPU to show its progress
 
 
 class RoundTrip(NamedTuple):
@@ -47,9 +49,14 @@ class RoundTrip(NamedTuple):
 
 def roundtrip(av: Verbalizer, ar: Reconstructor, vectors: np.ndarray, max_new_tokens: int = EXPLANATION_TOKENS, temperature: float = 0.0,
               seed: int | None = None, batch_size: int | None = None, bf16: bool | None = None) -> RoundTrip:
-    """The AV explains each vector (greedy at temperature 0), the AR rebuilds it from the explanation."""
-    generation = av.generate(vectors, max_new_tokens=max_new_tokens, temperature=temperature, batch_size=batch_size,
-                             bf16=bf16, seed=seed)
+    """The AV explains each vector (greedy at temperature 0), the AR rebuilds it from the explanation.
+
+    More than PROGRESS_FROM vectors get a progress bar on stderr (explained / total, rate, ETA).
+    """
+    with progress(disable=len(vectors) < PROGRESS_FROM) as bar:
+        task = bar.add_task("explaining", total=len(vectors), info="")
+        generation = av.generate(vectors, max_new_tokens=max_new_tokens, temperature=temperature, batch_size=batch_size,
+                                 bf16=bf16, seed=seed, on_batch=lambda n: bar.advance(task, n))
     parsed = np.array([e is not None for e in generation.explanations], dtype=bool)
     mse = ar.score([e if e is not None else "" for e in generation.explanations], vectors, failed=~parsed, bf16=bf16)
     explanations = [e if e is not None else t for e, t in zip(generation.explanations, generation.texts)]
@@ -79,7 +86,7 @@ class NLA:
             raise NLAError(f"unknown engine {engine!r}: choose one of {ENGINES}")
         folder = resolve_nla(folder)
         if not (folder / "av").is_dir() or not (folder / "ar").is_dir():
-            raise NLAError(f"{folder} must contain av/ and ar/ folders (as written by `nlakit demo` or the train stages)")
+            raise NLAError(f"{folder} must contain av/ and ar/ folders (as written by `nlakit train` or the train stages)")
         av, ar = load_verbalizer(folder / "av"), load_reconstructor(folder / "ar")
         av.meta.check_compatible(ar.meta, f"{folder / 'ar'}")
         if engine == "vllm":
@@ -90,10 +97,14 @@ class NLA:
 
     # -- activations
 
-    def extract_config(self) -> ExtractConfig:
-        """The extraction settings the NLA was trained with (as its sidecar records them)."""
+    def extract_config(self, **changes: object) -> ExtractConfig:
+        """The extraction settings the NLA was trained with (as its sidecar records them), with `changes`."""
         known = {f.name for f in dataclasses.fields(ExtractConfig)} - {"model"}
-        return ExtractConfig(model=self.meta.base_model, **{k: v for k, v in self.meta.extraction.items() if k in known})
+        recorded = {k: v for k, v in self.meta.extraction.items() if k in known}
+        try:
+            return ExtractConfig(**{"model": self.meta.base_model, **recorded, **changes})
+        except NLAError as err:
+            raise NLAError(f"the NLA's sidecar records unusable extraction settings: {err}") from None
 
     def activations(self, docs: list[Document], all_positions: bool = False) -> list[dict]:
         """Rows (context, token, next tokens, `activation_vector`) of the target at layer K, as in training."""

@@ -66,11 +66,34 @@ table{border-collapse:collapse;width:100%;font-size:14px}td,th{border:1px solid 
 .metrics td:first-child{font-weight:600}img{max-width:100%}"""
 
 
-def write_report(path: Path, metrics: dict, images: list[str], explained: list[tuple[str, list[dict]]]) -> None:
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(v) if not isinstance(v, str) else v)}</td></tr>" for k, v in metrics.items())
-    body = [f"<h1>nlakit report</h1><table class='metrics'>{rows}</table>"]
+def _cell(value: object) -> str:
+    """A figure a person reads: floats to 3 decimals, everything else as text."""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return html.escape(value if isinstance(value, str) else json.dumps(value))
+
+
+ROUND_TRIP = [("fve_nrm", "round trip (held out)"), ("fve_shuffled", "shuffled control (should be ≤ 0)"),
+              ("fve_teacher", "teacher's explanation through the same AR"), ("parse_failure_rate", "parse failures")]
+
+
+def write_report(path: Path, metrics: dict, images: list[str], explained: list[tuple[str, list[dict]]],
+                 title: str = "nlakit report") -> None:
+    """One self-contained page: the round trip beside its controls, the other figures, stage timings, curves, token views."""
+    headline = "".join(f"<tr><td>{html.escape(label)}</td><td>{_cell(metrics[key])}</td></tr>" for key, label in ROUND_TRIP if key in metrics)
+    if "baseline" in metrics:
+        headline += f"<tr><td>FVE baseline</td><td>{html.escape(str(metrics['baseline']))} = {_cell(metrics.get('rawvar'))}</td></tr>"
+    shown = {key for key, _ in ROUND_TRIP} | {"baseline", "rawvar", "stage_seconds", "preset"}
+    others = "".join(f"<tr><td>{html.escape(k)}</td><td>{_cell(v)}</td></tr>" for k, v in metrics.items() if k not in shown)
+    body = [f"<h1>{html.escape(title)}</h1><table class='metrics'>{headline}{others}</table>"]
+    timings = metrics.get("stage_seconds") or {}
+    if timings:
+        total = sum(v for k, v in timings.items() if k != "total") or 1.0
+        bars = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.1f} s</td><td><div style='background:#7a9cc6;height:10px;"
+                       f"width:{min(100.0, 100 * v / total):.0f}%'></div></td></tr>" for k, v in timings.items())
+        body.append(f"<h2>Time per stage</h2><table class='metrics'>{bars}</table>")
     body += [f'<img src="{html.escape(img)}">' for img in images]
     for text, token_rows in explained:
         body.append(f"<h2>{html.escape(text[:80])}</h2>{token_view(token_rows)}")
-    page = f"<!doctype html><meta charset='utf-8'><title>nlakit report</title><style>{STYLE}</style>{''.join(body)}"
+    page = f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}</style>{''.join(body)}"
     atomic_write_text(path, page)

@@ -15,13 +15,16 @@ import numpy as np
 import torch
 
 from . import dataset
-from .ar import build_reconstructor
-from .av import build_verbalizer
+from .ar import build_reconstructor, load_reconstructor
+from .av import build_verbalizer, load_verbalizer
 from .config import ARConfig, AVConfig, TrainConfig, fingerprint_settings
 from .distributed import data_parallel, fsdp_requested, is_main_process, load_device, shard_frozen_blocks
+from .errors import NLAError
 from .files import StageRun
 from .metrics import derangement, fve, training_baseline
 from .models import add_lora
+from .pretrained import resolve_nla
+from .sidecar import SIDECAR_NAME, Sidecar
 from .trainer import Part, Trainer, batch_for_step, cosine_lr, optimise
 
 
@@ -32,23 +35,53 @@ def training_record(stage: str, cfg: TrainConfig, data: Path, log: list[dict], k
             "final": {k: v for k, v in last.items() if keep in k}}
 
 
-def sft_run(stage: str, data: Path, out: Path, cfg: TrainConfig, overwrite: bool) -> StageRun:
-    return StageRun(stage, out, fingerprint_settings(cfg), {"dataset": data}, overwrite)
+def sft_run(stage: str, data: Path, out: Path, cfg: TrainConfig, overwrite: bool, role: str) -> StageRun:
+    inputs = {"dataset": data, **({"init": init_folder(cfg.init, role)} if cfg.init else {})}
+    return StageRun(stage, out, fingerprint_settings(cfg), inputs, overwrite)
+
+
+def init_folder(init: str, role: str) -> Path:
+    """The model folder to continue from: `init` itself, or its `role` subfolder (an NLA folder, `default` included)."""
+    folder = resolve_nla(init)
+    folder = folder / role if (folder / role).is_dir() else folder
+    if not (folder / SIDECAR_NAME).exists():
+        raise NLAError(f"--init {init}: {folder} is not a model folder (no {SIDECAR_NAME})")
+    return folder
+
+
+def continued(model: torch.nn.Module, meta: Sidecar, role: str) -> None:
+    """A model loaded from --init takes the dataset's sidecar, keeping what it was trained with (marker, prompts, scale)."""
+    meta.check_compatible(model.meta, "the --init model")
+    model.meta = Sidecar(**{**meta.__dict__, "kind": "nla_model", "role": role, "training": {},
+                            "injection_scale": model.meta.injection_scale or meta.injection_scale,
+                            "tokens": model.meta.tokens or meta.tokens, "prompt_templates": model.meta.prompt_templates or meta.prompt_templates})
+
+
+def sft_model(role: str, meta: Sidecar, cfg: TrainConfig) -> torch.nn.Module:
+    """What SFT starts from: fresh LoRA adapters (or all weights) over the base, or a trained model with `init`;
+    its frozen blocks sharded under FSDP."""
+    load, build = (load_reconstructor, build_reconstructor) if role == "ar" else (load_verbalizer, build_verbalizer)
+    if cfg.init:
+        model = load(init_folder(cfg.init, role), trainable=True, device=load_device(cfg.fsdp))
+        continued(model, meta, role)
+    else:
+        model = build(meta, device=load_device(cfg.fsdp))
+        model.lm = add_lora(model.lm, cfg)
+    if fsdp_requested(cfg.fsdp):
+        shard_frozen_blocks(model)
+    return model
 
 
 def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) -> Path | None:
     """Train the AR on (teacher explanation, vector) pairs; held-out FVE logged as it goes."""
-    run = sft_run("train-ar", data, out, cfg, overwrite)
+    run = sft_run("train-ar", data, out, cfg, overwrite, "ar")
     if run.done():
         return run.out
     texts, vectors, held_texts, held_vectors, meta = dataset.training_pairs(data, cfg.eval_rows)
     baseline = training_baseline(meta)
     work = run.begin()
-    ar = build_reconstructor(meta, device=load_device(cfg.fsdp))
-    ar.lm = add_lora(ar.lm, cfg)
+    ar = sft_model("ar", meta, cfg)
     ar.value_head.requires_grad_(True)
-    if fsdp_requested(cfg.fsdp):
-        shard_frozen_blocks(ar)
     groups = [
         {"params": [p for p in ar.lm.parameters() if p.requires_grad], "lr": cfg.lr},
         {"params": list(ar.value_head.parameters()), "lr": cfg.head_lr},
@@ -77,16 +110,13 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
 
 def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) -> Path | None:
     """SFT the AV to write the teacher's explanation of each injected vector (held-out loss vs shuffled vectors)."""
-    run = sft_run("train-av", data, out, cfg, overwrite)
+    run = sft_run("train-av", data, out, cfg, overwrite, "av")
     if run.done():
         return run.out
     texts, vectors, held_texts, held_array, meta = dataset.training_pairs(data, cfg.eval_rows)
     held_vectors = torch.from_numpy(held_array)
     work = run.begin()
-    av = build_verbalizer(meta, device=load_device(cfg.fsdp))
-    av.lm = add_lora(av.lm, cfg)
-    if fsdp_requested(cfg.fsdp):
-        shard_frozen_blocks(av)
+    av = sft_model("av", meta, cfg)
     groups = [{"params": [p for p in av.lm.parameters() if p.requires_grad], "lr": cfg.lr}]
     part = Part.adamw("av", av, groups, lambda s: cosine_lr(s, cfg), cfg.weight_decay)
     trainer = Trainer([part], cfg, work, "train-av")

@@ -62,6 +62,7 @@ from .metrics import (
     undefined_rows,
 )
 from .nla import NLA
+from .progress import progress
 from .prompts import STOPWORDS, WORD, template_explanation
 from .report import STYLE
 
@@ -254,8 +255,11 @@ def causal_measures(nla: NLA, rows: list[dict], ex: Explained, means: np.ndarray
                "mean": rescale(means, norms), "shuffled": rescale(ex.recon[ex.shuffled], norms)}
     tokens = [context_token_ids(nla, r) for r in rows]
     eligible = [i for i, t in enumerate(tokens) if t is not None]
-    for start in range(0, len(eligible), batch_size):
-        patch_batch(nla, eligible[start : start + batch_size], tokens, ex.vectors, patches, out)
+    with progress(disable=len(eligible) <= batch_size) as bar:
+        task = bar.add_task("causal patching", total=len(eligible), info="")
+        for start in range(0, len(eligible), batch_size):
+            patch_batch(nla, eligible[start : start + batch_size], tokens, ex.vectors, patches, out)
+            bar.advance(task, len(eligible[start : start + batch_size]))
     return out
 
 

@@ -201,11 +201,11 @@ def test_every_module_imports_on_its_own():
     assert python(code).split() == names
 
 
-TRAINING = {"nlakit.trainer", "nlakit.sft", "nlakit.rl", "nlakit.teach", "nlakit.bench", "nlakit.demo"}
+TRAINING = {"nlakit.trainer", "nlakit.sft", "nlakit.rl", "nlakit.teach", "nlakit.bench", "nlakit.pipeline"}
 
 
 def test_the_reading_side_loads_no_training_code():
-    """The explorer and `explain` import the NLA, never the training loop, GRPO, teachers, bench or demo."""
+    """The explorer and `explain` import the NLA, never the training loop, GRPO, teachers, bench or the pipeline."""
     pytest.importorskip("fastapi", reason="nlakit.serve.app needs the serve extra")
     loaded = set(python("import sys, nlakit.serve.app, nlakit.explain\n"
                         "print('\\n'.join(sorted(m for m in sys.modules if m.startswith('nlakit'))))").split())

@@ -232,7 +232,7 @@ def test_real_default_model_extracts_and_explains(tmp_path):
 def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp_path, monkeypatch):
     from nlakit import rl, sft, teach
     from nlakit.config import Preset, RLConfig
-    from nlakit.demo import run_demo
+    from nlakit.pipeline import run_pipeline
 
     preset = Preset(
         model=tiny_model,
@@ -242,7 +242,7 @@ def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp
         rl=RLConfig(steps=1, batch_size=2, group_size=2, max_new_tokens=6, save_every=1),
         eval_docs=3, max_new_tokens=6,
     )
-    metrics = run_demo(tmp_path / "demo", preset)
+    metrics = run_pipeline(tmp_path / "demo", preset)
     for name in ("metrics.json", "ar_curve.png", "av_curve.png", "report.html", "sft/av/nla_meta.yaml",
                  "nla/av/nla_meta.yaml", "nla/ar/value_head.safetensors", "nla/rl_curves.png"):
         assert (tmp_path / "demo" / name).exists(), name
@@ -258,7 +258,7 @@ def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp
         for module, name in ((extract, "load_causal_lm"), (teach, "teach_split"), (sft, "build_reconstructor"),
                              (sft, "build_verbalizer"), (rl, "start_state")):
             patch.setattr(module, name, must_not_run)
-        again = run_demo(tmp_path / "demo", preset)  # every stage is already done: only the evaluation runs again
+        again = run_pipeline(tmp_path / "demo", preset)  # every stage is already done: only the evaluation runs again
     assert again["fve_nrm"] == pytest.approx(metrics["fve_nrm"])
 
     from nlakit.models import load_tensors
@@ -418,3 +418,20 @@ def test_the_vector_cache_follows_the_parquet_contents_not_its_date(taught, tmp_
     os.utime(folder / "train.parquet", (cache.stat().st_mtime - 3600,) * 2)  # the new file looks older than the cache
     np.testing.assert_array_equal(np.asarray(dataset.vector_store(folder, "train")), doubled)
     assert not np.array_equal(old, doubled)
+
+
+def test_sft_can_continue_from_a_trained_pair(taught, sft_pair, tmp_path):
+    """--init starts from the given adapters and head (here with a learning rate too small to move them)."""
+    from nlakit.ar import load_reconstructor
+    from nlakit.config import ARConfig, AVConfig
+    from nlakit.sft import run_train_ar, run_train_av
+
+    ar_out = run_train_ar(taught, tmp_path / "ar", ARConfig(init=str(sft_pair.nla), steps=1, lr=1e-12, head_lr=1e-12, bf16=False))
+    before, after = load_reconstructor(sft_pair.ar), load_reconstructor(ar_out)
+    torch.testing.assert_close(after.value_head.weight, before.value_head.weight)
+    assert not torch.equal(after.value_head.weight, torch.eye(after.meta.d_model))
+    av_out = run_train_av(taught, tmp_path / "av", AVConfig(init=str(sft_pair.av), steps=1, lr=1e-12, bf16=False))
+    assert (av_out / "adapter_model.safetensors").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NLAError, match="not a model folder"):
+        run_train_ar(taught, tmp_path / "ar2", ARConfig(init=str(tmp_path / "empty"), steps=1))

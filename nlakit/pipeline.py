@@ -1,9 +1,9 @@
-"""`nlakit demo` and `nlakit train --preset`: the whole pipeline in one seeded command.
+"""`nlakit train --preset`: the whole training pipeline in one seeded command.
 
 extract -> teach (template) -> train-ar -> train-av (sft/) -> GRPO (nla/) -> evaluate on held-out
 texts -> explain a few texts -> metrics.json, curves and report.html. Each stage is done when its
 run record matches (files.StageRun) and resumes from its checkpoint when it was killed, so an
-interrupted run picks up where it stopped. The presets live in config.py: `demo` (sized for a
+interrupted run picks up where it stopped. The presets live in config.py: `quick` (sized for a
 2-core CPU) and `smollm2-135m` (the recipe of the shipped default NLA, sized for one GPU).
 """
 
@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .config import Preset, demo_preset
+from .config import Preset, quick_preset
 from .corpus import builtin_heldout
 from .errors import NLAError
 from .evaluate import evaluate_rows
@@ -37,8 +37,8 @@ def heldout_documents(preset: Preset) -> list:
     return builtin_heldout(preset.extract.heldout_fraction, preset.extract.seed, preset.eval_docs)
 
 
-def run_demo(out: Path = Path("runs/demo"), preset: Preset | None = None) -> dict:
-    preset = preset or demo_preset()
+def run_pipeline(out: Path = Path("runs/quick"), preset: Preset | None = None) -> dict:
+    preset = preset or quick_preset()
     preset.extract.model = preset.model
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,78 @@
+"""`nlakit demo`: what nlakit is for, in about a minute, with the NLA shipped in the package.
+
+No training: the shipped NLA for the embedded SmolLM2-135M reads a few sample texts token by
+token, then the held-out round trip on a handful of built-in documents it never trained on is
+scored beside its shuffled control, and a page to click through is written. Training your own
+NLA is `nlakit train --preset quick` (the README gives its time and figures).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from .config import EXPLANATION_TOKENS
+from .corpus import builtin_heldout
+from .evaluate import evaluate_rows
+from .explain import render_table
+from .extract import extract_documents
+from .files import write_json
+from .nla import NLA
+from .report import write_report
+
+SAMPLES = [
+    "The museum finally opened the old letter.",
+    "Alice: Shall we meet at the library tomorrow?",
+    "def mean(values):\n    return sum(values)",
+]
+# 32 held-out tokens, each with at least 16 tokens of context before it: a tour, not a benchmark (`nlakit evaluate` is that)
+HELDOUT_DOCS, POSITIONS, MIN_POSITION = 8, 4, 16
+NEXT_STEPS = [
+    ('nlakit explain "your text" --html page.html', "read any text token by token (a page to click through)"),
+    ("nlakit serve", "the explorer: click tokens, sample, steer, search (http://127.0.0.1:8765)"),
+    ("nlakit evaluate --max-docs 20", "the held-out round trip on more documents, with its controls"),
+    ("nlakit train --preset quick", "train an NLA of your own on this CPU (see the README for time and figures)"),
+]
+
+
+def run_tour(out: Path, console: Console | None = None, max_new_tokens: int = EXPLANATION_TOKENS) -> dict:
+    """Explain the samples, score the held-out round trip, write `out/index.html` and `out/metrics.json`."""
+    console = console or Console()
+    out, started, timings = Path(out), time.monotonic(), {}
+    nla = NLA.load()
+    timings["load"] = time.monotonic() - started
+    console.print(f"[bold]nlakit[/]: the NLA shipped for {nla.meta.base_model} reads layer {nla.meta.layer_index} "
+                  f"(d={nla.meta.d_model}). Each token's activation is put into words by the AV; the AR rebuilds the "
+                  f"activation from those words; FVE says how much of it came back (1 = all, 0 = no better than the mean).",
+                  soft_wrap=True)
+    explained = []
+    for text in SAMPLES:
+        t0 = time.monotonic()
+        rows = nla.explain(text, max_new_tokens)
+        timings.setdefault("explain", 0.0)
+        timings["explain"] += time.monotonic() - t0
+        render_table(rows, nla.baseline.name, console, compact=True)
+        explained.append((text, rows))
+    t0 = time.monotonic()
+    extraction = nla.extract_config()
+    docs = builtin_heldout(extraction.heldout_fraction, extraction.seed, HELDOUT_DOCS)
+    cfg = nla.extract_config(positions_per_doc=POSITIONS, min_position=MIN_POSITION)
+    metrics, _ = evaluate_rows(nla, list(extract_documents(nla.target, nla.tokenizer, docs, cfg, nla.meta.layer_index)), max_new_tokens)
+    timings["heldout"] = time.monotonic() - t0
+    console.print(
+        f"\n[bold]Held-out round trip[/] ({metrics['n']} tokens, from position {MIN_POSITION} on, of {len(docs)} built-in "
+        f"documents the NLA never trained on): "
+        f"fve_nrm [bold green]{metrics['fve_nrm']:.2f}[/]; shuffled control {metrics['fve_shuffled']:.2f} (explanations "
+        f"given to the wrong activations: it should be at or below 0); the teacher's quote of the context through the "
+        f"same AR {metrics['fve_teacher']:.2f}; parse failures {metrics['parse_failure_rate']:.0%}; baseline {metrics['baseline']}.",
+        soft_wrap=True)
+    timings["total"] = time.monotonic() - started
+    metrics.update(texts=f"{len(docs)} held-out built-in documents", stage_seconds={k: round(v, 1) for k, v in timings.items()})
+    write_json(out / "metrics.json", metrics)
+    write_report(out / "index.html", metrics, [], explained, title="nlakit demo: the shipped NLA reads SmolLM2")
+    console.print(f"\nA page to click through: {out / 'index.html'}   ({timings['total']:.0f} s in all)\n\n[bold]Next[/]:")
+    for command, what in NEXT_STEPS:
+        console.print(f"  [cyan]{command}[/]  {what}", soft_wrap=True)
+    return metrics

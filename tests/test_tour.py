@@ -1,0 +1,47 @@
+"""`nlakit demo` (the README's main command): the shipped NLA reads samples and is scored on held-out documents."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from rich.console import Console
+
+from nlakit import nla as nla_module
+from nlakit.tour import NEXT_STEPS, SAMPLES, run_tour
+
+
+def test_the_tour_explains_samples_scores_the_round_trip_and_writes_a_page(sft_pair, monkeypatch, tmp_path):
+    """The same code as on the shipped NLA, with `NLA.load()`'s default standing for the tiny SFT pair."""
+    real = nla_module.resolve_nla
+    monkeypatch.setattr(nla_module, "resolve_nla", lambda folder: sft_pair.nla if str(folder) == "default" else real(folder))
+    screen = io.StringIO()
+    metrics = run_tour(tmp_path / "demo", Console(file=screen, width=120), max_new_tokens=4)
+    printed = screen.getvalue()
+    assert printed.count("What the NLA reads at each token") == len(SAMPLES)
+    assert "shuffled control" in printed and "baseline rawvar" in printed
+    assert all(command in printed for command, _ in NEXT_STEPS)
+    saved = json.loads((tmp_path / "demo" / "metrics.json").read_text())
+    assert saved["n"] == metrics["n"] > 0 and {"fve_nrm", "fve_shuffled", "fve_teacher", "stage_seconds"} <= set(saved)
+    page = (tmp_path / "demo" / "index.html").read_text()
+    assert "shuffled control" in page and 'class="tok"' in page and "Time per stage" in page
+
+
+def test_the_presets_train_quick_continues_the_shipped_nla_and_files_are_presets_too(tmp_path):
+    from nlakit.config import PRESETS, load_preset
+    from nlakit.errors import NLAError
+
+    assert {"quick", "quick-from-scratch", "smollm2-135m"} <= set(PRESETS)
+    quick, scratch = load_preset("quick"), load_preset("quick-from-scratch")
+    assert quick.ar.init == quick.av.init == "default" and scratch.ar.init is None and scratch.av.init is None
+    assert quick.ar.steps == scratch.ar.steps and quick.ar.lr < scratch.ar.lr  # the same minutes, gentler steps
+    (tmp_path / "mine.yaml").write_text("eval_docs: 3\nar:\n  steps: 7\n")
+    mine = load_preset(str(tmp_path / "mine.yaml"))
+    assert mine.eval_docs == 3 and mine.ar.steps == 7
+    (tmp_path / "bad.yaml").write_text("ar:\n  steps: 0\n")
+    try:
+        load_preset(str(tmp_path / "bad.yaml"))
+    except NLAError as err:
+        assert "steps" in str(err)
+    else:
+        raise AssertionError("a preset with steps 0 was accepted")
