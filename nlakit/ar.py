@@ -21,7 +21,7 @@ from transformers import PreTrainedTokenizerBase
 from .errors import NLAError
 from .hooks import unwrap
 from .metrics import mse_nrm, score_rows
-from .models import autocast, folder_tokenizer, load_adapted, load_causal_lm, load_tensors, load_tokenizer, save_tensors
+from .models import autocast, folder_tokenizer, load_adapted, load_causal_lm, load_tensors, load_tokenizer, num_layers, save_tensors
 from .prompts import ar_text
 from .sidecar import Sidecar, check_vectors
 
@@ -109,8 +109,8 @@ def load_reconstructor(folder: Path, trainable: bool = False, device: torch.devi
     if meta.role not in (None, "ar"):
         raise NLAError(f"{folder} is an {meta.role} folder, expected an AR")
     lm = load_adapted(folder, meta.base_model, trainable, num_hidden_layers=meta.layer_index + 1, device=device)
-    if len(unwrap(lm).get_decoder().layers) != meta.layer_index + 1:
-        raise NLAError(f"{folder} has {len(unwrap(lm).get_decoder().layers)} blocks; an AR for layer {meta.layer_index} needs {meta.layer_index + 1}")
+    if num_layers(lm) != meta.layer_index + 1:
+        raise NLAError(f"{folder} has {num_layers(lm)} blocks; an AR for layer {meta.layer_index} needs {meta.layer_index + 1}")
     lm.lm_head = nn.Identity()
     ar = Reconstructor(lm, folder_tokenizer(folder, meta.base_model), meta)
     head = load_tensors(folder / VALUE_HEAD)

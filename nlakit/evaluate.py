@@ -20,7 +20,7 @@ from . import dataset
 from .config import EXPLANATION_TOKENS, EvaluateConfig
 from .corpus import builtin_heldout, load_corpus
 from .errors import NLAError
-from .metrics import derangement, fve, fve_rows
+from .metrics import derangement, fve
 from .nla import NLA
 from .prompts import template_explanation
 from .suite import run_suite, suite_rows
@@ -34,7 +34,7 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = EXPLANATION_
         raise NLAError("no activations to evaluate: the texts are empty or shorter than min_position")
     vectors = np.stack([r["activation_vector"] for r in rows])
     result = nla.roundtrip(vectors, max_new_tokens)
-    baseline = nla.baseline
+    baseline, scores = nla.baseline, nla.scored(result.mse_nrm)
     shuffled = derangement(len(rows), np.random.default_rng(seed))
     mse_shuffled = nla.score([result.explanations[i] if result.parsed[i] else None for i in shuffled], vectors)
     teacher = [template_explanation(r["context"], r["genre"], list(r["next_tokens"])) for r in rows]
@@ -43,18 +43,17 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = EXPLANATION_
         "n": len(rows),
         "fve_nrm": fve(result.mse_nrm, baseline.value),
         "mse_nrm": float(result.mse_nrm.mean()),
-        "cos": float(np.mean(nla.scored(result.mse_nrm)["cos"])),
+        "cos": float(np.mean(scores["cos"])),
         "fve_shuffled": fve(mse_shuffled, baseline.value),
         "fve_teacher": fve(mse_teacher, baseline.value),
         "parse_failure_rate": float(np.mean(~result.parsed)),
         "baseline": baseline.name,
         "rawvar": baseline.value,
     }
-    per_row = fve_rows(result.mse_nrm, baseline.value)
     scored = [
         {**{k: v for k, v in r.items() if k != "activation_vector"}, "explanation": e, "mse_nrm": float(m),
          "fve_nrm": float(f), "parse_failed": not ok, "activation_norm": float(np.linalg.norm(r["activation_vector"]))}
-        for r, e, m, f, ok in zip(rows, result.explanations, result.mse_nrm, per_row, result.parsed)
+        for r, e, m, f, ok in zip(rows, result.explanations, result.mse_nrm, scores["fve_nrm"], result.parsed)
     ]
     return metrics, scored
 

@@ -106,9 +106,10 @@ class NLA:
         except NLAError as err:
             raise NLAError(f"the NLA's sidecar records unusable extraction settings: {err}") from None
 
-    def activations(self, docs: list[Document], all_positions: bool = False) -> list[dict]:
-        """Rows (context, token, next tokens, `activation_vector`) of the target at layer K, as in training."""
-        return list(extract_documents(self.target, self.tokenizer, docs, self.extract_config(), self.meta.layer_index, all_positions))
+    def activations(self, docs: list[Document], all_positions: bool = False, **changes: object) -> list[dict]:
+        """Rows (context, token, next tokens, `activation_vector`) of the target at layer K, as in training (or with `changes`)."""
+        cfg = self.extract_config(**changes)
+        return list(extract_documents(self.target, self.tokenizer, docs, cfg, self.meta.layer_index, all_positions))
 
     # -- scores
 

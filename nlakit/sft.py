@@ -25,7 +25,7 @@ from .metrics import derangement, fve, training_baseline
 from .models import add_lora
 from .pretrained import resolve_nla
 from .sidecar import SIDECAR_NAME, Sidecar
-from .trainer import Part, Trainer, batch_for_step, cosine_lr, optimise
+from .trainer import Part, Trainer, batch_for_step, cosine_lr, optimise, trainable
 
 
 def training_record(stage: str, cfg: TrainConfig, data: Path, log: list[dict], keep: str) -> dict:
@@ -83,7 +83,7 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
     ar = sft_model("ar", meta, cfg)
     ar.value_head.requires_grad_(True)
     groups = [
-        {"params": [p for p in ar.lm.parameters() if p.requires_grad], "lr": cfg.lr},
+        {"params": trainable(ar.lm), "lr": cfg.lr},
         {"params": list(ar.value_head.parameters()), "lr": cfg.head_lr},
     ]
     part = Part.adamw("ar", ar, groups, lambda s: cosine_lr(s, cfg), cfg.weight_decay)
@@ -117,7 +117,7 @@ def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) 
     held_vectors = torch.from_numpy(held_array)
     work = run.begin()
     av = sft_model("av", meta, cfg)
-    groups = [{"params": [p for p in av.lm.parameters() if p.requires_grad], "lr": cfg.lr}]
+    groups = [{"params": trainable(av.lm), "lr": cfg.lr}]
     part = Part.adamw("av", av, groups, lambda s: cosine_lr(s, cfg), cfg.weight_decay)
     trainer = Trainer([part], cfg, work, "train-av")
     lengths = [len(t) for t in texts]

@@ -17,7 +17,6 @@ from .config import EXPLANATION_TOKENS
 from .corpus import builtin_heldout
 from .evaluate import evaluate_rows
 from .explain import render_table
-from .extract import extract_documents
 from .files import write_json
 from .nla import NLA
 from .report import write_report
@@ -58,8 +57,8 @@ def run_tour(out: Path, console: Console | None = None, max_new_tokens: int = EX
     t0 = time.monotonic()
     extraction = nla.extract_config()
     docs = builtin_heldout(extraction.heldout_fraction, extraction.seed, HELDOUT_DOCS)
-    cfg = nla.extract_config(positions_per_doc=POSITIONS, min_position=MIN_POSITION)
-    metrics, _ = evaluate_rows(nla, list(extract_documents(nla.target, nla.tokenizer, docs, cfg, nla.meta.layer_index)), max_new_tokens)
+    rows = nla.activations(docs, positions_per_doc=POSITIONS, min_position=MIN_POSITION)
+    metrics, _ = evaluate_rows(nla, rows, max_new_tokens)
     timings["heldout"] = time.monotonic() - t0
     console.print(
         f"\n[bold]Held-out round trip[/] ({metrics['n']} tokens, from position {MIN_POSITION} on, of {len(docs)} built-in "
