@@ -20,8 +20,9 @@ from transformers import PreTrainedTokenizerBase
 
 from .errors import NLAError
 from .hooks import unwrap
+from .inference import fast_model
 from .metrics import mse_nrm, score_rows
-from .models import autocast, folder_tokenizer, load_adapted, load_causal_lm, load_tensors, load_tokenizer, num_layers, save_tensors
+from .models import autocast, folder_tokenizer, input_device, load_adapted, load_causal_lm, load_tensors, load_tokenizer, native_bf16, num_layers, save_tensors
 from .prompts import ar_text
 from .sidecar import Sidecar, check_vectors
 
@@ -38,8 +39,13 @@ class Reconstructor(nn.Module):
         self.value_head = nn.Linear(d, d, bias=False)
         with torch.no_grad():
             self.value_head.weight.copy_(torch.eye(d))
-        self.value_head.to(next(lm.parameters()).device)
+        self.value_head.to(input_device(lm))
         self._strip(self.decoder)
+
+    @property
+    def device(self) -> torch.device:
+        """Where inputs go and the head lives: the embedding's device (blocks may sit on others under a device map)."""
+        return input_device(self.lm)
 
     @property
     def decoder(self) -> nn.Module:
@@ -55,21 +61,37 @@ class Reconstructor(nn.Module):
         self.tokenizer.padding_side = "right"
         return self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=True).to(device)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.decoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        # the rightmost real token, whatever the padding side
-        last = (attention_mask.cumsum(dim=1) * attention_mask).argmax(dim=1)
-        return self.value_head(hidden[torch.arange(hidden.shape[0]), last].float())
+    def token_lengths(self, explanations: list[str]) -> list[int]:
+        """Tokens each explanation takes in the AR prompt: what a token-budget batch is sized by."""
+        texts = [ar_text(self.meta.prompt_templates["ar"], e) for e in explanations]
+        return [len(ids) for ids in self.tokenizer(texts, add_special_tokens=True)["input_ids"]]
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, decoder: nn.Module | None = None) -> torch.Tensor:
+        """The predicted vector of each row ([B, d] float32); `decoder`: another copy of the blocks to run (inference.fast_model's)."""
+        hidden = (decoder or self.decoder)(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state  # no KV cache to build
+        # the rightmost real token, whatever the padding side; `hidden` is on the last block's device
+        last = (attention_mask.cumsum(dim=1) * attention_mask).argmax(dim=1).to(hidden.device)
+        picked = hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
+        return self.value_head(picked.to(self.value_head.weight.device).float())
 
     @torch.no_grad()
     def reconstruct(self, explanations: list[str], batch_size: int = 32, bf16: bool | None = None) -> np.ndarray:
-        device = next(self.parameters()).device
-        out = []
+        """The predicted vector of each explanation ([N, d]).
+
+        Rows are batched in order of length (and put back in order), so a batch pads little; a frozen
+        AR runs as its inference copy (merged adapters, bf16 projections) where autocast runs bf16.
+        """
+        device = self.device
+        bf16 = native_bf16(device) if bf16 is None else bf16
+        decoder = unwrap(fast_model(self, bf16)).get_decoder()
+        order = np.argsort(self.token_lengths(explanations), kind="stable") if explanations else np.zeros(0, int)
+        out = np.zeros((len(explanations), self.meta.d_model), np.float32)
         for start in range(0, len(explanations), batch_size):
-            enc = self.encode(explanations[start : start + batch_size], device)
+            rows = order[start : start + batch_size]
+            enc = self.encode([explanations[i] for i in rows], device)
             with autocast(bf16, device):
-                out.append(self(enc["input_ids"], enc["attention_mask"]).float().cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.meta.d_model), np.float32)
+                out[rows] = self(enc["input_ids"], enc["attention_mask"], decoder).float().cpu().numpy()
+        return out
 
     def score(self, explanations: list[str], targets: np.ndarray, failed: np.ndarray | None = None, **kw) -> np.ndarray:
         """mse_nrm of each explanation's reconstruction against its target vector (metrics.score_rows' rules for failures)."""
@@ -103,12 +125,17 @@ def build_reconstructor(meta: Sidecar, device: torch.device | str | None = None)
     return Reconstructor(lm, load_tokenizer(meta.base_model), ar_meta)
 
 
-def load_reconstructor(folder: Path, trainable: bool = False, device: torch.device | str | None = None) -> Reconstructor:
+def load_reconstructor(folder: Path, trainable: bool = False, device: torch.device | str | None = None, *, meta: Sidecar | None = None,
+                       dtype: torch.dtype = torch.float32, device_map: str | dict | None = None) -> Reconstructor:
+    """An AR folder (nlakit's or released). `meta`: its sidecar as already read (and completed) by the caller."""
     folder = Path(folder)
-    meta = Sidecar.load(folder)
+    meta = meta or Sidecar.load(folder)
     if meta.role not in (None, "ar"):
         raise NLAError(f"{folder} is an {meta.role} folder, expected an AR")
-    lm = load_adapted(folder, meta.base_model, trainable, num_hidden_layers=meta.layer_index + 1, device=device)
+    if meta.layer_index is None:
+        raise NLAError(f"{folder / 'nla_meta.yaml'} records no layer: an AR needs critic.extraction_layer_index")
+    lm = load_adapted(folder, meta.base_model, trainable, num_hidden_layers=meta.layer_index + 1, device=device, dtype=dtype,
+                      device_map=device_map)
     if num_layers(lm) != meta.layer_index + 1:
         raise NLAError(f"{folder} has {num_layers(lm)} blocks; an AR for layer {meta.layer_index} needs {meta.layer_index + 1}")
     lm.lm_head = nn.Identity()

@@ -38,20 +38,20 @@ from rich.table import Table
 from torch import nn
 from transformers import AutoConfig, DynamicCache, LlamaConfig, LlamaForCausalLM, PretrainedConfig
 
-from . import dataset, rl
+from . import dataset, rl, sft
 from .ar import Reconstructor, build_reconstructor
 from .av import Verbalizer, build_verbalizer
 from .config import DEFAULT_MODEL, ARConfig, AVConfig, ExtractConfig, RLConfig, TrainConfig
 from .errors import NLAError
 from .extract import run_extract
 from .files import atomic_write_text
-from .hooks import inject
+from .hooks import decoder_layers, inject, unwrap
 from .metrics import mse_nrm, training_baseline
-from .models import add_lora, autocast, load_causal_lm, load_tokenizer, native_bf16, quiet_transformers, resolve_model, with_cache
+from .models import add_lora, autocast, default_device, load_causal_lm, load_tokenizer, native_bf16, quiet_transformers, resolve_model, text_config, with_cache
 from .prompts import ar_text
 from .sidecar import Sidecar
 from .teach import TemplateTeacher, run_teach
-from .trainer import Part, bucketed_batches, cosine_lr, optimise, trainable
+from .trainer import Part, bucketed_batches, optimise, trainable
 
 log = Console(stderr=True)
 Step = Callable[[], dict[str, float]]
@@ -66,8 +66,8 @@ class BenchConfig:
     warmup: int = 1
     repeats: int = 3
     batch_size: int = 16
-    gen_rows: int = 32  # activations explained per generation measurement (one batch)
-    gen_batch: int = 32
+    gen_rows: int = 128  # activations explained per generation measurement (one batch)
+    gen_batch: int = 128  # Verbalizer.generate's default on a CPU
     max_new_tokens: int = 48
     naive_gen_rows: int = 8  # one HF generate call each: slow, so fewer rows
     scaling_batches: tuple[int, ...] = (4, 8, 16)
@@ -76,6 +76,12 @@ class BenchConfig:
     scaling_repeats: int = 2
     seed: int = 0
     threads: int | None = None  # torch threads for the run; None: torch's default
+    peak_n: int | None = None  # size of the peak GEMM; None: 2048 on a CPU, 8192 on a GPU
+    batch_tokens: int | None = None  # SFT steps on token-budget batches (TrainConfig.batch_tokens) instead of batch_size rows
+    sft_only: bool = False  # `sft_speed`: only the peak and AR/AV SFT throughput, with the trainer's GPU settings below
+    compile: bool | None = None  # TrainConfig.compile for `sft_speed`
+    bf16_weights: bool = False  # TrainConfig.bf16_weights for `sft_speed`
+    sft_docs: int = 400  # documents extracted for `sft_speed` (8 positions each): enough rows to fill token budgets
 
     @classmethod
     def preset(cls, quick: bool = False, **kw: Any) -> BenchConfig:
@@ -192,12 +198,120 @@ def adamw_part(name: str, module: nn.Module, params: list[nn.Parameter], lr: flo
     return Part.adamw(name, module, [{"params": params, "lr": lr}], lambda _step: 1.0)
 
 
-def cycle_batches(lengths: list[int], batch_size: int, seed: int) -> Iterator[list[int]]:
-    """nlakit's length-bucketed batches, epoch after epoch."""
+def cycle_batches(lengths: list[int], batch_size: int, seed: int, batch_tokens: int | None = None) -> Iterator[list[int]]:
+    """nlakit's length-bucketed batches (`batch_size` rows, or a token budget), epoch after epoch."""
     epoch = 0
     while True:
-        yield from bucketed_batches(lengths, batch_size, seed, epoch)
+        yield from bucketed_batches(lengths, batch_size, seed, epoch, batch_tokens)
         epoch += 1
+
+
+# ---------------------------------------------------------------- physics: FLOPs and the machine's matmul peak
+
+
+BACKWARD = ("none", "frozen", "full")
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """What `count_flops` reads off a model: weights of the blocks' Linears (base, active LoRA adapters), attention
+    width (heads * head_dim), number of blocks, LM-head weights (0 without one). Read once, outside timed steps."""
+
+    base: int
+    lora: int
+    width: int
+    layers: int
+    head: int
+
+    @classmethod
+    def of(cls, model: nn.Module) -> Shapes:
+        base = lora = 0
+        layers = decoder_layers(model)
+        active = set(model.active_adapters) if hasattr(model, "get_base_model") else None  # GRPO's reference adapter idles
+        for layer in layers:
+            for name, module in layer.named_modules():
+                if isinstance(module, nn.Linear):
+                    if "lora_" not in name:
+                        base += module.weight.numel()
+                    elif active is None or name.rsplit(".", 1)[-1] in active:
+                        lora += module.weight.numel()
+        config = text_config(unwrap(model).config)
+        width = config.num_attention_heads * (getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads)
+        head = unwrap(model).get_output_embeddings()
+        return cls(base, lora, width, len(layers), head.weight.numel() if isinstance(head, nn.Linear) else 0)
+
+
+def count_flops(model: nn.Module | Shapes, rows: list[tuple[int, int]], logits: int = 0, backward: str = "none") -> float:
+    """FLOPs of one pass of `model`'s decoder blocks (and LM head) over `rows`, counted from its shapes.
+
+    `rows` are (start, length): `length` positions computed at absolute positions start .. start+length-1,
+    each attending causally to every position before it (a KV cache supplies those before `start`).
+    Only real tokens are listed, so padding counts nothing: FLOP/s says how much of the machine the real
+    work uses. The one convention every figure in `nlakit bench` follows:
+
+    - forward: 2 FLOPs per weight per token for every Linear in the blocks (LoRA adapters included);
+      attention 4 * heads * head_dim per (query, key) pair per block (scores, then the weighted sum);
+      the LM head 2 * d * vocab per position whose logits are computed (`logits`);
+    - backward "none": inference;
+      "frozen" (LoRA over a frozen base): the base weights and the LM head pass gradients to their inputs
+      (1x their forward) but compute no weight gradients; attention's backward is 2x its forward; LoRA
+      adapters 2x (input and weight gradients). So base x2, LM head x2, attention x3, adapters x3;
+      "full": every weight trainable, everything x3 (the usual 6 * params * tokens plus attention).
+    Left out (each well under 1 % here): norms, activations, softmax, embeddings, the AR's d x d head,
+    sliding windows (counted as full causal attention), and that block 0 need not pass gradients to the embeddings.
+    """
+    if backward not in BACKWARD:
+        raise ValueError(f"backward must be one of {BACKWARD}, got {backward!r}")
+    shapes = model if isinstance(model, Shapes) else Shapes.of(model)
+    tokens = sum(length for _, length in rows)
+    pairs = sum(length * start + length * (length + 1) // 2 for start, length in rows)
+    factors = {"none": (1, 1, 1, 1), "frozen": (2, 3, 3, 2), "full": (3, 3, 3, 3)}[backward]
+    parts = (2 * shapes.base * tokens, 2 * shapes.lora * tokens, 4 * shapes.width * pairs * shapes.layers, 2 * shapes.head * logits)
+    return float(sum(f * p for f, p in zip(factors, parts)))
+
+
+def av_rows(av: Verbalizer, response_lengths: list[int]) -> list[tuple[int, int]]:
+    """The positions one AV batch computes: the shared prefix before the marker once, then each row's rest of the
+    prompt and its response (teacher-forced, or decoded one token at a time: the same pairs either way)."""
+    prompt_len, marker = len(av.prompt_ids), av.marker_pos
+    return [(0, marker)] + [(marker, prompt_len - marker + n) for n in response_lengths]
+
+
+def generation_flops(av: Verbalizer, new_tokens: list[int], shapes: Shapes | None = None) -> float:
+    """FLOPs of explaining len(new_tokens) activations: prefill (logits at the last prompt token) then one
+    decoding step with full-vocabulary logits per generated token."""
+    return count_flops(shapes or av.lm, av_rows(av, new_tokens), logits=len(new_tokens) + sum(new_tokens))
+
+
+def matmul_peak(dtype: torch.dtype, device: torch.device | str = "cpu", n: int | None = None, repeats: int = 5) -> dict[str, Any]:
+    """The machine's measured matmul limit: FLOP/s of one large [n, n] @ [n, n] GEMM in `dtype`, median of `repeats`
+    after a warm-up (n: 2048 on a CPU, 8192 on a GPU). Every path's `vs_peak` divides by this, measured in the same run."""
+    device = torch.device(device)
+    n = n or (8192 if device.type == "cuda" else 2048)
+    generator = torch.Generator(device=device).manual_seed(0)
+    a = torch.randn(n, n, generator=generator, device=device).to(dtype)
+    b = torch.randn(n, n, generator=generator, device=device).to(dtype)
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    times = []
+    for i in range(repeats + 1):
+        sync()
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        sync()
+        if i:  # the first call is the warm-up
+            times.append(max(time.perf_counter() - t0, 1e-9))
+    step_s = statistics.median(times)
+    return {"flops_per_s": 2 * n**3 / step_s, "n": n, "dtype": str(dtype).removeprefix("torch."), "device": str(device),
+            "step_s": step_s, "times_s": times}
+
+
+def lora_backward(model: nn.Module) -> str:
+    """The `count_flops` backward of a training path: "full" when the base weights train, "frozen" under LoRA."""
+    return "frozen" if any("lora_" in name for name, p in model.named_parameters() if p.requires_grad) else "full"
 
 
 def random_batches(n: int, batch_size: int, seed: int) -> Iterator[list[int]]:
@@ -217,9 +331,10 @@ class BenchData:
     meta: Sidecar
 
 
-def build_small_dataset(model: str, corpus: str, folder: Path) -> Path:
+def build_small_dataset(model: str, corpus: str, folder: Path, docs: int = 40, positions: int = 4) -> Path:
     """A taught dataset small enough to build in a minute: 40 documents of at most 64 tokens, template teacher."""
-    return run_teach(run_extract(ExtractConfig(model=model, corpus=corpus, max_docs=40, max_length=64), folder), TemplateTeacher())
+    extract = ExtractConfig(model=model, corpus=corpus, max_docs=docs, max_length=64, positions_per_doc=positions)
+    return run_teach(run_extract(extract, folder), TemplateTeacher())
 
 
 def load_bench_data(folder: Path, model: str) -> BenchData:
@@ -233,7 +348,8 @@ def load_bench_data(folder: Path, model: str) -> BenchData:
 
 
 def load_causal_lm_config(model: str) -> PretrainedConfig:
-    return AutoConfig.from_pretrained(resolve_model(model))
+    """The language model's config (a multimodal wrapper's `text_config`), where depth and width live."""
+    return text_config(AutoConfig.from_pretrained(resolve_model(model)))
 
 
 # ---------------------------------------------------------------- 1. limits
@@ -249,15 +365,17 @@ def raw_limit(lm: nn.Module, batch: int, length: int, bf16: bool, warmup: int, r
     """
     lm.requires_grad_(weight_grads)
     decoder = lm.get_decoder()
-    ids = torch.randint(0, lm.config.vocab_size, (batch, length), generator=torch.Generator().manual_seed(0))
+    device = next(lm.parameters()).device
+    ids = torch.randint(0, text_config(lm.config).vocab_size, (batch, length), generator=torch.Generator().manual_seed(0)).to(device)
+    flops = count_flops(lm, [(0, length)] * batch, backward="full" if weight_grads else "frozen")
 
     def step() -> dict[str, float]:
         lm.zero_grad(set_to_none=True)
         embeds = decoder.get_input_embeddings()(ids).detach().requires_grad_(True)
-        with autocast(bf16):
+        with autocast(bf16, device):
             hidden = decoder(inputs_embeds=embeds).last_hidden_state
         hidden.float().pow(2).mean().backward()
-        return {"tokens": batch * length}
+        return {"tokens": batch * length, "flops": flops}
 
     result = measure(step, warmup, repeats)
     lm.zero_grad(set_to_none=True)
@@ -285,7 +403,9 @@ def limit_for(limits: dict[str, Any], precision: str) -> float:
 @torch.no_grad()
 def generation_limit(lm: nn.Module, batch: int, prompt_len: int, new_tokens: int, cfg: BenchConfig) -> dict[str, Any]:
     """A plain batched greedy decoding loop with a KV cache and no injection: generation's ceiling."""
-    ids = torch.randint(0, lm.config.vocab_size, (batch, prompt_len), generator=torch.Generator().manual_seed(0))
+    ids = torch.randint(0, text_config(lm.config).vocab_size, (batch, prompt_len), generator=torch.Generator().manual_seed(0))
+    ids = ids.to(next(lm.parameters()).device)
+    flops = count_flops(lm, [(0, prompt_len + new_tokens)] * batch, logits=batch * (1 + new_tokens))
 
     def step() -> dict[str, float]:
         cache = DynamicCache()
@@ -293,7 +413,7 @@ def generation_limit(lm: nn.Module, batch: int, prompt_len: int, new_tokens: int
         for _ in range(new_tokens):
             token = logits.argmax(dim=-1)
             logits = lm(input_ids=token[:, None], **with_cache(lm, cache), use_cache=True).logits[:, -1]
-        return {"tokens": batch * new_tokens}
+        return {"tokens": batch * new_tokens, "flops": flops}
 
     return {**measure(step, cfg.warmup, cfg.repeats), "batch": batch, "prompt_len": prompt_len, "new_tokens": new_tokens}
 
@@ -302,23 +422,23 @@ def generation_limit(lm: nn.Module, batch: int, prompt_len: int, new_tokens: int
 
 
 def ar_part(ar: Reconstructor) -> Part:
-    """LoRA adapters, trainable head and their AdamW part, as `run_train_ar` sets them up (its default settings)."""
+    """LoRA adapters over `ar` and the optimiser `run_train_ar` gives them (its default settings)."""
     cfg = ARConfig()
     ar.lm = add_lora(ar.lm, cfg)
-    ar.value_head.requires_grad_(True)
     ar.train()
-    groups = [{"params": trainable(ar.lm), "lr": cfg.lr}, {"params": list(ar.value_head.parameters()), "lr": cfg.head_lr}]
-    return Part.adamw("ar", ar, groups, lambda step: cosine_lr(step, cfg), cfg.weight_decay)
+    return sft.ar_part(ar, cfg)
 
 
 def ar_step(ar: Reconstructor, part: Part, texts: list[str], vectors: torch.Tensor,
             batches: Iterator[list[int]], bf16: bool | None) -> Step:
-    """nlakit's AR step: `Reconstructor.loss` on the next batch, then the shared optimiser step."""
+    """nlakit's AR step: `Reconstructor.loss` on the next batch, then the shared optimiser step (FLOPs of its real tokens)."""
+    lengths, shapes, backward = ar.token_lengths(texts), Shapes.of(ar.lm), lora_backward(ar.lm)
 
     def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
         batch = next(batches)
         loss, tokens = ar.loss([texts[i] for i in batch], vectors[batch], bf16)
-        return loss, {"tokens": tokens, "rows": len(batch)}
+        flops = count_flops(shapes, [(0, lengths[i]) for i in batch], backward=backward)
+        return loss, {"tokens": tokens, "rows": len(batch), "flops": flops}
 
     return train_step(part, loss_fn)
 
@@ -342,19 +462,14 @@ def naive_ar_step(lm: nn.Module, head: nn.Linear, tokenizer, data: BenchData, ba
     return train_step(part, loss_fn)
 
 
-def ar_lengths(tokenizer, data: BenchData) -> list[int]:
-    template = data.meta.prompt_templates["ar"]
-    return [len(tokenizer(ar_text(template, t))["input_ids"]) for t in data.texts]
-
-
 def bench_ar(data: BenchData, cfg: BenchConfig, bf16: bool | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The AR row (nlakit vs naive vs the K+1-block limit) and its scaling with batch size and length."""
     ar = build_reconstructor(data.meta)
-    lengths = ar_lengths(ar.tokenizer, data)
+    lengths = ar.token_lengths(data.texts)
     limits = raw_limits(ar.lm, cfg.batch_size, int(statistics.median(lengths)), cfg)  # the same K+1 blocks
     log.log(f"AR: limit {limits['fp32']['tokens_per_s']:.0f} tok/s (fp32); nlakit path")
     part = ar_part(ar)
-    batches = cycle_batches(lengths, cfg.batch_size, cfg.seed)
+    batches = cycle_batches(lengths, cfg.batch_size, cfg.seed, cfg.batch_tokens)
     ours = measure(ar_step(ar, part, data.texts, data.vectors, batches, bf16), cfg.warmup, cfg.repeats)
     scaling = ar_scaling(ar, part, data, cfg, bf16)
     del ar, part  # each section's memory peak should be its own
@@ -377,22 +492,26 @@ def naive_ar(data: BenchData, cfg: BenchConfig) -> Step:
 
 
 def av_part(av: Verbalizer) -> Part:
-    """LoRA adapters and their AdamW part, as `run_train_av` sets them up (its default settings)."""
+    """LoRA adapters over `av` and the optimiser `run_train_av` gives them (its default settings)."""
     cfg = AVConfig()
     av.lm = add_lora(av.lm, cfg)
     av.train()
-    return Part.adamw("av", av, [{"params": trainable(av.lm), "lr": cfg.lr}], lambda step: cosine_lr(step, cfg), cfg.weight_decay)
+    return sft.av_part(av, cfg)
 
 
 def av_step(av: Verbalizer, part: Part, texts: list[str], vectors: torch.Tensor,
             batches: Iterator[list[int]], bf16: bool | None) -> Step:
     """nlakit's AV step: `sft_loss` (shared prefix cache, logits only on response tokens), then the shared optimiser step."""
     prompt_len = len(av.prompt_ids)
+    responses, shapes, backward = [len(r) for r in av.response_ids(texts)], Shapes.of(av.lm), lora_backward(av.lm)
 
     def loss_fn() -> tuple[torch.Tensor, dict[str, float]]:
         batch = next(batches)
         loss, response_tokens = av.sft_loss(vectors[batch], [texts[i] for i in batch], bf16)
-        return loss, {"tokens": response_tokens + prompt_len * len(batch), "response_tokens": response_tokens, "rows": len(batch)}
+        lengths = [responses[i] for i in batch]
+        flops = count_flops(shapes, av_rows(av, lengths), logits=sum(lengths), backward=backward)
+        return loss, {"tokens": response_tokens + prompt_len * len(batch), "response_tokens": response_tokens, "rows": len(batch),
+                      "flops": flops}
 
     return train_step(part, loss_fn)
 
@@ -427,11 +546,11 @@ def naive_av_step(av: Verbalizer, part: Part, data: BenchData, batch_size: int, 
 def bench_av(data: BenchData, cfg: BenchConfig, bf16: bool | None) -> tuple[dict[str, Any], Verbalizer]:
     """AV SFT, generation and their scaling, all on one LoRA-wrapped AV (the naive paths share its weights)."""
     av = build_verbalizer(data.meta)
-    lengths = [len(r) + len(av.prompt_ids) for r in av.response_ids(data.texts)]
+    lengths = av.token_lengths(data.texts)
     limits = raw_limits(av.causal_lm, cfg.batch_size, int(statistics.median(lengths)), cfg)
     log.log(f"AV: limit {limits['fp32']['tokens_per_s']:.0f} tok/s (fp32); nlakit path")
     part = av_part(av)
-    batches = cycle_batches(lengths, cfg.batch_size, cfg.seed)
+    batches = cycle_batches(lengths, cfg.batch_size, cfg.seed, cfg.batch_tokens)
     ours = measure(av_step(av, part, data.texts, data.vectors, batches, bf16), cfg.warmup, cfg.repeats)
     log.log("AV: naive baseline")
     naive = measure(naive_av_step(av, part, data, cfg.batch_size, cfg.seed), cfg.warmup, cfg.repeats)
@@ -445,15 +564,27 @@ def bench_av(data: BenchData, cfg: BenchConfig, bf16: bool | None) -> tuple[dict
 
 
 def bench_generation(av: Verbalizer, data: BenchData, cfg: BenchConfig, bf16: bool | None) -> dict[str, Any]:
-    """Verbalizer.generate (batched, shared prefix) vs one HF generate per activation vs a plain decoding loop."""
+    """Verbalizer.generate (batched, shared prefix) vs one HF generate per activation vs a plain decoding loop.
+
+    The AV is frozen while measured, as a loaded NLA is in explain, evaluate and serve: generate then runs
+    its inference copy (inference.fast_model), which is what those commands run.
+    """
     vectors = data.vectors[: cfg.gen_rows]
     log.log(f"generation: nlakit, {len(vectors)} activations")
+    shapes = Shapes.of(av.lm)
 
     def ours() -> dict[str, float]:
         out = av.generate(vectors, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch, bf16=bf16)
-        return {"activations": len(vectors), "tokens": sum(len(t) for t in out.token_ids)}
+        return {"activations": len(vectors), "tokens": sum(len(t) for t in out.token_ids),
+                "flops": generation_flops(av, [len(t) for t in out.token_ids], shapes)}
 
-    nlakit = measure(ours, cfg.warmup, cfg.repeats)
+    trainable = [p for p in av.parameters() if p.requires_grad]
+    av.requires_grad_(False)
+    try:
+        nlakit = measure(ours, cfg.warmup, cfg.repeats)
+    finally:
+        for p in trainable:
+            p.requires_grad_(True)
     log.log(f"generation: naive, {min(cfg.naive_gen_rows, len(vectors))} activations")
     naive = measure(naive_generate(av, vectors[: cfg.naive_gen_rows], cfg.max_new_tokens), cfg.warmup, cfg.repeats)
     limit = generation_limit(av.causal_lm, min(cfg.gen_batch, len(vectors)), len(av.prompt_ids), cfg.max_new_tokens, cfg)
@@ -507,13 +638,33 @@ def bench_rl(av: Verbalizer, data: BenchData, cfg: BenchConfig) -> dict[str, Any
         del ar
         state = rl.start_state(Path(tmp) / "av", Path(tmp) / "ar", data.meta, rl_cfg)
 
+        n, flops_of = rl_cfg.batch_size * rl_cfg.group_size, rl_step_flops(state)
+
         def step() -> dict[str, float]:
             rows.append(rl.rl_step(state, vectors, rl_cfg, baseline))
-            return {"explanations": rl_cfg.batch_size * rl_cfg.group_size}
+            return {"explanations": n, "flops": flops_of(n, rows[-1]["response_len"])}
 
         result = measure(step, cfg.warmup, cfg.repeats)
     timed = rows[-len(result["times_s"]) :]  # the warm-up steps are not part of the figures
     return {**result, "function": "nlakit.rl.rl_step", "rl_config": asdict(rl_cfg), "parts_s": split_parts(timed)}
+
+
+def rl_step_flops(state: rl.RLState) -> Callable[[int, float], float]:
+    """Approximate FLOPs of one GRPO step of n rollouts, from their mean length (the step logs no more): sampling,
+    the AR's reward pass, the policy's forward+backward, the reference's forward, the AR's update."""
+    av, ar = state.av, state.ar
+    av_shapes, ar_shapes, av_backward, ar_backward = Shapes.of(av.lm), Shapes.of(ar.lm), lora_backward(av.lm), lora_backward(ar.lm)
+    ar_prompt = ar.token_lengths([""])[0]
+
+    def flops(n: int, response_len: float) -> float:
+        lengths = [round(response_len)] * n
+        rows = av_rows(av, lengths)
+        ar_rows = [(0, ar_prompt + lengths[0])] * n  # the AR reads about as many tokens as were written
+        return (generation_flops(av, lengths, av_shapes) + count_flops(ar_shapes, ar_rows)
+                + count_flops(av_shapes, rows, logits=sum(lengths), backward=av_backward) + count_flops(av_shapes, rows, logits=sum(lengths))
+                + count_flops(ar_shapes, ar_rows, backward=ar_backward))
+
+    return flops
 
 
 def split_parts(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -651,15 +802,29 @@ def row(name: str, unit: str, ours: dict, naive: dict, limit: float | None, key:
     return out
 
 
-def summary_rows(ar: dict, av: dict, gen: dict, precision: str) -> list[dict[str, Any]]:
+def summary_rows(ar: dict, av: dict, gen: dict, precision: str, peak: float) -> list[dict[str, Any]]:
     ar_limit, av_limit = limit_for(ar["limits"], precision), limit_for(av["limits"], precision)
     ar_frozen, av_frozen = ar["limits"]["frozen_weights"]["tokens_per_s"], av["limits"]["frozen_weights"]["tokens_per_s"]
     return [
-        row("AR SFT step", "tokens/s", ar["nlakit"], ar["naive"], ar_limit, "tokens_per_s", ar_frozen),
-        row("AV SFT step", "tokens/s", av["nlakit"], av["naive"], av_limit, "tokens_per_s", av_frozen),
-        row("explanations", "activations/s", gen["nlakit"], gen["naive"], None, "activations_per_s"),
-        row("generation", "tokens/s", gen["nlakit"], gen["naive"], gen["limit"]["tokens_per_s"], "tokens_per_s"),
+        {**row("AR SFT step", "tokens/s", ar["nlakit"], ar["naive"], ar_limit, "tokens_per_s", ar_frozen),
+         **against_peak(ar["nlakit"], ar["limits"][precision], peak), **against_peak(None, ar["limits"]["frozen_weights"], peak, "limit_frozen_weights")},
+        {**row("AV SFT step", "tokens/s", av["nlakit"], av["naive"], av_limit, "tokens_per_s", av_frozen),
+         **against_peak(av["nlakit"], av["limits"][precision], peak), **against_peak(None, av["limits"]["frozen_weights"], peak, "limit_frozen_weights")},
+        {**row("explanations", "activations/s", gen["nlakit"], gen["naive"], None, "activations_per_s"), **against_peak(gen["nlakit"], None, peak)},
+        {**row("generation", "tokens/s", gen["nlakit"], gen["naive"], gen["limit"]["tokens_per_s"], "tokens_per_s"),
+         **against_peak(gen["nlakit"], gen["limit"], peak)},
     ]
+
+
+def against_peak(ours: dict | None, limit: dict | None, peak: float, limit_name: str = "limit") -> dict[str, float | None]:
+    """Achieved FLOP/s (`count_flops` over the measured time) of nlakit's path and of its limit, and each one's
+    fraction of the machine's measured matmul peak in the same dtype."""
+    out: dict[str, float | None] = {}
+    if ours is not None:
+        out.update(flops_per_s=ours["flops_per_s"], vs_peak=ratio(ours["flops_per_s"], peak))
+    if limit is not None and "flops_per_s" in limit:
+        out.update({f"{limit_name}_flops_per_s": limit["flops_per_s"], f"{limit_name}_vs_peak": ratio(limit["flops_per_s"], peak)})
+    return out
 
 
 def _fmt(value: object) -> str:
@@ -687,6 +852,24 @@ def render_table(results: dict[str, Any]) -> Table:
     return table
 
 
+def render_physics(results: dict[str, Any]) -> Table:
+    """Achieved FLOP/s of each path and of its limit, as fractions of the matmul peak measured in the same run."""
+    peak = results["peak"]
+    table = Table("measurement", "GFLOP/s", "/peak", "limit GFLOP/s", "limit /peak", box=box.SIMPLE_HEAD,
+                  title=f"against the matmul peak: {peak['n']}³ {peak['dtype']} GEMM {peak['flops_per_s'] / 1e9:,.0f} GFLOP/s")
+
+    def giga(value: float | None) -> float | None:
+        return None if value is None else value / 1e9
+
+    for r in results["rows"]:
+        if r["name"] != "explanations":  # the same measurement as generation
+            table.add_row(r["name"], _fmt(giga(r["flops_per_s"])), _fmt(r["vs_peak"]), _fmt(giga(r.get("limit_flops_per_s"))),
+                          _fmt(r.get("limit_vs_peak")))
+    table.add_row("RL step", _fmt(giga(results["rl"]["flops_per_s"])), _fmt(results["rl"]["vs_peak"]), "-", "-")
+    table.caption = "FLOPs counted from the model's shapes (bench.count_flops); SFT limits: full fine-tune fwd+bwd"
+    return table
+
+
 def render_scaling(results: dict[str, Any]) -> list[Table]:
     """Step time vs batch size and explanation length (AR, AV), and memory vs d_model."""
     steps = Table("axis", "value", "AR step s", "AV step s", "AR tok/s", "AV tok/s", title="scaling", box=box.SIMPLE_HEAD)
@@ -699,6 +882,49 @@ def render_scaling(results: dict[str, Any]) -> list[Table]:
     return [steps, widths]
 
 
+# ---------------------------------------------------------------- SFT speed against the peak (the GPU check)
+
+
+def sft_speed(cfg: BenchConfig, out: Path | None = None) -> dict[str, Any]:
+    """The matmul peak, then AR and AV SFT steps as `nlakit train-ar/train-av` take them with `cfg`'s batch_tokens,
+    bf16_weights and compile (`sft.sft_model`, `sft.ar_part`/`av_part`, `optimise`): tokens/s, FLOP/s and fraction
+    of the peak. Compilation happens in the warm-up steps, so the timed ones run compiled code."""
+    started = time.perf_counter()
+    device = default_device()
+    bf16 = native_bf16(device)
+    peak = matmul_peak(torch.bfloat16 if bf16 else torch.float32, device, cfg.peak_n)
+    log.log(f"peak: {peak['flops_per_s'] / 1e12:.3g} TFLOP/s ({peak['dtype']}, {peak['n']}³)")
+    with tempfile.TemporaryDirectory(prefix="nlakit-bench-") as tmp:
+        folder = Path(cfg.data) if cfg.data else build_small_dataset(cfg.model, cfg.corpus, Path(tmp) / "data", cfg.sft_docs, 8)
+        data = load_bench_data(folder, cfg.model)
+    settings = dict(batch_size=cfg.batch_size, batch_tokens=cfg.batch_tokens, bf16_weights=cfg.bf16_weights, compile=cfg.compile,
+                    seed=cfg.seed)
+    results: dict[str, Any] = {"device": str(device), "precision": "bf16" if bf16 else "fp32", "peak_flops_per_s": peak["flops_per_s"],
+                               "settings": settings, "train_rows": len(data.texts)}
+    for role, make, part_of, step_of in (("ar", ARConfig, sft.ar_part, ar_step), ("av", AVConfig, sft.av_part, av_step)):
+        train = make(**settings)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        model = sft.sft_model(role, data.meta, train)
+        part = part_of(model, train)
+        model.train()
+        lengths = model.token_lengths(data.texts)
+        rows_per_step = len(lengths) / len(bucketed_batches(lengths, train.batch_size, train.seed, 0, train.batch_tokens))
+        batches = cycle_batches(lengths, train.batch_size, train.seed, train.batch_tokens)
+        log.log(f"{role.upper()} SFT: {cfg.warmup} warm-up steps (compiling, if on), {cfg.repeats} timed")
+        m = measure(step_of(model, part, data.texts, data.vectors, batches, None), cfg.warmup, cfg.repeats)
+        results[role] = {"tokens_per_s": m["tokens_per_s"], "flops_per_s": m["flops_per_s"], "vs_peak": m["flops_per_s"] / peak["flops_per_s"],
+                         "step_s": m["step_s"], "rows_per_step": rows_per_step, "peak_rss_mb": m["peak_rss_mb"]}
+        if device.type == "cuda":
+            results[role]["max_memory_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
+        del model, part
+        gc.collect()
+    results["total_s"] = time.perf_counter() - started
+    if out is not None:
+        atomic_write_text(Path(out), json.dumps(results, indent=2, default=str) + "\n")
+    return results
+
+
 # ---------------------------------------------------------------- run
 
 
@@ -708,7 +934,7 @@ def run_bench(cfg: BenchConfig, out: Path | None = None) -> dict[str, Any]:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     try:
-        return _run_bench(cfg, out)
+        return sft_speed(cfg, out) if cfg.sft_only else _run_bench(cfg, out)
     finally:
         torch.set_num_threads(threads)
 
@@ -727,11 +953,15 @@ def _run_bench(cfg: BenchConfig, out: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="nlakit-bench-") as tmp:
         folder = Path(cfg.data) if cfg.data else build_small_dataset(cfg.model, cfg.corpus, Path(tmp) / "data")
         data = load_bench_data(folder, cfg.model)
-    bf16 = native_bf16()
+    device = default_device()
+    bf16 = native_bf16(device)
     precision = "bf16" if bf16 else "fp32"
+    log.log(f"matmul peak: one large {precision} GEMM")
+    peak = matmul_peak(torch.bfloat16 if bf16 else torch.float32, device, cfg.peak_n)
     ar, ar_scale = bench_ar(data, cfg, bf16)
     av, verbalizer = bench_av(data, cfg, bf16)
     rl_row = bench_rl(verbalizer, data, cfg)
+    rl_row.update(vs_peak=ratio(rl_row["flops_per_s"], peak["flops_per_s"]))
     del verbalizer
     gc.collect()
     vocab = len(load_tokenizer(cfg.model))
@@ -741,7 +971,8 @@ def _run_bench(cfg: BenchConfig, out: Path | None) -> dict[str, Any]:
         "model": {"name": cfg.model, "d_model": data.meta.d_model, "layer_index": data.meta.layer_index,
                   "n_layers": load_causal_lm_config(cfg.model).num_hidden_layers, "vocab": vocab, "train_rows": len(data.texts)},
         "precision": precision,
-        "rows": summary_rows(ar, av["sft"], av["generation"], precision),
+        "peak": peak,
+        "rows": summary_rows(ar, av["sft"], av["generation"], precision, peak["flops_per_s"]),
         "ar_sft": ar, "av_sft": av["sft"], "generation": av["generation"], "rl": rl_row,
         "scaling": {"ar": ar_scale, "av": av["scaling"], "memory_vs_d_model": memory_scaling(data, cfg, vocab)},
     }

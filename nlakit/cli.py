@@ -19,11 +19,13 @@ from rich.console import Console
 
 from .config import (
     DEFAULT_MODEL,
-    EXPLANATION_TOKENS,
     ARConfig,
     AVConfig,
+    DirectionsConfig,
     EvaluateConfig,
+    ExplainConfig,
     ExtractConfig,
+    NeuronsConfig,
     RLConfig,
     TeachConfig,
     env,
@@ -40,6 +42,13 @@ from .progress import set_output
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Natural Language Autoencoders: explain activations, score the explanations.")
 console = Console(stderr=True)
 NLA_OPTION = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit")
+AV_OPTION = typer.Option(None, "--av", help="instead of --nla: the AV, a folder or a Hugging Face hub id (kitft/nla-qwen2.5-7b-L20-av); "
+                         "an existing path is a folder, else owner/name is a hub id (HF_HUB_OFFLINE=1: the cache only)")
+AR_OPTION = typer.Option(None, "--ar", help="the AR beside --av, a folder or a hub id (a released pair's other half is known: one is enough)")
+DTYPE_OPTION = typer.Option("auto", "--dtype", help="weights of the AV, AR and target: auto (bf16 on a GPU, fp32 on the CPU), bf16 or "
+                            "fp32; fp16 is refused (activations leave its range)")
+DEVICE_MAP_OPTION = typer.Option(None, "--device-map", help="spread each model's blocks over the GPUs (accelerate): auto, balanced, "
+                                 "sequential; default: one device")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="no progress bars")
 VERBOSE_OPTION = typer.Option(False, "--verbose", help="also show transformers' loading bars and logs")
 
@@ -90,6 +99,13 @@ def stage_command(name: str, cls: type) -> Callable[[Callable[..., Any]], Callab
         return app.command(name)(command)
 
     return decorate
+
+
+def nla_source(nla: str, av: str | None, ar: str | None, dtype: str, device_map: str | None) -> Any:
+    """The options that say which NLA to load and how (nla.NLASource, which every `NLA.load` takes in place of a folder)."""
+    from .nla import NLASource
+
+    return NLASource(nla, av, ar, dtype, device_map)
 
 
 def say_written(what: str, result: Path | None) -> None:
@@ -147,7 +163,8 @@ def rl(cfg: RLConfig, data: Path = typer.Option(..., help="taught dataset folder
 
 
 @stage_command("evaluate", EvaluateConfig)
-def evaluate(cfg: EvaluateConfig, nla: str = NLA_OPTION,
+def evaluate(cfg: EvaluateConfig, nla: str = NLA_OPTION, av: Optional[str] = AV_OPTION, ar: Optional[str] = AR_OPTION,
+             dtype: str = DTYPE_OPTION, device_map: Optional[str] = DEVICE_MAP_OPTION,
              save: Optional[Path] = typer.Option(None, help="also write the explained rows as parquet"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
              out: Optional[Path] = typer.Option(None, help="--suite full: folder for suite.json and suite.html")) -> None:
@@ -158,7 +175,7 @@ def evaluate(cfg: EvaluateConfig, nla: str = NLA_OPTION,
         raise NLAError("--out is where --suite full writes suite.json and suite.html: add --suite full, or drop --out")
     if save is not None and save.is_dir():
         raise NLAError(f"--save {save} is a folder: give a .parquet file name")
-    metrics = run_evaluate(nla, cfg, save, out)
+    metrics = run_evaluate(nla_source(nla, av, ar, dtype, device_map), cfg, save, out)
     if as_json:
         print(to_json(metrics))
     else:
@@ -166,21 +183,79 @@ def evaluate(cfg: EvaluateConfig, nla: str = NLA_OPTION,
             console.print(f"{key:>20}: {value:.4f}" if isinstance(value, float) else f"{key:>20}: {value}")
 
 
-@app.command()
+@stage_command("neurons", NeuronsConfig)
+def neurons(cfg: NeuronsConfig, nla: str = NLA_OPTION,
+            out: Path = typer.Option(Path("runs/neurons"), help="folder for neurons.parquet, index.html and summary.json "
+                                     "(work resumes from <out>.work)"),
+            explained: Optional[Path] = typer.Option(None, help="explained parquet from `nlakit evaluate --save`: its tokens are reused, "
+                                                     "not explained again"),
+            overwrite: bool = False, as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object")) -> None:
+    """A dictionary of what each MLP neuron does: top contexts explained by the NLA, a description, and a score with its control."""
+    from .neurons import run_neurons
+
+    summary = run_neurons(nla, cfg, out, explained, overwrite)
+    if summary is None:  # a helper process under `accelerate launch`: the main one writes
+        return
+    if as_json:
+        print(to_json(summary))
+        return
+    for name in ("score", "score_shuffled"):
+        figures = summary[name]
+        quantiles = ", ".join(f"{k} {v:.3f}" for k, v in figures.items() if k.startswith("q"))
+        console.print(f"{name:>15}: mean {figures.get('mean', float('nan')):.3f}; {quantiles} ({figures['n']} neurons)")
+    console.print(f"{summary['neurons']} neurons described, above their shuffled control for {summary['beats_control']:.0%}; "
+                  f"{summary['tokens_explained']} tokens explained in {summary['seconds']:.0f} s; page: {out / 'index.html'}", soft_wrap=True)
+
+
+@stage_command("directions", DirectionsConfig)
+def directions(cfg: DirectionsConfig,
+               file: Optional[Path] = typer.Argument(None, help=".npy (no pickles) or .safetensors: one \\[d] direction or \\[n, d] rows"),
+               neuron: list[str] = typer.Option([], "--neuron", help="LAYER:INDEX: the write direction of an MLP neuron in a layer <= K "
+                                                "(repeatable)"),
+               nla: str = NLA_OPTION, as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+    """What the NLA says a residual direction adds at layer K: the mean activation plus the direction, explained beside the mean alone."""
+    from .directions import print_directions, run_directions
+
+    result = run_directions(nla, cfg, file, neuron)
+    if as_json:
+        print(to_json(result))
+    else:
+        print_directions(result)
+
+
+@stage_command("explain", ExplainConfig)
 def explain(
-    text: str = typer.Argument(..., help="the text to read token by token"),
+    cfg: ExplainConfig,
+    text: Optional[str] = typer.Argument(None, help="the text to read token by token (or give --vectors or --random)"),
     nla: str = NLA_OPTION,
-    max_new_tokens: int = typer.Option(EXPLANATION_TOKENS, min=1, help="explanation length cap"),
+    av: Optional[str] = AV_OPTION,
+    ar: Optional[str] = AR_OPTION,
+    dtype: str = DTYPE_OPTION,
+    device_map: Optional[str] = DEVICE_MAP_OPTION,
+    vectors: Optional[Path] = typer.Option(None, help="parquet with an `activation_vector` column: explain and score each row's vector"),
+    random: Optional[int] = typer.Option(None, "--random", min=1, help="smoke test: explain N random vectors at the NLA's width, "
+                                         "scaled like its activations"),
+    out: Optional[Path] = typer.Option(None, help="--vectors / --random: also write the rows (explanation, mse_nrm, fve_nrm, parsed, "
+                                       "baseline, the vector) to this parquet"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
     html: Optional[Path] = typer.Option(None, "--html", help="also write a self-contained page: click a token to read its explanation"),
-    quiet: bool = QUIET_OPTION,
-    verbose: bool = VERBOSE_OPTION,
 ) -> None:
-    """Every token of TEXT with the AV's explanation and its per-token FVE."""
-    from .explain import run_explain
+    """Every token of TEXT with the AV's explanation and its per-token FVE; or the vectors of --vectors FILE / --random N."""
+    from .explain import run_explain, run_explain_vectors
 
-    set_output(quiet, verbose)
-    run_explain(nla, text, as_json, max_new_tokens, html)
+    nla = nla_source(nla, av, ar, dtype, device_map)
+    if vectors is not None or random is not None:
+        if text is not None or html is not None:
+            raise NLAError("give a text, or --vectors / --random, not both (--html is for a text)")
+        run_explain_vectors(nla, cfg, vectors, random, out, as_json)
+        if out is not None:
+            console.print(f"explanations written to {out}")
+        return
+    if text is None:
+        raise NLAError('give the text to read, e.g. nlakit explain "Once upon a time", or --vectors FILE.parquet or --random N')
+    if out is not None:
+        raise NLAError("--out writes the rows of --vectors or --random; for a text use --json or --html")
+    run_explain(nla, text, as_json, cfg.max_new_tokens, html, cfg)
     if html:
         console.print(f"page written to {html}")
 
@@ -236,15 +311,16 @@ def export(
     out: Path = typer.Option(..., help="folder to write av/ and ar/ into"),
     nla: str = NLA_OPTION,
     format: str = typer.Option("official", help="official: the released NLAs' layout (full weights, truncated AR, value head)"),
+    dtype: str = typer.Option("bf16", "--dtype", help="weights written: bf16 (as released) or fp32"),
     verbose: bool = VERBOSE_OPTION,
 ) -> None:
-    """Write an NLA in the layout of the released checkpoints (LoRA merged into full weights)."""
+    """Write an NLA in the layout of the released checkpoints (LoRA merged into full weights), with a model card per folder."""
     set_output(False, verbose)
     if format != "official":
         raise NLAError(f"unknown export format {format!r}: the only one is official")
     from .export import export_official
 
-    console.print(f"official-layout NLA written to {export_official(nla, out)}")
+    console.print(f"official-layout NLA written to {export_official(nla, out, dtype)}")
 
 
 @app.command()
@@ -255,27 +331,44 @@ def bench(
     quick: bool = typer.Option(False, help="fewer, shorter repetitions (a smoke run)"),
     repeats: Optional[int] = typer.Option(None, help="timed repetitions per measurement (medians reported)"),
     threads: Optional[int] = typer.Option(None, help="torch threads; default: torch's own"),
+    sft_only: bool = typer.Option(False, help="only the matmul peak and AR/AV SFT speed (tokens/s, FLOP/s, fraction of peak), "
+                                              "as the trainer runs them with the three options below; prints one JSON line"),
+    batch_tokens: Optional[int] = typer.Option(None, help="SFT batches by token budget (see train-ar --help)", min=1),
+    compile: Optional[bool] = typer.Option(None, "--compile/--no-compile", help="with --sft-only: compile the blocks (see train-ar --help)"),
+    bf16_weights: bool = typer.Option(False, help="with --sft-only: frozen base weights in bf16 (see train-ar --help)"),
     verbose: bool = VERBOSE_OPTION,
 ) -> None:
-    """Training and generation speed next to a naive baseline and the machine's limit, plus scaling and memory."""
+    """Training and generation speed next to a naive baseline, the machine's limit and its measured matmul peak."""
     set_output(False, verbose)
     from rich.console import Console as StdoutConsole
 
-    from .bench import BenchConfig, render_scaling, render_table, run_bench
+    from .bench import BenchConfig, render_physics, render_scaling, render_table, run_bench
 
-    options = {k: v for k, v in dict(model=model, data=data, repeats=repeats, threads=threads).items() if v is not None}
-    results = run_bench(BenchConfig.preset(quick=quick, **options), out)
-    StdoutConsole().print(render_table(results), *render_scaling(results))
+    options = {k: v for k, v in dict(model=model, data=data, repeats=repeats, threads=threads, batch_tokens=batch_tokens,
+                                     compile=compile).items() if v is not None}
+    results = run_bench(BenchConfig.preset(quick=quick, sft_only=sft_only, bf16_weights=bf16_weights, **options), out)
+    if sft_only:
+        print(json.dumps(results, default=str))
+        return
+    StdoutConsole().print(render_table(results), render_physics(results), *render_scaling(results))
     console.print(f"bench written to {out} ({results['total_s']:.0f} s)")
 
 
 @app.command()
 def serve(
     nla: str = NLA_OPTION,
+    av: Optional[str] = AV_OPTION,
+    ar: Optional[str] = AR_OPTION,
+    dtype: str = DTYPE_OPTION,
+    device_map: Optional[str] = DEVICE_MAP_OPTION,
+    max_new_tokens: Optional[int] = typer.Option(None, min=1, help="explanation length cap; default: the NLA's own (its AV sidecar's, "
+                                                 "else a released NLA's registry entry, else 64)"),
     host: str = typer.Option("127.0.0.1", help="interface to bind; the default keeps the explorer on this machine"),
     port: int = typer.Option(8765, min=1, max=65535, help="TCP port"),
     dataset: Optional[Path] = typer.Option(None, help="explained parquet from `nlakit evaluate --save` (enables search)"),
     directions: Optional[Path] = typer.Option(None, help="folder of saved directions (.npy or .safetensors) for steering"),
+    neurons: Optional[Path] = typer.Option(None, help="neuron dictionary from `nlakit neurons` (neurons.parquet) for the Neurons view; "
+                                           "default: the one shipped for the default NLA, if any"),
     token: Optional[str] = typer.Option(None, help="require this token on every API request (the printed URL carries it); "
                                         "use it whenever --host is not a loopback address"),
     verbose: bool = VERBOSE_OPTION,
@@ -285,7 +378,7 @@ def serve(
     try:
         import uvicorn
 
-        from .serve.app import LOOPBACK, create_app
+        from .serve.app import LOOPBACK, Limits, create_app, on_model_thread
     except ImportError as err:
         raise NLAError(f"`nlakit serve` needs the serve extra: pip install 'nlakit[serve]' ({err})") from err
     from .nla import NLA
@@ -295,7 +388,13 @@ def serve(
     if not loopback and not token:
         console.print(f"[bold yellow]warning:[/] --host {host} serves the explorer to the network without authentication: "
                       "anyone who can reach this port can run the model; add --token SECRET", soft_wrap=True)
-    application = create_app(NLA.load(nla), dataset, directions, allowed_hosts=hosts, token=token)
+    if neurons is None and nla == "default" and not (av or ar):
+        from .neurons import shipped_dictionary
+
+        neurons = shipped_dictionary()
+    loaded = on_model_thread(NLA.load, nla_source(nla, av, ar, dtype, device_map))  # the thread that will serve it (serve.app.on_model_thread)
+    application = create_app(loaded, dataset, directions, Limits(max_new_tokens=max_new_tokens),
+                             allowed_hosts=hosts, token=token, neurons=neurons)
     query = f"/?token={token}" if token else ""
     console.print(f"nlakit explorer on http://{'[::1]' if host == '::1' else host}:{port}{query}  (Ctrl-C to stop)")
     uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -73,6 +73,8 @@ class Settings:
 
 
 BF16_HELP = "bf16 autocast; default: only where the hardware has native bf16"
+CAP_HELP = ("explanation length cap (an explanation cut by it counts as capped and scores as a failure); default: the NLA's "
+            "own: its AV sidecar's, else a released NLA's registry entry, else 64")
 FSDP_HELP = "under several processes, shard the frozen block weights (FSDP2); default: on under `accelerate launch --use_fsdp`"
 ENGINES = ("transformers", "vllm")
 
@@ -126,6 +128,13 @@ class TrainConfig(LoopConfig):
     """Supervised fine-tuning of the AR or the AV on teacher explanations."""
 
     batch_size: int = setting(16, "rows per optimiser step", min=1)
+    batch_tokens: int | None = setting(None, "token budget per optimiser step instead of batch_size rows: rows grouped by "
+                                             "length, as many as fit rows x longest row <= this (little padding, even work per "
+                                             "step; e.g. 16384 on a GPU)", min=1)
+    bf16_weights: bool = setting(False, "keep the frozen base weights in bf16 (adapters, head, optimiser stay fp32): half "
+                                        "the memory and no per-step weight cast under bf16 autocast; LoRA with --bf16 only")
+    compile: bool | None = setting(None, "torch.compile each block's MLP and norms (dynamic shapes): fused kernels, fewer launches; "
+                                         "default: on on a CUDA GPU, off on the CPU", runtime=True, flag="--compile/--no-compile")
     lr: float = setting(1e-3, "peak learning rate (warmup, then cosine to 10%)", above=0)
     weight_decay: float = setting(0.0, "AdamW weight decay", min=0)
     full_finetune: bool = setting(False, "train all weights instead of LoRA adapters")
@@ -178,11 +187,57 @@ class EvaluateConfig(Settings):
 
     texts: str = setting("heldout", "held-out texts: .txt, .jsonl or .parquet; heldout = the built-in documents the NLA's extraction held out")
     max_docs: int | None = setting(None, "use only the first N documents", min=1)
-    max_new_tokens: int = setting(EXPLANATION_TOKENS, "explanation length cap", min=1)
+    max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
     suite: str = setting("fast", "fast: round trip + shuffled/teacher controls; full: + baselines, retrieval, "
                                  "causal patching, salience, overlap, per-genre bootstrap CIs", choices=("fast", "full"))
     engine: str = setting("transformers", "AV generation: transformers (built in) or vllm (prompt_embeds; needs vLLM)", choices=ENGINES)
     seed: int = setting(0, "seed of the shuffled control", min=0)
+
+
+@dataclass
+class ExplainConfig(Settings):
+    """`nlakit explain`: how the AV explains a text's tokens, a parquet's vectors (`--vectors`) or random ones (`--random`)."""
+
+    max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
+    n: int = setting(1, "explanations sampled per vector (--vectors, --random); more than 1 needs --temperature above 0", min=1)
+    temperature: float = setting(0.0, "AV sampling temperature (--vectors, --random); 0 is greedy", min=0)
+    injection_scale: float | None = setting(None, "norm the AV injects vectors at, instead of the sidecar's (out of distribution "
+                                                  "unless the sidecar's is wrong)", above=0)
+    prompt: str | None = setting(None, "a custom AV prompt (the text, or a file holding it) with the marker <INJECT> exactly once "
+                                       "where the vector goes; default: the sidecar's, which the AV was trained on")
+    seed: int = setting(0, "seed of the sampling and of --random's vectors", min=0)
+
+
+@dataclass
+class NeuronsConfig(Settings):
+    """`nlakit neurons`: which MLP neurons, read over which texts, described from how many contexts, scored on how many tokens."""
+
+    corpus: str = setting(BUILTIN, ".txt (one text per line), .jsonl (`text`) or .parquet; builtin = the shipped corpus")
+    layers: str = setting("all", "MLP layers whose neurons are described: all, or a list such as 20 or 3,10,20")
+    neurons: str | None = setting(None, "only these neurons, as LAYER:INDEX[,LAYER:INDEX...] (instead of --layers)")
+    max_neurons: int | None = setting(None, "only the first N neurons of each layer", min=1)
+    top_k: int = setting(6, "top-activating tokens kept, explained and shown per neuron", min=1)
+    background: int = setting(64, "ordinary tokens explained once: the word counts a description is compared with", min=0)
+    max_docs: int | None = setting(None, "use only the first N documents", min=1)
+    max_length: int = setting(128, "tokens read per document", min=2)
+    min_position: int = setting(4, "skip the first tokens of each document: the NLA decodes them poorly", min=0)
+    heldout_fraction: float = setting(0.1, "share of documents held out: the score ranks their tokens, the top contexts never come "
+                                           "from them (0.1 with seed 0 = the shipped NLA's own held-out split)", above=0, below=1)
+    score_tokens: int = setting(2000, "held-out tokens the score ranks per neuron", min=10)
+    seed: int = setting(0, "seed of the held-out split, the sampled tokens and the shuffled control", min=0)
+    max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
+    batch_size: int = setting(16, "documents per forward pass of the target", min=1)
+    chunk_rows: int = setting(256, "positions explained per resumable chunk (a killed run loses at most one chunk)", min=1)
+
+
+@dataclass
+class DirectionsConfig(Settings):
+    """`nlakit directions`: what the NLA says a residual direction at layer K adds to the mean activation."""
+
+    corpus: str = setting(BUILTIN, "texts whose mean layer-K activation the directions are added to (.txt, .jsonl, .parquet or builtin)")
+    max_docs: int = setting(64, "documents the mean activation is taken over", min=1)
+    strengths: str = setting("1,2", "multiples of the mean activation norm added along each unit direction, e.g. 0.5,1,2 or -1,1")
+    max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
 
 
 @dataclass

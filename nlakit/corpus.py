@@ -22,6 +22,9 @@ class Document:
     doc_id: str
     text: str
     genre: str
+    # rendered by a chat template, which wrote its special tokens (Gemma's and Llama's <bos>) into the text
+    # itself: tokenised as it is, since adding them again would give a second BOS
+    templated: bool = False
 
 
 def builtin_corpus_path() -> Path:

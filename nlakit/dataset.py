@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import NLAError
 from .files import atomic_write, content_digest, read_json, write_json
-from .sidecar import Sidecar, check_vectors
+from .sidecar import SIDECAR_NAME, Sidecar, check_vectors
 
 VECTOR = "activation_vector"
 EXPLANATION = "explanation"
@@ -34,12 +35,30 @@ def write_table(path: Path, table: pa.Table) -> None:
     atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
-def vectors(table: pa.Table) -> np.ndarray:
+def vectors(table: pa.Table, where: str = "the table") -> np.ndarray:
+    """The `activation_vector` column as float32 [N, d]: a FixedSizeList (as nlakit and the release write it), or a
+    list column whose rows all have one width (a parquet made elsewhere); anything else is refused, naming `where`."""
+    if VECTOR not in table.column_names:
+        raise NLAError(f"{where} has no `{VECTOR}` column (columns: {', '.join(table.column_names) or 'none'})")
     column = table.column(VECTOR).combine_chunks()
-    width = column.type.list_size if pa.types.is_fixed_size_list(column.type) else None
-    if width is None:
-        raise NLAError(f"`{VECTOR}` must be a FixedSizeList<float32> column, got {column.type}")
-    return column.flatten().to_numpy(zero_copy_only=False).astype(np.float32).reshape(-1, width)
+    if pa.types.is_fixed_size_list(column.type):
+        width = column.type.list_size
+    elif pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+        lengths = set(pc.list_value_length(column).to_pylist())
+        if None in lengths:
+            raise NLAError(f"{where}: `{VECTOR}` has empty (null) rows")
+        if len(lengths) > 1:
+            raise NLAError(f"{where}: `{VECTOR}` rows have different widths {sorted(lengths)[:5]}")
+        width = lengths.pop() if lengths else 0
+    else:
+        raise NLAError(f"{where}: `{VECTOR}` must be a list of floats per row (FixedSizeList<float32>), got {column.type}")
+    if column.null_count:
+        raise NLAError(f"{where}: `{VECTOR}` has empty (null) rows")
+    try:
+        flat = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32)
+    except (pa.ArrowInvalid, TypeError, ValueError) as err:
+        raise NLAError(f"{where}: `{VECTOR}` does not hold numbers ({column.type}): {err}") from None
+    return flat.reshape(-1, width) if width else np.zeros((len(column), 0), np.float32)
 
 
 def read_split(folder: Path, split: str = "train", columns: list[str] | None = None) -> tuple[pa.Table, Sidecar]:
@@ -54,6 +73,7 @@ def read_split(folder: Path, split: str = "train", columns: list[str] | None = N
     path = folder / f"{split}.parquet"
     if not path.exists():
         raise NLAError(f"missing {path}: run `nlakit extract` first")
+    with_width(meta, path)
     try:
         present = pq.read_schema(path).names
         table = pq.read_table(path, columns=None if columns is None else [c for c in columns if c in present])
@@ -64,6 +84,32 @@ def read_split(folder: Path, split: str = "train", columns: list[str] | None = N
             raise NLAError(f"{path} has no `{VECTOR}` column")
         check_vectors(vectors(table), meta.d_model, f"vectors in {path}")
     return table, meta
+
+
+def vector_width(path: Path) -> int | None:
+    """The width of a parquet's FixedSizeList vector column, from its schema alone (None: no such column)."""
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise NLAError(f"corrupt parquet file {path}: {err}") from err
+    kind = schema.field(VECTOR).type if VECTOR in schema.names else None
+    return kind.list_size if kind is not None and pa.types.is_fixed_size_list(kind) else None
+
+
+def with_width(meta: Sidecar, parquet: Path) -> Sidecar:
+    """`meta` with its d_model: an official dataset sidecar records none (the release keeps it in the vectors' type), so
+    it is read from `parquet`'s vector column; a recorded one is left alone (a mismatch is refused where vectors are read)."""
+    if meta.d_model is None:
+        meta.d_model = vector_width(parquet)
+        if meta.d_model is None:
+            raise NLAError(f"the sidecar of {parquet} records no d_model, and {parquet} has no FixedSizeList `{VECTOR}` column to read it from")
+    return meta
+
+
+def parquet_sidecar(parquet: Path) -> Sidecar:
+    """The release's sidecar of one parquet (`<file>.parquet.nla_meta.yaml`), its d_model read from the vectors if absent."""
+    parquet = Path(parquet)
+    return with_width(Sidecar.load(parquet.with_name(parquet.name + "." + SIDECAR_NAME)), parquet)
 
 
 def explanations(table: pa.Table, path_hint: str = "dataset") -> list[str]:
@@ -88,6 +134,7 @@ def vector_store(folder: Path, split: str = "train") -> np.ndarray:
     parquet, cache, key = folder / f"{split}.parquet", folder / f"{split}.vectors.npy", folder / f"{split}.vectors.json"
     if not parquet.exists():
         raise NLAError(f"missing {parquet}: run `nlakit extract` first")
+    with_width(meta, parquet)
     digest = content_digest(parquet)
     if not cache.exists() or not key.exists() or read_json(key, "vector cache key").get("parquet") != digest:
         try:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import dataset
-from .config import EXPLANATION_TOKENS, EvaluateConfig
+from .config import EvaluateConfig
 from .corpus import builtin_heldout, load_corpus
 from .errors import NLAError
 from .metrics import derangement, fve
@@ -28,11 +28,16 @@ from .suite import run_suite, suite_rows
 HELDOUT = "heldout"  # --texts value: the built-in documents held out by the NLA's own extraction split
 
 
-def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = EXPLANATION_TOKENS, seed: int = 0) -> tuple[dict, list[dict]]:
-    """Metrics over extracted rows, and the rows with their explanations and scores added."""
+def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None, seed: int = 0) -> tuple[dict, list[dict]]:
+    """Metrics over extracted rows, and the rows with their explanations and scores added.
+
+    `max_new_tokens`: default the NLA's cap. An explanation cut by it is a parse failure (scored 2.0) and counted
+    in `capped_rate` too, so a cap too low for the NLA shows as such, not as a bad NLA.
+    """
     if not rows:
         raise NLAError("no activations to evaluate: the texts are empty or shorter than min_position")
     vectors = np.stack([r["activation_vector"] for r in rows])
+    max_new_tokens = max_new_tokens or nla.max_new_tokens
     result = nla.roundtrip(vectors, max_new_tokens)
     baseline, scores = nla.baseline, nla.scored(result.mse_nrm)
     shuffled = derangement(len(rows), np.random.default_rng(seed))
@@ -47,13 +52,15 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int = EXPLANATION_
         "fve_shuffled": fve(mse_shuffled, baseline.value),
         "fve_teacher": fve(mse_teacher, baseline.value),
         "parse_failure_rate": float(np.mean(~result.parsed)),
+        "capped_rate": float(np.mean(result.capped)),
+        "max_new_tokens": max_new_tokens,
         "baseline": baseline.name,
         "rawvar": baseline.value,
     }
     scored = [
         {**{k: v for k, v in r.items() if k != "activation_vector"}, "explanation": e, "mse_nrm": float(m),
-         "fve_nrm": float(f), "parse_failed": not ok, "activation_norm": float(np.linalg.norm(r["activation_vector"]))}
-        for r, e, m, f, ok in zip(rows, result.explanations, result.mse_nrm, scores["fve_nrm"], result.parsed)
+         "fve_nrm": float(f), "parse_failed": not ok, "capped": bool(cut), "activation_norm": float(np.linalg.norm(r["activation_vector"]))}
+        for r, e, m, f, ok, cut in zip(rows, result.explanations, result.mse_nrm, scores["fve_nrm"], result.parsed, result.capped)
     ]
     return metrics, scored
 
@@ -67,6 +74,8 @@ def run_evaluate(nla_dir: Path | str, cfg: EvaluateConfig, save: Path | None = N
     else:
         docs = load_corpus(cfg.texts, cfg.max_docs)
     rows = nla.activations(docs)
+    if not rows:
+        raise NLAError(f"no activations to evaluate: every text is shorter than min_position={nla.extract_config().min_position} tokens")
     metrics, scored = evaluate_rows(nla, rows, cfg.max_new_tokens, cfg.seed)
     metrics["texts"] = str(cfg.texts)
     if save:

@@ -1,24 +1,36 @@
-"""Stage 7: read what the model holds at every token of a text.
+"""Stage 7: read what the model holds at every token of a text, or explain any vectors.
 
 Each token's layer-K vector goes through the AV (explanation) and back through the AR (score),
-so every explanation comes with its own faithfulness number.
+so every explanation comes with its own faithfulness number. `--vectors FILE.parquet` does the same
+for the rows of an `activation_vector` column, and `--random N` for random vectors (a smoke test of
+the pair), with the official inference CLI's options: samples per vector, temperature, injection
+scale and a custom AV prompt.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import math
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import files
-from .config import EXPLANATION_TOKENS
+from . import dataset, files
+from .av import Verbalizer
+from .config import ExplainConfig
 from .errors import NLAError
 from .files import atomic_write_text
+from .metrics import rescale
 from .nla import NLA
+from .prompts import with_av_prompt
 from .report import STYLE, token_view
+from .sidecar import check_vectors
 
 
 def render_table(rows: list[dict], baseline: str, console: Console | None = None, compact: bool = False) -> None:
@@ -62,10 +74,16 @@ def to_html(rows: list[dict], text: str, baseline: str) -> str:
             f"{token_view(rows)}<script>const ROWS={data};{PAGE_SCRIPT}</script>")
 
 
-def run_explain(nla_dir: Path | str, text: str, as_json: bool = False, max_new_tokens: int = EXPLANATION_TOKENS, html_path: Path | None = None) -> list[dict]:
+def run_explain(nla_dir: Path | str, text: str, as_json: bool = False, max_new_tokens: int | None = None, html_path: Path | None = None,
+                cfg: ExplainConfig | None = None) -> list[dict]:
+    """Every token of `text`, explained greedily (with `cfg`'s AV prompt and injection scale, when given) and scored."""
     if not text.strip():
         raise NLAError("the text is empty: give the text to read, e.g. nlakit explain \"Once upon a time\"")
+    if cfg is not None and (cfg.n > 1 or cfg.temperature > 0):
+        raise NLAError("--n and --temperature sample explanations of --vectors or --random; a text's tokens are explained greedily")
     nla = NLA.load(nla_dir)
+    if cfg is not None:
+        nla = with_av_settings(nla, cfg)
     total, limit = len(nla.tokenizer(text, add_special_tokens=True)["input_ids"]), nla.extract_config().max_length
     if total > limit:  # partial work is said out loud
         Console(stderr=True).print(f"note: the text has {total} tokens; the NLA reads the first {limit} (the max_length it was "
@@ -73,6 +91,10 @@ def run_explain(nla_dir: Path | str, text: str, as_json: bool = False, max_new_t
     rows = nla.explain(text, max_new_tokens)
     if not rows:
         raise NLAError("the text has no tokens to read (only special tokens)")
+    capped = sum(r["capped"] for r in rows)
+    if capped:  # never silently scored as if it were fine
+        Console(stderr=True).print(f"note: {capped} of {len(rows)} explanations reached the cap of {max_new_tokens or nla.max_new_tokens} "
+                                   "tokens before </explanation>: scored as failures (mse_nrm 2); raise --max-new-tokens", soft_wrap=True)
     if as_json:
         print(to_json(rows, nla.baseline.name))
     else:
@@ -80,3 +102,107 @@ def run_explain(nla_dir: Path | str, text: str, as_json: bool = False, max_new_t
     if html_path:
         atomic_write_text(Path(html_path), to_html(rows, text, nla.baseline.name))
     return rows
+
+
+# ---------------------------------------------------------------- any vectors: --vectors FILE.parquet, --random N
+
+
+def read_prompt(value: str) -> str:
+    """`--prompt`: the text of a file when it names one, else the prompt itself."""
+    try:
+        path = Path(value)
+        if path.is_file():
+            return path.read_text(encoding="utf-8").rstrip("\n")
+    except (OSError, ValueError):  # a long prompt is no file name
+        pass
+    return value
+
+
+def with_av_settings(nla: NLA, cfg: ExplainConfig) -> NLA:
+    """The NLA whose AV reads `cfg`'s custom prompt and injects at its scale; the AR, target and baseline unchanged."""
+    meta = nla.av.meta
+    if cfg.prompt is not None:
+        meta = with_av_prompt(meta, nla.av.tokenizer, read_prompt(cfg.prompt))
+    if cfg.injection_scale is not None:
+        meta = dataclasses.replace(meta, injection_scale=cfg.injection_scale)
+    if meta is nla.av.meta:
+        return nla
+    av = Verbalizer(nla.av.lm, nla.av.tokenizer, meta).eval()
+    av.engine = nla.av.engine
+    return dataclasses.replace(nla, av=av)
+
+
+def read_vectors(path: Path) -> np.ndarray:
+    """The `activation_vector` column of a parquet file as [N, d] float32 (its width is checked against the NLA later)."""
+    path = Path(path)
+    if not path.is_file():
+        raise NLAError(f"--vectors {path}: no such file")
+    try:
+        schema = pq.read_schema(path)
+        table = pq.read_table(path, columns=[dataset.VECTOR]) if dataset.VECTOR in schema.names else schema.empty_table()
+    except (pa.ArrowInvalid, OSError) as err:
+        raise NLAError(f"cannot read {path} as parquet: {err}") from None
+    vectors = dataset.vectors(table, str(path))
+    if not len(vectors):
+        raise NLAError(f"{path} holds no vectors")
+    return vectors
+
+
+def random_vectors(nla: NLA, n: int, seed: int) -> np.ndarray:
+    """`n` Gaussian directions at the NLA's width, at the mean norm of its training activations (else its injection scale)."""
+    d = nla.meta.d_model
+    scale = nla.av.meta.injection_scale
+    norm = nla.meta.activation_norm.get("mean") or (scale if isinstance(scale, (int, float)) else math.sqrt(d))
+    noise = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
+    return rescale(noise, np.full(n, float(norm), np.float32))
+
+
+def explain_vectors(nla: NLA, vectors: np.ndarray, cfg: ExplainConfig) -> list[dict]:
+    """`cfg.n` explanations of each vector (one batched round trip), each with mse_nrm, fve_nrm, parsed and the baseline."""
+    if cfg.n > 1 and cfg.temperature == 0:
+        raise NLAError(f"--n {cfg.n} greedy explanations of a vector would all be the same: add --temperature (e.g. 0.7)")
+    vectors = check_vectors(vectors, nla.meta.d_model, "the vectors to explain")
+    repeated = np.repeat(vectors, cfg.n, axis=0)
+    result = nla.roundtrip(repeated, cfg.max_new_tokens, cfg.temperature, cfg.seed)
+    fve = nla.scored(result.mse_nrm)["fve_nrm"]
+    return [{"vector": i // cfg.n, "sample": i % cfg.n, "explanation": e, "mse_nrm": float(m), "fve_nrm": float(f), "parsed": bool(ok),
+             "activation_norm": float(np.linalg.norm(v)), "baseline": nla.baseline.name}
+            for i, (e, m, f, ok, v) in enumerate(zip(result.explanations, result.mse_nrm, fve, result.parsed, repeated))]
+
+
+def run_explain_vectors(nla_dir: Path | str, cfg: ExplainConfig, vectors: Path | None = None, random: int | None = None,
+                        out: Path | None = None, as_json: bool = False) -> list[dict]:
+    """`nlakit explain --vectors FILE` / `--random N`: explain, score, print, and write `out` (parquet) when given."""
+    if (vectors is None) == (random is None):
+        raise NLAError("give one of --vectors FILE.parquet and --random N")
+    if out is not None and Path(out).is_dir():
+        raise NLAError(f"--out {out} is a folder: give a .parquet file name")
+    given = read_vectors(vectors) if vectors is not None else None  # a bad file is refused before the models load
+    nla = with_av_settings(NLA.load(nla_dir), cfg)
+    data = given if given is not None else random_vectors(nla, random, cfg.seed)
+    rows = explain_vectors(nla, data, cfg)
+    if out is not None:
+        dataset.write_rows(Path(out), [{**r, dataset.VECTOR: data[r["vector"]]} for r in rows], nla.meta.d_model)
+    if as_json:
+        print(files.to_json(rows, indent=1))
+    else:
+        render_vector_table(rows, nla.baseline.name, "random vectors" if vectors is None else str(vectors))
+    if vectors is None:  # said so that a low score is not read as a broken pair
+        Console(stderr=True).print("note: random directions lie far from the model's own activations: this checks that the pair "
+                                   "runs end to end, not how well it explains", soft_wrap=True)
+    return rows
+
+
+def render_vector_table(rows: list[dict], baseline: str, source: str, console: Console | None = None) -> None:
+    """A row per explanation: vector, sample, FVE (coloured), explanation; then the mean and the parse failures."""
+    table = Table(title=f"Explanations of {source}", caption=f"FVE = fve_nrm against the baseline {baseline}", show_lines=True)
+    for name, justify in (("vector", "right"), ("sample", "right"), ("FVE", "right"), ("explanation", "left")):
+        table.add_column(name, justify=justify)
+    for r in rows:
+        colour = "green" if r["fve_nrm"] > 0.3 else "yellow" if r["fve_nrm"] > 0 else "red"
+        table.add_row(str(r["vector"]), str(r["sample"]), f"[{colour}]{r['fve_nrm']:.2f}[/]", escape(r["explanation"]))
+    console = console or Console()
+    console.print(table)
+    parsed = np.mean([r["parsed"] for r in rows])
+    console.print(f"{len(rows)} explanations: mean fve_nrm {np.mean([r['fve_nrm'] for r in rows]):.3f} (baseline {baseline}); "
+                  f"parse failures {1 - parsed:.0%}", soft_wrap=True)

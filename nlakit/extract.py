@@ -30,7 +30,7 @@ from .errors import NLAError
 from .files import StageRun
 from .hooks import capture_block_output
 from .metrics import predict_mean_baselines
-from .models import default_layer, load_causal_lm, load_tokenizer, num_layers
+from .models import default_layer, hidden_size, input_device, load_causal_lm, load_tokenizer, num_layers
 from .progress import progress
 from .prompts import AR_TEMPLATE, AV_TEMPLATE, ar_suffix_ids, find_marker
 from .sidecar import Sidecar
@@ -53,6 +53,17 @@ def sample_positions(doc_id: str, token_ids: list[int], k: int, min_position: in
     return sorted(rng.sample(candidates, min(k, len(candidates))))
 
 
+def pad_batch(token_lists: list[list[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids and their attention mask for a batch of token lists."""
+    width = max(len(t) for t in token_lists)
+    ids = torch.full((len(token_lists), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for row, tokens in enumerate(token_lists):
+        ids[row, : len(tokens)] = torch.tensor(tokens)
+        mask[row, : len(tokens)] = 1
+    return ids, mask
+
+
 @torch.no_grad()
 def run_target(
     model: PreTrainedModel,
@@ -63,19 +74,15 @@ def run_target(
     pad_id: int = 0,
 ) -> list[TokenActivations]:
     """One padded batch through the target: block-K vectors and top-k next tokens at `positions`."""
-    width = max(len(t) for t in token_lists)
-    ids = torch.full((len(token_lists), width), pad_id, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for row, tokens in enumerate(token_lists):
-        ids[row, : len(tokens)] = torch.tensor(tokens)
-        mask[row, : len(tokens)] = 1
-    device = model.device
+    ids, mask = pad_batch(token_lists, pad_id)
+    device = input_device(model)  # under a device map, block K and the last block may sit on other devices
     with capture_block_output(model, layer_index) as captured:
         final = model.get_decoder()(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
-    rows = torch.tensor([r for r, pos in enumerate(positions) for _ in pos], dtype=torch.long, device=device)
-    cols = torch.tensor([p for pos in positions for p in pos], dtype=torch.long, device=device)
-    vectors = captured["hidden"][rows, cols].float().cpu().numpy()
-    next_ids = model.get_output_embeddings()(final[rows, cols]).topk(top_k, dim=-1).indices.tolist()
+    rows = torch.tensor([r for r, pos in enumerate(positions) for _ in pos], dtype=torch.long)
+    cols = torch.tensor([p for pos in positions for p in pos], dtype=torch.long)
+    hidden = captured["hidden"]
+    vectors = hidden[rows.to(hidden.device), cols.to(hidden.device)].float().cpu().numpy()
+    next_ids = model.get_output_embeddings()(final[rows.to(final.device), cols.to(final.device)]).topk(top_k, dim=-1).indices.tolist()
     out, start = [], 0
     for tokens, pos in zip(token_lists, positions):
         end = start + len(pos)
@@ -84,8 +91,9 @@ def run_target(
     return out
 
 
-def tokenize(tokenizer: PreTrainedTokenizerBase, text: str, max_length: int) -> list[int]:
-    return tokenizer(text, add_special_tokens=True, truncation=True, max_length=max_length)["input_ids"]
+def tokenize(tokenizer: PreTrainedTokenizerBase, text: str, max_length: int, templated: bool = False) -> list[int]:
+    """A text's ids as the target reads it: the tokenizer's BOS added, unless a chat template already wrote it (`templated`)."""
+    return tokenizer(text, add_special_tokens=not templated, truncation=True, max_length=max_length)["input_ids"]
 
 
 def rows_for(tokenizer: PreTrainedTokenizerBase, doc: Document, acts: TokenActivations) -> list[dict]:
@@ -112,13 +120,20 @@ def extract_documents(
     cfg: ExtractConfig,
     layer_index: int,
     all_positions: bool = False,
+    positions: dict[str, list[int]] | None = None,
 ) -> Iterator[dict]:
-    """Rows for `docs`, batched by length to waste little padding. Used by extract, evaluate and explain."""
+    """Rows for `docs`, batched by length to waste little padding. Used by extract, evaluate, explain and neurons.
+
+    `positions` (doc id -> token positions) reads exactly those tokens instead of sampled or all ones.
+    """
     special = set(tokenizer.all_special_ids)
     prepared = []
     for doc in docs:
-        ids = tokenize(tokenizer, doc.text, cfg.max_length)
-        if all_positions:
+        ids = tokenize(tokenizer, doc.text, cfg.max_length, doc.templated)
+        if positions is not None:
+            pos = sorted(p for p in positions.get(doc.doc_id, ()) if p < len(ids))
+            ids = ids[: max(pos) + 1] if pos else ids
+        elif all_positions:
             pos = [i for i in range(len(ids)) if ids[i] not in special]
         else:
             pos = sample_positions(doc.doc_id, ids, cfg.positions_per_doc, cfg.min_position, cfg.seed, special)
@@ -153,7 +168,7 @@ def run_extract(cfg: ExtractConfig, out: Path, overwrite: bool = False) -> Path:
     tokenizer = load_tokenizer(cfg.model)
     model = load_causal_lm(cfg.model)
     layer = cfg.layer_index if cfg.layer_index is not None else default_layer(num_layers(model))
-    d_model = model.config.hidden_size
+    d_model = hidden_size(model)
     work = run.begin()
     chunks = [docs[i : i + cfg.chunk_docs] for i in range(0, len(docs), cfg.chunk_docs)]
     with progress() as bar:

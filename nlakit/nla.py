@@ -1,6 +1,7 @@
 """`NLA`: a trained pair (AV + AR) and the target model it reads, behind one small API.
 
     nla = NLA.load()                      # the NLA shipped with nlakit, or a folder holding av/ and ar/
+    nla = NLA.load(av="kitft/nla-qwen2.5-7b-L20-av", ar="kitft/nla-qwen2.5-7b-L20-ar")  # a released pair (or two folders)
     rows = nla.explain("Once upon a time")  # every token: its explanation and how faithful it is
     result = nla.roundtrip(vectors)         # explanations of any [N, d] vectors, scored by the AR
     mse = nla.score(explanations, vectors)  # the AR's verdict on explanations from anywhere
@@ -9,17 +10,24 @@ One activation flows: target model -> block K's output (hooks.capture_block_outp
 prompt with the vector written over the marker (hooks.inject) -> generated explanation -> the AR
 -> reconstructed vector -> mse_nrm against the original (metrics) -> fve against the baseline.
 The round trip exists here once; evaluate, explain, the suite, the explorer and RL's samples call it.
+
+Where a sidecar is silent (released sidecars record no rawvar, no extraction settings, no
+explanation cap), the pair's entry in `released.RELEASED` fills in, and only here: `baseline`,
+`meannorm`, `max_new_tokens`, `extract_config` and, at load, an AV's layer and injection scale.
+Each fallback is named (the baseline's name, `notes`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from rich.console import Console
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .ar import Reconstructor, load_reconstructor
@@ -28,10 +36,11 @@ from .config import ENGINES, EXPLANATION_TOKENS, ExtractConfig
 from .corpus import Document, builtin_heldout, guess_genre
 from .errors import NLAError
 from .extract import extract_documents
-from .metrics import Baseline, cos_from_mse, fve_rows, measured_baseline, sidecar_baseline
-from .models import load_causal_lm, load_tokenizer
+from .metrics import RAWVAR, Baseline, cos_from_mse, fve_rows, measured_baseline, sidecar_baseline
+from .models import inference_dtype, load_causal_lm, load_tokenizer
 from .pretrained import DEFAULT_NLA, resolve_nla
 from .progress import progress
+from .released import ReleasedNLA, by_hub_id, for_sidecar, is_hub_id, locate
 from .sidecar import Sidecar
 
 FALLBACK_DOCS = 16  # built-in held-out documents whose activations stand in for a missing rawvar
@@ -45,22 +54,82 @@ class RoundTrip(NamedTuple):
     mse_nrm: np.ndarray  # [N] float64; a failed generation scores metrics.FAILED_MSE
     parsed: np.ndarray  # [N] bool
     responses: list[str]  # the raw generated text
+    capped: np.ndarray  # [N] bool: stopped by max_new_tokens before `</explanation>` (not parsed, so scored as failed)
 
 
 def roundtrip(av: Verbalizer, ar: Reconstructor, vectors: np.ndarray, max_new_tokens: int = EXPLANATION_TOKENS, temperature: float = 0.0,
-              seed: int | None = None, batch_size: int | None = None, bf16: bool | None = None) -> RoundTrip:
+              seed: int | None = None, batch_size: int | None = None, bf16: bool | None = None,
+              on_batch: Callable[[int], None] | None = None) -> RoundTrip:
     """The AV explains each vector (greedy at temperature 0), the AR rebuilds it from the explanation.
 
-    More than PROGRESS_FROM vectors get a progress bar on stderr (explained / total, rate, ETA).
+    More than PROGRESS_FROM vectors get a progress bar on stderr (explained / total, rate, ETA), unless
+    the caller passes `on_batch` to advance a bar of its own (one live bar at a time).
     """
-    with progress(disable=len(vectors) < PROGRESS_FROM) as bar:
+    with progress(disable=on_batch is not None or len(vectors) < PROGRESS_FROM) as bar:
         task = bar.add_task("explaining", total=len(vectors), info="")
         generation = av.generate(vectors, max_new_tokens=max_new_tokens, temperature=temperature, batch_size=batch_size,
-                                 bf16=bf16, seed=seed, on_batch=lambda n: bar.advance(task, n))
+                                 bf16=bf16, seed=seed, on_batch=on_batch or (lambda n: bar.advance(task, n)))
     parsed = np.array([e is not None for e in generation.explanations], dtype=bool)
+    capped = np.array([len(ids) >= max_new_tokens for ids in generation.token_ids], dtype=bool) & ~parsed
     mse = ar.score([e if e is not None else "" for e in generation.explanations], vectors, failed=~parsed, bf16=bf16)
     explanations = [e if e is not None else t for e, t in zip(generation.explanations, generation.texts)]
-    return RoundTrip(explanations, mse, parsed, generation.texts)
+    return RoundTrip(explanations, mse, parsed, generation.texts, capped)
+
+
+@dataclass(frozen=True)
+class NLASource:
+    """Where an NLA comes from and how it loads: what a command's --nla, --av, --ar, --dtype and --device-map say.
+
+    `NLA.load(source)` takes it wherever a folder name is taken, so commands pass it through unchanged.
+    """
+
+    nla: str = DEFAULT_NLA
+    av: str | None = None
+    ar: str | None = None
+    dtype: str | None = None
+    device_map: str | None = None
+
+    def __str__(self) -> str:
+        return f"--av {self.av} --ar {self.ar}" if self.av or self.ar else str(self.nla)
+
+
+def pair_folders(folder: Path | str, av: str | Path | None, ar: str | Path | None) -> tuple[Path, Path, ReleasedNLA | None, list[str]]:
+    """The AV and AR folders to load, the registry entry their hub ids name (if any), and notes on what was inferred.
+
+    Either an NLA folder (av/ + ar/; `default`: the shipped one) or `av` and `ar`, each a folder or a
+    hub id (released.locate). Given one hub id of a released pair, the other is the registry's.
+    """
+    if av is None and ar is None:
+        root = resolve_nla(folder)
+        if not (root / "av").is_dir() or not (root / "ar").is_dir():
+            hint = f"; {folder} looks like a hub id: give a released pair as --av and --ar" if is_hub_id(str(folder)) else ""
+            raise NLAError(f"{root} must contain av/ and ar/ folders (as written by `nlakit train` or the train stages){hint}")
+        return root / "av", root / "ar", None, []
+    if str(folder) != DEFAULT_NLA:
+        raise NLAError("give either an NLA folder (--nla) or the AV and AR (--av, --ar), not both")
+    release, notes = by_hub_id(str(av or ar)), []
+    if av is None or ar is None:
+        if release is None:
+            raise NLAError(f"give both --av and --ar: {av or ar} is not a released NLA whose partner nlakit knows")
+        missing, other = ("AR", release.ar) if ar is None else ("AV", release.av)
+        av, ar = av or release.av, ar or release.ar
+        notes.append(f"the {missing} of {release.name} is {other} (registry)")
+    return locate(av, "AV"), locate(ar, "AR"), release or by_hub_id(str(ar)), notes
+
+
+def complete_pair(av_meta: Sidecar, ar_meta: Sidecar, release: ReleasedNLA | None) -> list[str]:
+    """Fill what the AV sidecar leaves out from the AR's or the registry (in place); notes saying what came from where."""
+    notes = []
+    if release is not None and (ar_meta.layer_index, ar_meta.d_model) != (release.layer_index, release.d_model):
+        raise NLAError(f"the AR sidecar says layer {ar_meta.layer_index}, d_model {ar_meta.d_model}; {release.name} "
+                       f"(registry) is layer {release.layer_index}, d_model {release.d_model}")
+    if av_meta.layer_index is None:  # an AV sidecar from before the release scrub
+        av_meta.layer_index = ar_meta.layer_index
+        notes.append(f"the AV sidecar records no layer: layer {ar_meta.layer_index} from the AR sidecar")
+    if av_meta.injection_scale is None and release is not None:
+        av_meta.injection_scale = release.injection_scale
+        notes.append(f"the AV sidecar records no injection_scale: {release.injection_scale:g} from {release.name} (registry)")
+    return notes
 
 
 @dataclass
@@ -71,61 +140,128 @@ class NLA:
     ar: Reconstructor
     target: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
+    release: ReleasedNLA | None = None  # the registry entry of a released pair: what its sidecars leave out
+    notes: list[str] = field(default_factory=list)  # what was inferred at load, and from where (the CLI prints them)
 
     @property
     def meta(self) -> Sidecar:
         return self.ar.meta
 
     @classmethod
-    def load(cls, folder: Path | str = DEFAULT_NLA, engine: str = "transformers") -> NLA:
-        """An NLA folder (av/ + ar/), or `default`: the one shipped with the package.
+    def load(cls, folder: Path | str | NLASource = DEFAULT_NLA, engine: str = "transformers", *, av: str | Path | None = None,
+             ar: str | Path | None = None, dtype: str | None = None, device_map: str | dict | None = None) -> NLA:
+        """An NLA folder (av/ + ar/), `default` (the one shipped with the package), or `av` and `ar` given apart,
+        each a folder or a Hugging Face hub id (`kitft/nla-qwen2.5-7b-L20-av`; see released.locate).
 
         engine: `transformers` (nlakit's own batched KV-cache loop) or `vllm` (prompt_embeds).
+        dtype: `auto` (bf16 on a GPU, fp32 on the CPU), `bf16` or `fp32` for all three models; fp16 is refused.
+        device_map: `auto` (or any accelerate device map) spreads each model's blocks over the GPUs.
         """
         if engine not in ENGINES:
             raise NLAError(f"unknown engine {engine!r}: choose one of {ENGINES}")
-        folder = resolve_nla(folder)
-        if not (folder / "av").is_dir() or not (folder / "ar").is_dir():
-            raise NLAError(f"{folder} must contain av/ and ar/ folders (as written by `nlakit train` or the train stages)")
-        av, ar = load_verbalizer(folder / "av"), load_reconstructor(folder / "ar")
-        av.meta.check_compatible(ar.meta, f"{folder / 'ar'}")
+        if isinstance(folder, NLASource):
+            source = folder
+            folder, av, ar = source.nla, av or source.av, ar or source.ar
+            dtype, device_map = dtype or source.dtype, device_map or source.device_map
+        weights = inference_dtype(dtype, device_map)
+        av_dir, ar_dir, release, notes = pair_folders(folder, av, ar)
+        av_meta, ar_meta = Sidecar.load(av_dir), Sidecar.load(ar_dir)
+        release = release or for_sidecar(ar_meta)
+        notes += complete_pair(av_meta, ar_meta, release)
+        av_meta.check_compatible(ar_meta, str(ar_dir))
+        placement = dict(dtype=weights, device_map=device_map)
+        verbalizer = load_verbalizer(av_dir, meta=av_meta, **placement)
+        reconstructor = load_reconstructor(ar_dir, meta=ar_meta, **placement)
+        try:
+            target = load_causal_lm(ar_meta.base_model, **placement)
+            tokenizer = load_tokenizer(ar_meta.base_model)
+        except (OSError, ValueError) as err:  # not in the cache under HF_HUB_OFFLINE, gated, a folder moved away
+            first = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
+            raise NLAError(f"cannot load the target model {ar_meta.base_model} (the AR sidecar's base model): {first}") from None
         if engine == "vllm":
             from .vllm_engine import VLLMEngine
 
-            av.engine = VLLMEngine.for_verbalizer(av)
-        return cls(av, ar, load_causal_lm(ar.meta.base_model), load_tokenizer(ar.meta.base_model))
+            verbalizer.engine = VLLMEngine.for_verbalizer(verbalizer)
+        nla = cls(verbalizer, reconstructor, target, tokenizer, release, notes)
+        if release is not None:
+            if nla.av_cap() is None:
+                notes.append(f"explanations capped at {release.max_new_tokens} tokens, from {release.name} (registry)")
+            if not nla.recorded_extraction():
+                settings = ", ".join(f"{k} {v}" for k, v in release.extraction.items())
+                notes.append(f"activations extracted with the settings {release.name} was trained on (registry): {settings}")
+        if notes:  # said out loud, once, where every command loads its NLA
+            console = Console(stderr=True)
+            for note in notes:
+                console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
+        return nla
 
     # -- activations
 
-    def extract_config(self, **changes: object) -> ExtractConfig:
-        """The extraction settings the NLA was trained with (as its sidecar records them), with `changes`."""
+    def recorded_extraction(self) -> dict:
+        """The ExtractConfig settings the AR sidecar records (none in a released one)."""
         known = {f.name for f in dataclasses.fields(ExtractConfig)} - {"model"}
-        recorded = {k: v for k, v in self.meta.extraction.items() if k in known}
+        return {k: v for k, v in self.meta.extraction.items() if k in known}
+
+    def extract_config(self, **changes: object) -> ExtractConfig:
+        """The extraction settings the NLA was trained with (as its sidecar records them, else its registry entry's), with `changes`."""
+        recorded = self.recorded_extraction() or (dict(self.release.extraction) if self.release else {})
         try:
             return ExtractConfig(**{"model": self.meta.base_model, **recorded, **changes})
         except NLAError as err:
             raise NLAError(f"the NLA's sidecar records unusable extraction settings: {err}") from None
 
-    def activations(self, docs: list[Document], all_positions: bool = False, **changes: object) -> list[dict]:
-        """Rows (context, token, next tokens, `activation_vector`) of the target at layer K, as in training (or with `changes`)."""
+    def activations(self, docs: list[Document], all_positions: bool = False, positions: dict[str, list[int]] | None = None,
+                    **changes: object) -> list[dict]:
+        """Rows (context, token, next tokens, `activation_vector`) of the target at layer K, as in training (or with `changes`).
+
+        `positions` (doc id -> token positions): exactly those tokens, instead of the sampled ones.
+        """
         cfg = self.extract_config(**changes)
-        return list(extract_documents(self.target, self.tokenizer, docs, cfg, self.meta.layer_index, all_positions))
+        return list(extract_documents(self.target, self.tokenizer, docs, cfg, self.meta.layer_index, all_positions, positions))
 
     # -- scores
 
     @cached_property
     def baseline(self) -> Baseline:
-        """The sidecar's rawvar; for a sidecar without one, the rawvar of built-in held-out activations, named as such."""
+        """The FVE denominator, the one fallback chain every command uses: the sidecar's rawvar; else the registry's for a
+        released pair (the release's training set); else the rawvar of built-in held-out activations. Each named as such."""
         found = sidecar_baseline(self.meta.baselines)
         if found is not None:
             return found
+        if self.release is not None:
+            return Baseline(self.release.rawvar, f"{RAWVAR} of {self.release.name} (registry)")
         cfg = self.extract_config()
         rows = self.activations(builtin_heldout(cfg.heldout_fraction, cfg.seed, FALLBACK_DOCS))
-        return measured_baseline(np.stack([r["activation_vector"] for r in rows]), "activations of built-in held-out documents")
+        if not rows:
+            raise NLAError(f"the sidecar has no rawvar, and the built-in held-out documents give no activations at positions >= "
+                           f"{cfg.min_position} to measure one on")
+        return measured_baseline(np.stack([r["activation_vector"] for r in rows]), "activations of built-in held-out documents",
+                                 self.meta.resolved_mse_scale)
 
-    def roundtrip(self, vectors: np.ndarray, max_new_tokens: int = EXPLANATION_TOKENS, temperature: float = 0.0, seed: int | None = None) -> RoundTrip:
-        """Explanations of `vectors` ([N, d] or [d]), their mse_nrm, which ones parsed, the raw responses."""
-        return roundtrip(self.av, self.ar, vectors, max_new_tokens, temperature, seed)
+    @property
+    def meannorm(self) -> float:
+        """The other predict-the-mean denominator (sidecar, else registry; NaN where neither knows it)."""
+        value = self.meta.baselines.get("meannorm")
+        if value is None and self.release is not None:
+            value = self.release.meannorm
+        return float(value) if value is not None else float("nan")
+
+    def av_cap(self) -> int | None:
+        """The explanation cap the AV's sidecar records: the response cap it was trained under by GRPO."""
+        cap = (self.av.meta.training.get("config") or {}).get("max_new_tokens") if self.av.meta.training.get("stage") == "rl" else None
+        return int(cap) if isinstance(cap, (int, float)) and not isinstance(cap, bool) and cap >= 1 else None
+
+    @property
+    def max_new_tokens(self) -> int:
+        """The explanation cap every command uses unless told otherwise: the AV sidecar's, else the registry's, else
+        config.EXPLANATION_TOKENS. A generation that reaches it without `</explanation>` is reported as capped."""
+        return self.av_cap() or (self.release.max_new_tokens if self.release is not None else EXPLANATION_TOKENS)
+
+    def roundtrip(self, vectors: np.ndarray, max_new_tokens: int | None = None, temperature: float = 0.0, seed: int | None = None,
+                  on_batch: Callable[[int], None] | None = None) -> RoundTrip:
+        """Explanations of `vectors` ([N, d] or [d]), their mse_nrm, which ones parsed or were capped, the raw responses
+        (`max_new_tokens`: default the NLA's cap; `on_batch`: see `roundtrip`)."""
+        return roundtrip(self.av, self.ar, vectors, max_new_tokens or self.max_new_tokens, temperature, seed, on_batch=on_batch)
 
     def score(self, explanations: list[str | None], vectors: np.ndarray) -> np.ndarray:
         """mse_nrm of the AR's reconstruction from each explanation (None: a failed generation, scored 2.0)."""
@@ -139,8 +275,8 @@ class NLA:
 
     # -- reading a text
 
-    def explain(self, text: str, max_new_tokens: int = EXPLANATION_TOKENS) -> list[dict]:
-        """One row per token of `text`: position, token, explanation, fve_nrm, mse_nrm, parsed, activation norm, context."""
+    def explain(self, text: str, max_new_tokens: int | None = None) -> list[dict]:
+        """One row per token of `text`: position, token, explanation, fve_nrm, mse_nrm, parsed, capped, activation norm, context."""
         rows = self.activations([Document("input:0", text, guess_genre(text))], all_positions=True)
         if not rows:
             return []
@@ -149,6 +285,6 @@ class NLA:
         fve = self.scored(result.mse_nrm)["fve_nrm"]
         return [
             {"position": r["position"], "token": r["token"], "explanation": e, "fve_nrm": float(f), "mse_nrm": float(m),
-             "parsed": bool(ok), "activation_norm": float(np.linalg.norm(v)), "context": r["context"]}
-            for r, e, f, m, ok, v in zip(rows, result.explanations, fve, result.mse_nrm, result.parsed, vectors)
+             "parsed": bool(ok), "capped": bool(cut), "activation_norm": float(np.linalg.norm(v)), "context": r["context"]}
+            for r, e, f, m, ok, cut, v in zip(rows, result.explanations, fve, result.mse_nrm, result.parsed, result.capped, vectors)
         ]

@@ -12,6 +12,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import replace
 
 from transformers import PreTrainedTokenizerBase
 
@@ -23,6 +24,7 @@ from .sidecar import Sidecar
 AV_TEMPLATE = "Explain the vector <concept>{injection_char}</concept> inside <explanation> tags."
 AR_TEMPLATE = "Summary of the following text: <text>{explanation}</text> <summary>"
 CLOSING_TAG = "</explanation>"
+INJECT_PLACEHOLDER = "<INJECT>"  # where the vector goes in a custom AV prompt (the official client's name)
 EXPLANATION_RE = re.compile(r"<explanation>(.*?)</explanation>", re.DOTALL)
 # Where the released NLAs found their markers: rare enclosed CJK symbols.
 PREFERRED_MARKER_RANGE = range(0x3200, 0x3400)
@@ -104,6 +106,33 @@ def av_prompt(tokenizer: PreTrainedTokenizerBase, meta: Sidecar) -> tuple[list[i
     return ids, p
 
 
+def custom_av_template(prompt: str, marker: str) -> str:
+    """A user's AV prompt as a template: the vector goes where it has the official placeholder `<INJECT>` (or the
+    NLA's own marker character), which must appear exactly once; other braces are kept as text."""
+    found = prompt.count(INJECT_PLACEHOLDER) + prompt.count(marker)
+    if found != 1:
+        raise NLAError(f"the AV prompt must contain the marker {INJECT_PLACEHOLDER} (where the vector goes) exactly once; "
+                       f"it has it {found} times")
+    escaped = prompt.replace("{", "{{").replace("}", "}}")
+    return escaped.replace(INJECT_PLACEHOLDER, "{injection_char}").replace(marker, "{injection_char}")
+
+
+def with_av_prompt(meta: Sidecar, tokenizer: PreTrainedTokenizerBase, prompt: str) -> Sidecar:
+    """`meta` with a custom AV prompt: its template and the marker's neighbours in it (what `av_prompt` checks).
+
+    Refused when the rendered prompt does not hold the marker token exactly once (a neighbour merged with it).
+    """
+    char = meta.tokens.get("injection_char")
+    if not char:
+        raise NLAError("the AV sidecar records no injection_char: a custom prompt cannot say where the vector goes")
+    template = custom_av_template(prompt, char)
+    fits = _marker_fits(tokenizer, template, char)
+    if fits is None or fits["injection_token_id"] != int(meta.tokens["injection_token_id"]):
+        raise NLAError(f"in the AV prompt {prompt!r} the marker is not one token of its own: it merges with the text beside "
+                       f"{INJECT_PLACEHOLDER}; put a space or punctuation around it")
+    return replace(meta, tokens={**meta.tokens, **fits}, prompt_templates={**meta.prompt_templates, "av": template})
+
+
 def ar_text(template: str, explanation: str) -> str:
     return template.format(explanation=explanation)
 
@@ -145,7 +174,41 @@ def template_explanation(context: str, genre: str, next_tokens: list[str], quote
 
     Short on purpose: every token here is one the AV must learn to produce from a single vector.
     """
-    quote = " ".join(context.split()[-quote_words:]).replace('"', "'")
-    topics = ", ".join(topic_words(context, 2) or ["general"])
+    return format_explanation(genre, topic_words(context, 2), " ".join(context.split()[-quote_words:]), next_tokens)
+
+
+def format_explanation(genre: str, topics: list[str], quote: str, next_tokens: list[str]) -> str:
+    """The template's shape (read back by `explanation_fields`): the one place that writes it."""
     nexts = ", ".join(json.dumps(t.replace('"', "'"), ensure_ascii=False) for t in next_tokens[:2])
-    return f'{genre}; topic: {topics}.\nEnds with: "{quote}"\nNext: {nexts}'
+    quote = quote.replace('"', "'")
+    return f'{genre}; topic: {", ".join(topics or ["general"])}.\nEnds with: "{quote}"\nNext: {nexts}'
+
+
+_FIRST_LINE = re.compile(r"^\s*([^;\n]{1,40});\s*topic:\s*([^\n]*)", re.M)
+_ENDS_WITH = re.compile(r'Ends with:\s*"([^"\n]*)"?')
+_NEXT = re.compile(r"Next:\s*(.*)")
+_QUOTED = re.compile(r'"([^"\n]*)"')
+_ANY_WORD = re.compile(r"\w+")
+
+
+def explanation_fields(explanation: str) -> dict[str, object]:
+    """The parts of an explanation in the template's shape (genre; topic: ... / Ends with: "..." / Next: ...).
+
+    The reader of `template_explanation`'s format, for explanations from the teacher or an AV trained on
+    it: `genre`, `topics`, `quote` and its `quoted` words (lower case), `last_word` (the quote's last
+    word: the token being read), `next` tokens. A part the text lacks comes back empty, never guessed.
+    """
+    first = _FIRST_LINE.search(explanation)
+    ends = _ENDS_WITH.search(explanation)
+    nexts = _NEXT.search(explanation)
+    quote = ends.group(1) if ends else ""
+    words = [w.lower() for w in _ANY_WORD.findall(quote)]
+    topics = [t.strip().lower() for t in first.group(2).rstrip(". ").split(",")] if first else []
+    return {
+        "genre": first.group(1).strip().lower() if first else "",
+        "topics": [t for t in topics if t],
+        "quote": quote,
+        "quoted": list(dict.fromkeys(words)),
+        "last_word": words[-1] if words else "",
+        "next": _QUOTED.findall(nexts.group(1)) if nexts else [],
+    }

@@ -22,7 +22,7 @@ from .distributed import data_parallel, fsdp_requested, is_main_process, load_de
 from .errors import NLAError
 from .files import StageRun
 from .metrics import derangement, fve, training_baseline
-from .models import add_lora
+from .models import add_lora, bf16_frozen_weights, compile_blocks, compile_wanted, native_bf16
 from .pretrained import resolve_nla
 from .sidecar import SIDECAR_NAME, Sidecar
 from .trainer import Part, Trainer, batch_for_step, cosine_lr, optimise, trainable
@@ -69,7 +69,38 @@ def sft_model(role: str, meta: Sidecar, cfg: TrainConfig) -> torch.nn.Module:
         model.lm = add_lora(model.lm, cfg)
     if fsdp_requested(cfg.fsdp):
         shard_frozen_blocks(model)
+    speed_up(model, cfg)
     return model
+
+
+def speed_up(model: torch.nn.Module, cfg: TrainConfig) -> None:
+    """The GPU settings: frozen base weights in bf16 (`bf16_weights`) and each block's MLP and norms compiled (`compile`).
+
+    Neither changes what is trained (the adapters and head stay fp32), only how fast and in how much memory.
+    """
+    device = next(model.parameters()).device
+    if cfg.bf16_weights:
+        if cfg.full_finetune:
+            raise NLAError("--bf16-weights stores the frozen base weights in bf16, and a full fine-tune has none: drop one of the two")
+        if not (cfg.bf16 if cfg.bf16 is not None else native_bf16(device)):
+            raise NLAError("--bf16-weights needs bf16 autocast: pass --bf16 (or train on hardware with native bf16)")
+        if fsdp_requested(cfg.fsdp):
+            raise NLAError("--bf16-weights with --fsdp is not supported yet (the shards keep fp32 weights): drop one of the two")
+        bf16_frozen_weights(model)
+    if compile_wanted(cfg.compile, device):
+        compile_blocks(model.lm)
+
+
+def ar_part(ar: torch.nn.Module, cfg: ARConfig) -> Part:
+    """The AR's optimiser: its trainable LM weights at `lr`, the value head at `head_lr`; warmup, then cosine."""
+    ar.value_head.requires_grad_(True)
+    groups = [{"params": trainable(ar.lm), "lr": cfg.lr}, {"params": list(ar.value_head.parameters()), "lr": cfg.head_lr}]
+    return Part.adamw("ar", ar, groups, lambda s: cosine_lr(s, cfg), cfg.weight_decay)
+
+
+def av_part(av: torch.nn.Module, cfg: AVConfig) -> Part:
+    """The AV's optimiser: its trainable weights (the LoRA adapters, or all) at `lr`; warmup, then cosine."""
+    return Part.adamw("av", av, [{"params": trainable(av.lm), "lr": cfg.lr}], lambda s: cosine_lr(s, cfg), cfg.weight_decay)
 
 
 def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) -> Path | None:
@@ -81,18 +112,14 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
     baseline = training_baseline(meta)
     work = run.begin()
     ar = sft_model("ar", meta, cfg)
-    ar.value_head.requires_grad_(True)
-    groups = [
-        {"params": trainable(ar.lm), "lr": cfg.lr},
-        {"params": list(ar.value_head.parameters()), "lr": cfg.head_lr},
-    ]
-    part = Part.adamw("ar", ar, groups, lambda s: cosine_lr(s, cfg), cfg.weight_decay)
+    part = ar_part(ar, cfg)
     trainer = Trainer([part], cfg, work, "train-ar")
-    lengths = [len(t) for t in texts]
+    lengths = ar.token_lengths(texts) if cfg.batch_tokens else [len(t) for t in texts]
 
     def step() -> dict:
-        batch = sft_batch(lengths, cfg, trainer.step)
+        batch, share = sft_batch(lengths, cfg, trainer.step)
         loss, tokens = ar.loss([texts[i] for i in batch], torch.from_numpy(dataset.rows(vectors, batch)), cfg.bf16)
+        loss = loss * share  # averaged over the processes (gradients, and the logged value in place): the global row mean
         grad_norm = optimise(part, loss, extra=[loss.detach()])
         return sft_row(loss, grad_norm, part, {"fve_nrm": fve(float(loss.detach()), baseline.value), "tokens": tokens})
 
@@ -117,13 +144,12 @@ def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) 
     held_vectors = torch.from_numpy(held_array)
     work = run.begin()
     av = sft_model("av", meta, cfg)
-    groups = [{"params": trainable(av.lm), "lr": cfg.lr}]
-    part = Part.adamw("av", av, groups, lambda s: cosine_lr(s, cfg), cfg.weight_decay)
+    part = av_part(av, cfg)
     trainer = Trainer([part], cfg, work, "train-av")
-    lengths = [len(t) for t in texts]
+    lengths = av.token_lengths(texts) if cfg.batch_tokens else [len(t) for t in texts]
 
     def step() -> dict:
-        batch = sft_batch(lengths, cfg, trainer.step)
+        batch, _ = sft_batch(lengths, cfg, trainer.step)
         loss, tokens = av.sft_loss(torch.from_numpy(dataset.rows(vectors, batch)), [texts[i] for i in batch], cfg.bf16)
         grad_norm = optimise(part, loss, extra=[loss.detach()])
         return sft_row(loss, grad_norm, part, {"tokens": tokens})
@@ -144,10 +170,14 @@ def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) 
     return publish_sft(run, av, training_record("av_sft", cfg, data, log, keep="loss"), trainer)
 
 
-def sft_batch(lengths: list[int], cfg: TrainConfig, step: int) -> list[int]:
-    """This process's share of the step's length-bucketed global batch."""
+def sft_batch(lengths: list[int], cfg: TrainConfig, step: int) -> tuple[list[int], float]:
+    """This process's share of the step's length-bucketed global batch (`lengths` in tokens under `batch_tokens`;
+    in characters otherwise, which keeps the row-count batches of runs made before the token budget), and the
+    weight of its row-mean loss: rows here x processes / global rows, so that the processes' averaged gradients
+    are those of the global batch's row mean even when its rows do not split evenly (token budgets)."""
     rank, world = data_parallel()
-    return batch_for_step(lengths, cfg.batch_size, cfg.seed, step)[rank::world]
+    batch = batch_for_step(lengths, cfg.batch_size, cfg.seed, step, cfg.batch_tokens, min_rows=world)
+    return batch[rank::world], len(batch[rank::world]) * world / len(batch)
 
 
 def sft_row(loss: torch.Tensor, grad_norm: float, part: Part, metrics: dict) -> dict:

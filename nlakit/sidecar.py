@@ -19,9 +19,11 @@ import yaml
 
 from .errors import NLAError
 from .files import atomic_write_text
+from .metrics import RAW
 
 SIDECAR_NAME = "nla_meta.yaml"
 SCHEMA_VERSION = 1
+SQRT_D = "sqrt_d_model"  # the official name of the scale sqrt(d_model)
 
 
 @dataclass
@@ -30,11 +32,12 @@ class Sidecar:
 
     kind: str  # "nla_dataset" or "nla_model"
     base_model: str
-    d_model: int
-    layer_index: int  # output of decoder block K == HF hidden_states[K + 1]
+    d_model: int | None  # None only for an official dataset sidecar, which keeps no d_model: read it from the vectors
+    layer_index: int | None  # output of decoder block K == HF hidden_states[K + 1]; None only for an AV sidecar from
+    #                          before the release scrub, which records no layer (NLA.load takes the AR's)
     role: str | None = None  # "av" or "ar" for models
-    injection_scale: float | None = None
-    mse_scale: float | None = None  # None means sqrt(d_model)
+    injection_scale: float | str | None = None  # the norm the AV injects vectors at; RAW: as they are; None: not recorded
+    mse_scale: float | str | None = None  # the norm both vectors get before the MSE; None: sqrt(d_model); RAW: raw MSE
     tokens: dict[str, Any] = field(default_factory=dict)
     prompt_templates: dict[str, str] = field(default_factory=dict)
     baselines: dict[str, float] = field(default_factory=dict)
@@ -48,7 +51,10 @@ class Sidecar:
         return self.layer_index + 1
 
     @property
-    def resolved_mse_scale(self) -> float:
+    def resolved_mse_scale(self) -> float | str:
+        """The norm both vectors are scaled to before the MSE (sqrt(d) unless recorded), or RAW: the raw MSE."""
+        if self.mse_scale == RAW:
+            return RAW
         return float(self.mse_scale) if self.mse_scale else math.sqrt(self.d_model)
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,7 +65,7 @@ class Sidecar:
             hidden_states_index=self.hidden_states_index,
             norm="none",
             injection_scale=data.pop("injection_scale"),
-            mse_scale=data.pop("mse_scale"),
+            mse_scale=self.resolved_mse_scale if self.d_model else data["mse_scale"],  # resolved, as the official writer does
             activation_norm=data.pop("activation_norm"),
         )
         out = {
@@ -71,9 +77,10 @@ class Sidecar:
             "extraction": extraction,
         }
         data.pop("layer_index")
+        data.pop("mse_scale")
         out.update(data)
-        if self.role == "ar":
-            out["critic"] = {"extraction_layer_index": self.layer_index, "num_hidden_layers": self.layer_index + 1}
+        if self.role == "ar":  # the official key; its legacy `num_hidden_layers` (also K) is no longer written
+            out["critic"] = {"extraction_layer_index": self.layer_index}
         return out
 
     def save(self, folder: Path) -> Path:
@@ -83,17 +90,35 @@ class Sidecar:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "sidecar") -> Sidecar:
-        """Read our layout and the official release's (actor/critic names, critic.* layer keys)."""
+        """Read our layout and the official release's, each key with the official code's meaning.
+
+        - layer K: nlakit's `extraction.layer_index`, else `critic.extraction_layer_index`, the top-level
+          `extraction_layer_index` (the release scrub's), or the legacy `critic.num_hidden_layers`, which
+          the official loader also reads as K (nla/config.py: `critic_num_layers`, checked against
+          config.json's K+1 blocks). An AV sidecar from before the scrub records none: left None.
+        - scales: a number, `sqrt_d_model`, or `raw`/`none` (no rescaling). An absent `mse_scale` is
+          sqrt(d); an explicit null means the raw MSE, except in sidecars nlakit wrote before it recorded
+          resolved scales (they carry `extraction.hidden_states_index`, which only nlakit writes), where
+          null stood for sqrt(d).
+        - d_model: top level, else `extraction.d_model` (official dataset sidecars); a dataset sidecar
+          without either is read with d_model None (dataset readers take it from the vectors).
+        """
         if not isinstance(data, dict):
             raise NLAError(f"{source} is not a YAML mapping")
         extraction = dict(data.get("extraction") or {})
         critic = data.get("critic") or {}
+        kind = data.get("kind", "nla_model")
+        role = {"actor": "av", "critic": "ar"}.get(data.get("role"), data.get("role"))
+        nlakit_written = "hidden_states_index" in extraction
         layer = extraction.pop("layer_index", None)
         if layer is None:
             layer = critic.get("extraction_layer_index", data.get("extraction_layer_index"))
-        if layer is None and critic.get("num_hidden_layers") is not None:
-            layer = _number(critic["num_hidden_layers"], "critic.num_hidden_layers", source, integer=True, least=1) - 1
-        missing = [k for k, v in {"d_model": data.get("d_model"), "layer_index": layer}.items() if v is None]
+        if layer is None:
+            layer = critic.get("num_hidden_layers")
+        d_model = data.get("d_model", extraction.get("d_model"))
+        extraction.pop("d_model", None)
+        required = {"d_model": d_model if kind != "nla_dataset" else 0, "layer_index": layer if role != "av" else 0}
+        missing = [k for k, v in required.items() if v is None]
         if missing:
             raise NLAError(f"{source} lacks required field(s): {', '.join(missing)}")
         templates = dict(data.get("prompt_templates") or {})
@@ -101,24 +126,21 @@ class Sidecar:
             templates.setdefault("av", templates.pop("actor"))
         if "critic" in templates:
             templates.setdefault("ar", templates.pop("critic"))
-        role = {"actor": "av", "critic": "ar"}.get(data.get("role"), data.get("role"))
-        injection_scale = extraction.pop("injection_scale", None)
-        d_model = _number(data["d_model"], "d_model", source, integer=True, least=1)
-        if injection_scale == "sqrt_d_model":
-            injection_scale = math.sqrt(d_model)
-        mse_scale = extraction.pop("mse_scale", None)
-        if mse_scale == "sqrt_d_model":
-            mse_scale = None
+        d_model = _number(d_model, "d_model", source, integer=True, least=1) if d_model is not None else None
+        injection_scale = _scale(extraction.pop("injection_scale", None), "extraction.injection_scale", source, d_model)
+        if "mse_scale" in extraction and extraction["mse_scale"] is None and not nlakit_written:
+            extraction["mse_scale"] = RAW  # the official meaning of an explicit null
+        mse_scale = _scale(extraction.pop("mse_scale", None), "extraction.mse_scale", source, d_model)
         extraction.pop("hidden_states_index", None)
         extraction.pop("norm", None)
         return cls(
-            kind=data.get("kind", "nla_model"),
+            kind=kind,
             base_model=_base_model(data, extraction),
             d_model=d_model,
-            layer_index=_number(layer, "layer_index", source, integer=True, least=0),
+            layer_index=_number(layer, "layer_index", source, integer=True, least=0) if layer is not None else None,
             role=role,
-            injection_scale=_number(injection_scale, "extraction.injection_scale", source) if injection_scale is not None else None,
-            mse_scale=_number(mse_scale, "extraction.mse_scale", source) if mse_scale is not None else None,
+            injection_scale=injection_scale,
+            mse_scale=mse_scale,
             tokens=dict(data.get("tokens") or {}),
             prompt_templates=templates,
             baselines={k: _number(v, f"baselines.{k}", source) if k in ("rawvar", "meannorm") else v
@@ -145,10 +167,10 @@ class Sidecar:
         return cls.from_dict(data, source=str(path))
 
     def check_compatible(self, other: Sidecar, what: str) -> None:
-        """Refuse to pair artifacts made from different models, layers or widths."""
+        """Refuse to pair artifacts made from different models, layers or widths (a value one side lacks is not compared)."""
         for name in ("d_model", "layer_index"):
             mine, theirs = getattr(self, name), getattr(other, name)
-            if mine != theirs:
+            if mine is not None and theirs is not None and mine != theirs:
                 raise NLAError(f"mismatched sidecar: {what} has {name}={theirs}, expected {mine}")
 
 
@@ -163,6 +185,15 @@ def _number(value: Any, name: str, source: str, integer: bool = False, least: fl
     if (least is not None and number < least) or (least is None and number <= 0):
         raise NLAError(f"{source}: {name} must be {f'at least {least:g}' if least is not None else 'positive'}, got {value!r}")
     return int(number) if integer else number
+
+
+def _scale(value: Any, name: str, source: str, d_model: int | None) -> float | str | None:
+    """A scale as the official `resolve_target_scale` reads it: a positive number, `sqrt_d_model`, or `raw`/`none`."""
+    if isinstance(value, str) and value.strip().lower() in (RAW, "none"):
+        return RAW
+    if value == SQRT_D:
+        return math.sqrt(d_model) if d_model else None
+    return _number(value, name, source) if value is not None else None
 
 
 def _base_model(data: dict[str, Any], extraction: dict[str, Any]) -> str:

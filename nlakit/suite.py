@@ -42,7 +42,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import EXPLANATION_TOKENS
 from .corpus import Document
 from .errors import NLAError
 from .extract import tokenize
@@ -61,6 +60,7 @@ from .metrics import (
     score_rows,
     undefined_rows,
 )
+from .models import input_device
 from .nla import NLA
 from .progress import progress
 from .prompts import STOPWORDS, WORD, template_explanation
@@ -85,6 +85,7 @@ class Explained:
     failed: np.ndarray  # [n] bool: no closing tag
     recon: np.ndarray  # [n, d] the AR's reconstructions of `texts`
     shuffled: np.ndarray  # [n] index of the row whose explanation stands in (a derangement)
+    capped: np.ndarray | None = None  # [n] bool: cut by the explanation cap (a subset of `failed`)
 
 
 # ---------------------------------------------------------------- scoring helpers
@@ -106,16 +107,17 @@ def reconstruct(nla: NLA, texts: list[str]) -> np.ndarray:
 # ---------------------------------------------------------------- explanations and controls
 
 
-def explain_rows(nla: NLA, rows: list[dict], max_new_tokens: int) -> tuple[list[str], np.ndarray]:
-    """The AR input text of each row and its parse-failure flag; reuses explanations the rows carry."""
+def explain_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The AR input text of each row, its parse-failure flag and its capped flag; reuses explanations the rows carry."""
     if all("explanation" in r for r in rows):
         failed = np.array([bool(r.get("parse_failed", False)) for r in rows])
-        return ["" if f else str(r["explanation"]) for r, f in zip(rows, failed)], failed
+        capped = np.array([bool(r.get("capped", False)) for r in rows])
+        return ["" if f else str(r["explanation"]) for r, f in zip(rows, failed)], failed, capped
     result = nla.roundtrip(np.stack([r["activation_vector"] for r in rows]), max_new_tokens)
-    return [e if ok else "" for e, ok in zip(result.explanations, result.parsed)], ~result.parsed
+    return [e if ok else "" for e, ok in zip(result.explanations, result.parsed)], ~result.parsed, result.capped
 
 
-def random_direction_mse(nla: NLA, vectors: np.ndarray, rng: np.random.Generator, max_new_tokens: int) -> np.ndarray:
+def random_direction_mse(nla: NLA, vectors: np.ndarray, rng: np.random.Generator, max_new_tokens: int | None) -> np.ndarray:
     """The round trip of Gaussian vectors with the rows' norms.
 
     A pair that only knows the data manifold fails here; a template that fits anything does not.
@@ -124,10 +126,10 @@ def random_direction_mse(nla: NLA, vectors: np.ndarray, rng: np.random.Generator
 
 
 def control_measures(nla: NLA, rows: list[dict], ex: Explained, means: np.ndarray, rng: np.random.Generator,
-                     max_new_tokens: int) -> dict[str, np.ndarray]:
+                     max_new_tokens: int | None) -> dict[str, np.ndarray]:
     """Round trip and every control, per row, on the same vectors."""
     rawvar = nla.baseline.value
-    meannorm = float(nla.meta.baselines.get("meannorm", np.nan))
+    meannorm = nla.meannorm
     mse = score(nla, ex.recon, ex.vectors, ex.failed)
     mse_shuffled = score(nla, ex.recon[ex.shuffled], ex.vectors, ex.failed[ex.shuffled])
     teacher = [template_explanation(r["context"], r["genre"], list(r["next_tokens"])) for r in rows]
@@ -136,6 +138,7 @@ def control_measures(nla: NLA, rows: list[dict], ex: Explained, means: np.ndarra
         "fve_meannorm": fve_rows(mse, meannorm),
         "cos": np.asarray(cos_from_mse(mse, nla.meta.d_model, nla.meta.resolved_mse_scale)),
         "parse_failed": ex.failed.astype(np.float64),
+        "capped": (ex.capped if ex.capped is not None else np.zeros(len(rows), bool)).astype(np.float64),
         "fve_shuffled": fve_rows(mse_shuffled, rawvar),
         "fve_teacher": fve_rows(score(nla, reconstruct(nla, teacher), ex.vectors), rawvar),
         "fve_random_direction": fve_rows(random_direction_mse(nla, ex.vectors, rng, max_new_tokens), rawvar),
@@ -223,7 +226,7 @@ def next_token_logprobs(model: nn.Module, layer_index: int, token_lists: list[li
     With `patches`, block K's output at each last token is replaced first (the rest of the model
     reruns on it); padding is on the right, as in extraction, so real positions are unchanged.
     """
-    device = next(model.parameters()).device
+    device = input_device(model)  # under a device map block K and the last block may sit on other devices: index each where it is
     ids = torch.full((len(token_lists), max(map(len, token_lists))), pad_id, dtype=torch.long)
     mask = torch.zeros_like(ids)
     for row, tokens in enumerate(token_lists):
@@ -235,8 +238,9 @@ def next_token_logprobs(model: nn.Module, layer_index: int, token_lists: list[li
         if patches is not None:
             stack.enter_context(patch_block_output(model, layer_index, rows, cols, torch.from_numpy(patches).to(device)))
         final = model.get_decoder()(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
-    logits = model.get_output_embeddings()(final[rows, cols]).double()
-    return torch.log_softmax(logits, dim=-1).cpu(), captured["hidden"][rows, cols].float().cpu()
+    logits = model.get_output_embeddings()(final[rows.to(final.device), cols.to(final.device)]).double()
+    hidden = captured["hidden"]
+    return torch.log_softmax(logits, dim=-1).cpu(), hidden[rows.to(hidden.device), cols.to(hidden.device)].float().cpu()
 
 
 def kl_and_agreement(original: torch.Tensor, patched: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -471,7 +475,7 @@ def write_report(out_dir: Path, report: dict, stats: dict[str, dict[str, dict]])
 
 
 def run_suite(nla: NLA, rows: list[dict], out_dir: Path | None = None, n_boot: int = 1000, seed: int = 0, *,
-              max_new_tokens: int = EXPLANATION_TOKENS, n_candidates: int = N_CANDIDATES, mean_vector: np.ndarray | None = None,
+              max_new_tokens: int | None = None, n_candidates: int = N_CANDIDATES, mean_vector: np.ndarray | None = None,
               batch_size: int = 16) -> dict:
     """Every measure on `rows` (as NLA.activations gives them), per genre with bootstrap CIs.
 
@@ -483,8 +487,8 @@ def run_suite(nla: NLA, rows: list[dict], out_dir: Path | None = None, n_boot: i
         raise NLAError("no activations for the suite: the texts are empty or shorter than min_position")
     rng = np.random.default_rng(seed)
     vectors = np.stack([np.asarray(r["activation_vector"], np.float32) for r in rows])
-    texts, failed = explain_rows(nla, rows, max_new_tokens)
-    ex = Explained(vectors, texts, failed, reconstruct(nla, texts), derangement(len(rows), rng))
+    texts, failed, capped = explain_rows(nla, rows, max_new_tokens)
+    ex = Explained(vectors, texts, failed, reconstruct(nla, texts), derangement(len(rows), rng), capped)
     means = mean_directions(vectors, mean_vector)
     per_row = control_measures(nla, rows, ex, means, rng, max_new_tokens)
     retrieval, size = retrieval_measures(ex, n_candidates, rng)
@@ -510,8 +514,8 @@ def assemble(nla: NLA, rows: list[dict], ex: Explained, per_row: dict[str, np.nd
     record_keys = ("doc_id", "position", "genre", "token")
     return {
         "n": len(rows), "n_boot": n_boot, "seed": seed, "layer_index": nla.meta.layer_index, "baseline": nla.baseline.name,
-        "rawvar": nla.baseline.value, "meannorm": nla.meta.baselines.get("meannorm"),
-        "constants": constant_baselines(nla.baseline.value, float(nla.meta.baselines.get("meannorm", np.nan))),
+        "rawvar": nla.baseline.value, "meannorm": nla.meannorm,
+        "constants": constant_baselines(nla.baseline.value, nla.meannorm),
         "retrieval": {"n_candidates": size, **chance},
         "causal": {"rows_patched": patched, "rows_skipped": len(rows) - patched,
                    "kl_self_max": float(np.nanmax(per_row["kl_self"])) if patched else None},
@@ -524,5 +528,6 @@ def assemble(nla: NLA, rows: list[dict], ex: Explained, per_row: dict[str, np.nd
 
 def suite_rows(nla: NLA, rows: list[dict], scored: list[dict], docs: list[Document]) -> list[dict]:
     """Rows for run_suite from evaluate_rows' output: its explanations and parse flags reused, exact token ids attached."""
-    merged = [{**r, "explanation": s["explanation"], "parse_failed": s["parse_failed"]} for r, s in zip(rows, scored)]
+    merged = [{**r, "explanation": s["explanation"], "parse_failed": s["parse_failed"], "capped": s.get("capped", False)}
+              for r, s in zip(rows, scored)]
     return attach_token_ids(nla, merged, docs)

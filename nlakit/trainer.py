@@ -13,6 +13,7 @@ What it owns, so that no stage repeats it:
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import time
@@ -53,23 +54,70 @@ def constant_lr(step: int, cfg: LoopConfig) -> float:
     return min(1.0, (step + 1) / max(1, cfg.warmup_steps))
 
 
-def bucketed_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
-    """Random batches of similar lengths: shuffle, sort within windows of 8 batches, shuffle batches."""
+def bucketed_batches(lengths: list[int], batch_size: int, seed: int, epoch: int, batch_tokens: int | None = None,
+                     min_rows: int = 1) -> list[list[int]]:
+    """Random batches of similar lengths: shuffle, sort within windows of about 8 batches, shuffle batches.
+
+    Rows of similar length share a batch, so padding wastes little compute. With `batch_tokens` a
+    batch holds as many rows as fit the budget in padded tokens (rows x its longest row), so every
+    step does about the same work whatever the lengths (short rows make bigger batches); a row
+    longer than the budget is a batch of its own, unless `min_rows` (the number of processes, each
+    of which needs a row) asks for more. Deterministic in (seed, epoch).
+    """
     rng = random.Random(f"{seed}|{epoch}")
     order = list(range(len(lengths)))
     rng.shuffle(order)
-    window = batch_size * 8
+    if batch_tokens is None:
+        window = batch_size * 8
+    else:
+        window = 8 * max(1, batch_tokens // max(1, round(sum(lengths) / max(1, len(lengths)))))
     batches = []
     for start in range(0, len(order), window):
         chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
-        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)] if batch_tokens is None \
+            else token_budget_cuts(chunk, lengths, batch_tokens, min_rows)
     rng.shuffle(batches)
     return batches
 
 
-def batch_for_step(lengths: list[int], batch_size: int, seed: int, step: int) -> list[int]:
-    per_epoch = math.ceil(len(lengths) / batch_size)
-    return bucketed_batches(lengths, batch_size, seed, step // per_epoch)[step % per_epoch]
+def token_budget_cuts(rows: list[int], lengths: list[int], batch_tokens: int, min_rows: int = 1) -> list[list[int]]:
+    """`rows` (sorted by length) cut greedily into batches whose padded size, rows x longest, stays within `batch_tokens`
+    (a batch of fewer than `min_rows` rows goes over it; a short last one joins the one before)."""
+    batches: list[list[int]] = [[]]
+    for i in rows:
+        if len(batches[-1]) >= min_rows and (len(batches[-1]) + 1) * lengths[i] > batch_tokens:
+            batches.append([])
+        batches[-1].append(i)
+    if len(batches) > 1 and len(batches[-1]) < min_rows:
+        last = batches.pop()
+        batches[-1] += last
+    return [b for b in batches if b]
+
+
+@functools.lru_cache(maxsize=4)
+def _epoch_batches(lengths: tuple[int, ...], batch_size: int, seed: int, epoch: int, batch_tokens: int | None,
+                   min_rows: int) -> list[list[int]]:
+    return bucketed_batches(list(lengths), batch_size, seed, epoch, batch_tokens, min_rows)
+
+
+def batch_for_step(lengths: list[int], batch_size: int, seed: int, step: int, batch_tokens: int | None = None,
+                   min_rows: int = 1) -> list[int]:
+    """The batch of optimiser step `step`: epochs of `bucketed_batches` one after another (with a token
+    budget an epoch's batch count depends on its shuffle, so epochs are walked, not divided)."""
+    key = tuple(lengths)
+    if batch_tokens is None:
+        per_epoch = math.ceil(len(lengths) / batch_size)
+        return _epoch_batches(key, batch_size, seed, step // per_epoch, None, 1)[step % per_epoch]
+    epoch = 0
+    while step >= (size := _epoch_size(key, batch_size, seed, epoch, batch_tokens, min_rows)):
+        step -= size
+        epoch += 1
+    return _epoch_batches(key, batch_size, seed, epoch, batch_tokens, min_rows)[step]
+
+
+@functools.lru_cache(maxsize=1024)
+def _epoch_size(lengths: tuple[int, ...], batch_size: int, seed: int, epoch: int, batch_tokens: int | None, min_rows: int) -> int:
+    return len(_epoch_batches(lengths, batch_size, seed, epoch, batch_tokens, min_rows))
 
 
 # ---------------------------------------------------------------- one optimiser step

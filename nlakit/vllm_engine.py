@@ -25,6 +25,7 @@ from torch import nn
 
 from .av import Verbalizer
 from .errors import NLAError
+from .models import text_config
 from .prompts import CLOSING_TAG
 
 
@@ -59,6 +60,7 @@ def policy_weights(lm: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
 
 class VLLMEngine:
     def __init__(self, model_dir: str, stop_ids: set[int], device: torch.device, **llm_kwargs):
+        """`stop_ids`: the AV's own (`models.stop_token_ids`), so both engines end an explanation at the same tokens."""
         os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")  # stdout is nlakit's own (evaluate --json)
         try:
             from vllm import LLM
@@ -83,7 +85,7 @@ class VLLMEngine:
         source = av.causal_lm.name_or_path
         if not source:
             raise NLAError("vLLM starts from the folder or model id the AV's weights came from, and this AV names none")
-        longest = getattr(av.causal_lm.config, "max_position_embeddings", None) or 512
+        longest = getattr(text_config(av.causal_lm.config), "max_position_embeddings", None) or 512
         llm_kwargs = {"max_model_len": min(512, longest), **llm_kwargs}  # prompt + explanation; a small KV cache
         engine = cls(source, av.stop_ids, av.device, **llm_kwargs)
         engine.sync_weights(av.lm)

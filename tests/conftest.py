@@ -37,6 +37,12 @@ CHAT_TEMPLATE = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
+# Gemma-style: the template writes <bos> and the tokenizer adds one too (as Gemma's and Llama's do), and a turn
+# ends with <end_of_turn>, not with eos
+GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}{{'<start_of_turn>' + message['role'] + '\n' + message['content'] + "
+    "'<end_of_turn>\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}"
+)
 MARKER = "\u320e"
 
 TEXTS = [
@@ -54,9 +60,13 @@ TEXTS = [
 TINY_LLAMA = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2)
 
 
-def make_tokenizer(folder: Path, with_marker: bool = True):
-    """A byte-level BPE trained on TEXTS, with the chat template and (by default) the marker token."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+def make_tokenizer(folder: Path, with_marker: bool = True, style: str = "chatml"):
+    """A byte-level BPE trained on TEXTS, with the chat template and (by default) the marker token.
+
+    style `chatml`: SmolLM2/Qwen-like (a BOS declared, never added); `gemma`: <bos> added by the tokenizer
+    and written by the template, turns closed by <end_of_turn>. Either way pad, BOS and eos are ids 0, 1, 2.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
@@ -64,14 +74,18 @@ def make_tokenizer(folder: Path, with_marker: bool = True):
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=400,
-        special_tokens=["<pad>", "<|im_start|>", "<|im_end|>"],
+        special_tokens=["<pad>", "<bos>", "<eos>", "<start_of_turn>", "<end_of_turn>"] if style == "gemma" else ["<pad>", "<|im_start|>", "<|im_end|>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tok.train_from_iterator(TEXTS * 5 + ["<explanation> </explanation> topic: Ends with: Next:"] * 5, trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<|im_end|>", bos_token="<|im_start|>")
+    if style == "gemma":
+        tok.post_processor = processors.TemplateProcessing(single="<bos> $A", pair="<bos> $A $B", special_tokens=[("<bos>", 1)])
+        fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>", bos_token="<bos>")
+    else:
+        fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<|im_end|>", bos_token="<|im_start|>")
     if with_marker:
         fast.add_tokens([MARKER])
-    fast.chat_template = CHAT_TEMPLATE
+    fast.chat_template = GEMMA_CHAT_TEMPLATE if style == "gemma" else CHAT_TEMPLATE
     fast.save_pretrained(folder)
     return fast
 

@@ -12,6 +12,7 @@ import pickle
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -45,6 +46,10 @@ def files(tmp_path_factory, taught, sft_pair) -> dict[str, Path]:
     (root / "notjson.jsonl").write_text('{"text": "ok"}\n{broken\n')
     (root / "unknown.yaml").write_text("steps: 2\nwarp_factor: 9\n")
     (root / "badtype.yaml").write_text("steps: many\n")
+    pq.write_table(pa.table({"vector": [[1.0, 2.0]]}), root / "novectors.parquet")
+    pq.write_table(pa.table({"activation_vector": [[1.0] * 5]}), root / "narrow.parquet")
+    pq.write_table(pa.table({"activation_vector": [[1.0] * 64, [float("nan")] * 64]}), root / "nan.parquet")
+    pq.write_table(pa.table({"activation_vector": [[1.0] * 64]}), root / "vectors.parquet")
     for name, change in {"abc": {"d_model": "abc"}, "nanscale": {"extraction": {"injection_scale": float("nan")}}}.items():
         folder = root / f"nla_{name}"
         shutil.copytree(sft_pair.nla, folder)
@@ -56,6 +61,8 @@ def files(tmp_path_factory, taught, sft_pair) -> dict[str, Path]:
     shutil.copytree(sft_pair.nla, truncated)
     adapter = truncated / "av" / "adapter_model.safetensors"
     adapter.write_bytes(adapter.read_bytes()[:100])
+    np.save(root / "wide.npy", np.ones((2, 3), np.float32))  # directions of the wrong width
+    (root / "empty.txt").write_text("\n  \n")
     return {"root": root, "data": taught, "nla": sft_pair.nla, "truncated": truncated}
 
 
@@ -78,7 +85,9 @@ BAD = [
     (["train-ar", "--data", "{data}", "--out", "{root}/ar", "--config", "{root}/unknown.yaml"], "unknown setting(s) warp_factor"),
     (["train-ar", "--data", "{data}", "--out", "{root}/ar", "--config", "{root}/badtype.yaml"], "steps (--steps) must be an integer"),
     (["train-ar", "--data", "{data}", "--out", "{root}/ar", "--config", "{root}/missing.yaml"], "settings file not found"),
-    (["explain", "hello", "--nla", "{nla}", "--max-new-tokens", "0"], "'--max-new-tokens': Input should be greater than or equal to 1"),
+    (["explain", "hello", "--nla", "{nla}", "--max-new-tokens", "0"], "max_new_tokens (--max-new-tokens) must be at least 1"),
+    (["explain", "--nla", "{nla}", "--random", "2", "--temperature", "-1"], "temperature (--temperature) must be at least 0"),
+    (["explain", "--nla", "{nla}", "--random", "2", "--injection-scale", "0"], "injection_scale (--injection-scale) must be greater than 0"),
     (["serve", "--nla", "{nla}", "--port", "99999"], "'--port': Input should be less than or equal to 65535"),
     # corpora and datasets
     (["extract", "--out", "{root}/x", "--corpus", "{root}/missing.txt"], "corpus file not found"),
@@ -98,6 +107,26 @@ BAD = [
     (["evaluate", "--nla", "{nla}", "--save", "{root}"], "is a folder"),
     (["evaluate", "--nla", "{nla}", "--out", "{root}/suite"], "add --suite full"),
     (["explain", "   ", "--nla", "{nla}"], "the text is empty"),
+    # the neuron dictionary and directions
+    (["neurons", "--nla", "{nla}", "--layers", "7", "--out", "{root}/neurons"], "unknown layer 7: the model has 2 blocks"),
+    (["neurons", "--nla", "{nla}", "--neurons", "0:999", "--out", "{root}/neurons"], "unknown neuron 0:999"),
+    (["neurons", "--nla", "{nla}", "--corpus", "{root}/empty.txt", "--out", "{root}/neurons"], "empty corpus"),
+    (["directions", "{root}/wide.npy", "--nla", "{nla}"], "have width 3 but the model's d_model is 64"),
+    (["directions", "--nla", "{nla}"], "give a FILE of directions"),
+    (["directions", "{root}/unknown.yaml", "--nla", "{nla}"], "directions are read from .npy or .safetensors files"),
+    # explain --vectors / --random: the official inference CLI's inputs
+    (["explain", "--nla", "{nla}"], "give the text to read"),
+    (["explain", "--nla", "{nla}", "--vectors", "{root}/missing.parquet"], "no such file"),
+    (["explain", "--nla", "{nla}", "--vectors", "{root}/garbage.parquet"], "cannot read"),
+    (["explain", "--nla", "{nla}", "--vectors", "{root}/novectors.parquet"], "has no `activation_vector` column (columns: vector)"),
+    (["explain", "--nla", "{nla}", "--vectors", "{root}/narrow.parquet"], "have width 5 but the model's d_model is 64"),
+    (["explain", "--nla", "{nla}", "--vectors", "{root}/nan.parquet"], "contain NaN or inf values (rows [1])"),
+    (["explain", "--nla", "{nla}", "--vectors", "{root}/vectors.parquet", "--prompt", "Explain this vector."],
+     "must contain the marker <INJECT> (where the vector goes) exactly once; it has it 0 times"),
+    (["explain", "--nla", "{nla}", "--random", "2", "--prompt", "<INJECT> and <INJECT>"], "it has it 2 times"),
+    (["explain", "--nla", "{nla}", "--random", "2", "--n", "3"], "would all be the same: add --temperature"),
+    (["explain", "hello", "--nla", "{nla}", "--temperature", "0.5"], "a text's tokens are explained greedily"),
+    (["export", "--nla", "{nla}", "--out", "{root}/exported", "--dtype", "fp16"], "unknown export dtype 'fp16': choose one of bf16, fp32"),
 ]
 
 
@@ -165,6 +194,14 @@ def test_a_failing_overwrite_deletes_nothing(argv, files, tmp_path, capsys):
     code, err = run_cli([a.format(precious=precious, **files) for a in argv], capsys)
     assert code == 2, err
     assert (precious / "notes.txt").read_text() == "months of work"
+
+
+def test_a_pickled_direction_file_never_runs(sft_pair, tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    np.save(tmp_path / "evil.npy", np.array([Payload(marker)], dtype=object), allow_pickle=True)
+    code, err = run_cli(["directions", tmp_path / "evil.npy", "--nla", sft_pair.nla], capsys)
+    assert code == 2 and "cannot read" in err and "Traceback" not in err
+    assert not marker.exists()
 
 
 def test_the_api_teacher_never_drops_a_row(tiny_model, tiny_corpus, tmp_path, monkeypatch):

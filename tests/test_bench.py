@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +17,10 @@ import torch
 import nlakit.rl
 from nlakit import bench
 from nlakit.av import build_verbalizer
-from nlakit.bench import BenchConfig, PeakRSS, run_bench, split_parts
+from nlakit.bench import BenchConfig, PeakRSS, count_flops, matmul_peak, run_bench, split_parts
 from nlakit.cli import main
+from nlakit.config import TrainConfig
+from nlakit.models import add_lora, load_causal_lm
 
 ROWS = {"AR SFT step", "AV SFT step", "explanations", "generation"}
 MACHINE = {"cpu", "cores", "torch_threads", "torch", "transformers", "native_bf16", "date", "loadavg_start", "loadavg_end"}
@@ -137,3 +142,76 @@ def test_cli_passes_options_and_prints_the_table(results, tmp_path, monkeypatch,
     assert (cfg.model, cfg.data, cfg.quick, cfg.threads, seen["out"]) == ("some-model", tmp_path, True, 1, tmp_path / "b.json")
     assert cfg.repeats == BenchConfig.preset(quick=True).repeats
     assert "AR SFT step" in capsys.readouterr().out
+
+
+def test_rows_report_flops_and_the_fraction_of_the_measured_peak(results):
+    peak = results["peak"]
+    assert positive(peak["flops_per_s"]) and peak["dtype"] == {"bf16": "bfloat16", "fp32": "float32"}[results["precision"]]
+    rows = {r["name"]: r for r in results["rows"]}
+    for name in ("AR SFT step", "AV SFT step", "generation"):
+        r = rows[name]
+        assert positive(r["flops_per_s"]) and r["vs_peak"] == pytest.approx(r["flops_per_s"] / peak["flops_per_s"])
+        assert positive(r["limit_flops_per_s"]) and r["limit_vs_peak"] == pytest.approx(r["limit_flops_per_s"] / peak["flops_per_s"])
+        assert positive(r["naive"])  # the naive baseline stays beside it
+    for name in ("AR SFT step", "AV SFT step"):
+        assert positive(rows[name]["limit_frozen_weights_vs_peak"])
+    # FLOP/s and tokens/s come from the same timed steps, so their ratio is the AR's FLOPs per token: frozen base
+    # x2 x2 (73,728 block weights of the tiny model's 2 blocks) plus LoRA x3 x2 (32,768), plus attention (short rows)
+    per_token = rows["AR SFT step"]["flops_per_s"] / rows["AR SFT step"]["nlakit"]
+    assert 4 * 73_728 + 6 * 32_768 <= per_token <= 4 * 73_728 + 6 * 32_768 + 3 * 4 * 64 * 64 * 2
+    assert positive(results["rl"]["flops_per_s"]) and results["rl"]["vs_peak"] == pytest.approx(results["rl"]["flops_per_s"] / peak["flops_per_s"])
+
+
+def test_count_flops_matches_a_hand_count(tiny_model):
+    """The tiny Llama: d 64, MLP 128, 2 blocks, 4 heads of 16 (2 KV heads), tied LM head; LoRA r 16 on all 7 projections."""
+    lm = load_causal_lm(tiny_model)
+    vocab = lm.config.vocab_size
+    base = 2 * (64 * 64 + 64 * 32 + 64 * 32 + 64 * 64 + 3 * 64 * 128)  # q, k, v, o, gate/up/down: 73,728 weights
+    rows = [(0, 3), (2, 2)]  # 3 tokens from the start; 2 more after 2 cached ones
+    tokens, pairs = 5, (1 + 2 + 3) + (3 + 4)  # each query attends to itself and everything before
+    matmuls, attention, head = 2 * base * tokens, 4 * 64 * pairs * 2, 2 * 64 * vocab * 4
+    assert count_flops(lm, rows) == matmuls + attention
+    assert count_flops(lm, rows, logits=4) == matmuls + attention + head
+    assert count_flops(lm, rows, logits=4, backward="full") == 3 * (matmuls + attention + head)
+    lora = 2 * ((16 * 64 + 64 * 16) * 2 + (16 * 64 + 32 * 16) * 2 + (16 * 64 + 128 * 16) * 2 + (16 * 128 + 64 * 16))
+    adapted = add_lora(lm, TrainConfig())
+    assert count_flops(adapted, rows, logits=4, backward="frozen") == 2 * matmuls + 3 * (2 * lora * tokens) + 3 * attention + 2 * head
+    with pytest.raises(ValueError, match="backward"):
+        count_flops(lm, rows, backward="half")
+
+
+def test_matmul_peak_is_a_finite_positive_rate():
+    peak = matmul_peak(torch.float32, "cpu", n=128, repeats=3)
+    assert positive(peak["flops_per_s"]) and peak["n"] == 128 and len(peak["times_s"]) == 3
+    assert peak["flops_per_s"] == pytest.approx(2 * 128**3 / peak["step_s"])
+
+
+def test_gpu_sft_script_runs_on_the_cpu(tiny_model, tiny_corpus, tmp_path):
+    """scripts/gpu_sft_bench.sh with tiny settings: one JSON line, both settings measured for both models."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gpu_sft_bench.sh"
+    env = {**os.environ, "PYTHON": sys.executable, "MODEL": tiny_model, "CORPUS": str(tiny_corpus), "DOCS": "40", "TOKENS": "256 512",
+           "WARMUP": "1", "REPEATS": "1", "COMPILE": "0", "PEAK_N": "128", "OUT": str(tmp_path / "gpu.json"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = json.loads(done.stdout.strip().splitlines()[-1])
+    assert line == json.loads((tmp_path / "gpu.json").read_text())
+    assert positive(line["peak_tflops"]) and line["device"] == "cpu"
+    assert line["before"]["settings"]["batch_size"] == 64 and [a["settings"]["batch_tokens"] for a in line["after"]] == [256, 512]
+    for setting in (line["before"], *line["after"]):
+        for role in ("ar", "av"):
+            assert positive(setting[role]["tokens_per_s"]) and positive(setting[role]["vs_peak"]), line
+    assert line["after"][0]["ar"]["rows_per_step"] < line["after"][1]["ar"]["rows_per_step"]  # a bigger budget, more rows
+
+
+def test_cli_sft_only_passes_the_training_settings(monkeypatch, capsys):
+    seen = {}
+
+    def fake_run(cfg: BenchConfig, out: Path) -> dict:
+        seen.update(cfg=cfg)
+        return {"ar": {"vs_peak": 0.5}}
+
+    monkeypatch.setattr(bench, "run_bench", fake_run)
+    main(["bench", "--sft-only", "--batch-tokens", "4096", "--compile", "--bf16-weights"])
+    cfg = seen["cfg"]
+    assert (cfg.sft_only, cfg.batch_tokens, cfg.compile, cfg.bf16_weights) == (True, 4096, True, True)
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"ar": {"vs_peak": 0.5}}

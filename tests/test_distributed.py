@@ -84,3 +84,34 @@ def test_rl_runs_under_two_processes_and_the_first_writes_the_models(accelerate_
         assert [row["step"] for row in csv.DictReader(f)] == ["1", "2"]
     for role in ("av", "ar"):
         assert (tmp_path / "rl" / role / "nla_meta.yaml").exists()
+
+
+def test_token_budget_batches_follow_the_one_process_loss_curve(taught, tmp_path, free_port):
+    """--batch-tokens under two processes: each takes its share of every budgeted batch, and the AR's curve is the one-process one."""
+    args = [*sft_args("train-ar", taught), "--batch-tokens", "600"]
+    launch([sys.executable, "-m", "nlakit.cli", *args, "--out", str(tmp_path / "one")], {**os.environ, **ENV})
+    launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port),
+            "-m", "nlakit.cli", *args, "--out", str(tmp_path / "two")], {**os.environ, **ENV})
+    one, two = losses(tmp_path / "one"), losses(tmp_path / "two")
+    assert len(one) == len(two) == 4 and one[0] != one[-1]
+    assert max(abs(a - b) for a, b in zip(one, two)) < 1e-4, (one, two)
+
+
+def test_neurons_under_two_processes_build_the_one_process_dictionary(sft_pair, tiny_corpus, tmp_path, free_port):
+    """`nlakit neurons` under torchrun: the processes explain alternate chunks, the first writes, and the dictionary
+    holds the same neurons, top contexts and activations as one process's (greedy explanations at fp32)."""
+    import pyarrow.parquet as pq
+
+    args = ["neurons", "--nla", str(sft_pair.nla), "--corpus", str(tiny_corpus), "--layers", "1", "--max-neurons", "8",
+            "--top-k", "3", "--background", "4", "--heldout-fraction", "0.3", "--score-tokens", "20", "--chunk-rows", "5",
+            "--max-new-tokens", "6"]
+    env = {**os.environ, **ENV}
+    launch([sys.executable, "-m", "nlakit.cli", *args, "--out", str(tmp_path / "one")], env)
+    launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port),
+            "-m", "nlakit.cli", *args, "--out", str(tmp_path / "two")], env)
+    one, two = (pq.read_table(tmp_path / name / "neurons.parquet").to_pylist() for name in ("one", "two"))
+    assert len(one) == len(two) == 8
+    contexts = lambda rows: [[(c["doc_id"], c["position"], round(c["activation"], 5)) for c in r["top_contexts"]] for r in rows]  # noqa: E731
+    assert contexts(one) == contexts(two)
+    assert all(c["explanation"] is not None for r in two for c in r["top_contexts"]), "every chunk explained by one process or the other"
+    assert not (tmp_path / "two.work").exists(), "the work folder is cleared once the dictionary is published"

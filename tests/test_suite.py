@@ -34,13 +34,15 @@ COORD = re.compile(r"x(\d+)=(\S+)")
 class CoordinateAV:
     """Writes every coordinate of the vector, spread over `lines` lines: a lossless explanation."""
 
+    meta = Sidecar(kind="nla_model", base_model="fake", d_model=D, layer_index=0, role="av")  # records no cap: the default applies
+
     def __init__(self, lines: int = 4):
         self.lines = lines
 
     def generate(self, vectors: np.ndarray, max_new_tokens: int = 64, **_) -> SimpleNamespace:
         chunks = np.array_split(np.arange(D), self.lines)
         texts = ["\n".join(" ".join(f"x{j}={v[j]:.9g}" for j in chunk) for chunk in chunks) for v in np.asarray(vectors)]
-        return SimpleNamespace(explanations=texts, texts=texts)
+        return SimpleNamespace(explanations=texts, texts=texts, token_ids=[[0]] * len(texts))  # one "token" each: never capped
 
 
 class FakeAR:

@@ -34,15 +34,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from ..config import EXPLANATION_TOKENS
 from ..corpus import Document, guess_genre
+from ..directions import SUFFIXES as DIRECTION_SUFFIXES
+from ..directions import read_directions
 from ..errors import NLAError
 from ..extract import extract_documents
+from ..files import json_safe
 from ..metrics import cosine
+from ..neurons import NeuronDictionary
 from ..nla import NLA
 
 STATIC = Path(__file__).parent / "static"
-DIRECTION_SUFFIXES = (".npy", ".safetensors")
 SEARCH_COLUMNS = ("doc_id", "position", "token", "context", "explanation", "fve_nrm")
 MAX_INT = 2**63 - 1  # the largest seed or index torch takes
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -54,7 +56,7 @@ class Limits:
 
     max_chars: int = 4000  # text (or all contrast prompts together), in characters -> 413
     max_tokens: int = 256  # tokens of the (rendered) text -> 413
-    max_new_tokens: int = EXPLANATION_TOKENS  # explanation length cap
+    max_new_tokens: int | None = None  # explanation length cap; None: the NLA's own (NLA.max_new_tokens)
     max_samples: int = 8  # explanations per "sample more"
     max_prompts: int = 16  # prompts per side of a contrast direction
     max_body_bytes: int = 256_000  # request body -> 413
@@ -77,20 +79,39 @@ def error_response(status: int, code: str, message: str, detail: Any = None) -> 
     return JSONResponse(body, status_code=status)
 
 
+MODEL_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlakit-model")
+
+
+def on_model_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run `fn` on the one thread that does the explorer's model work (loading included), and wait for it.
+
+    PyTorch's OpenMP threads serve the process's main thread best once it has used them: another
+    thread then pays about 30 us more per parallel op (a 64 x 576 add: 3.8 -> 35 us), which made a
+    click 2.6 s instead of 1.3 s. So `nlakit serve` loads the NLA and runs every job here, and the
+    main thread (the web server) never runs a tensor op.
+    """
+    return MODEL_THREAD.submit(fn, *args).result()
+
+
 class ModelWorker:
-    """Runs every model job on one thread; admits 1 running + `max_waiting` queued jobs, refuses more."""
+    """Runs every model job on MODEL_THREAD; admits 1 running + `max_waiting` queued jobs, refuses more."""
 
     def __init__(self, max_waiting: int, timeout_s: float):
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlakit-model")
         self._slots = threading.BoundedSemaphore(1 + max_waiting)
+        self._pending: set[Future] = set()
         self.timeout_s = timeout_s
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         if not self._slots.acquire(blocking=False):
             raise APIError(503, "busy", "the model is busy with other requests; try again in a moment")
-        future = self._pool.submit(fn, *args)
-        future.add_done_callback(lambda _: self._slots.release())  # also runs when a queued job is cancelled
+        future = MODEL_THREAD.submit(fn, *args)
+        self._pending.add(future)
+        future.add_done_callback(self._finished)  # also runs when a queued job is cancelled
         return future
+
+    def _finished(self, future: Future) -> None:
+        self._pending.discard(future)
+        self._slots.release()
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         future = self.submit(fn, *args)
@@ -101,7 +122,9 @@ class ModelWorker:
             raise APIError(503, "timeout", f"no answer from the model within {self.timeout_s:g} s; try a shorter text") from None
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Cancel this app's queued jobs (a running one finishes); the thread stays for the next app in this process."""
+        for future in list(self._pending):
+            future.cancel()
 
 
 @dataclass
@@ -131,20 +154,21 @@ class Explorer:
         messages = [{"role": "user", "content": text}]
         return str(self.nla.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
 
-    def rows(self, texts: list[str]) -> list[dict]:
-        docs = [Document(f"explorer:{i}", t, guess_genre(t)) for i, t in enumerate(texts)]
+    def rows(self, texts: list[str], chat: bool = False) -> list[dict]:
+        """Every token's row; `chat`: the texts were rendered by the chat template (tokenised once: no second BOS)."""
+        docs = [Document(f"explorer:{i}", t, guess_genre(t), templated=chat) for i, t in enumerate(texts)]
         return list(extract_documents(self.nla.target, self.nla.tokenizer, docs, self.cfg, self.nla.meta.layer_index, all_positions=True))
 
     def entry(self, text: str, chat: bool) -> TextEntry:
         rendered = self.render(text, chat)
-        key = hashlib.sha256(rendered.encode()).hexdigest()
+        key = hashlib.sha256(f"{chat}|{rendered}".encode()).hexdigest()
         if key in self.texts:
             self.texts.move_to_end(key)
             return self.texts[key]
-        n = len(self.nla.tokenizer(rendered, add_special_tokens=True)["input_ids"])
+        n = len(self.nla.tokenizer(rendered, add_special_tokens=not chat)["input_ids"])
         if n > self.limits.max_tokens:
             raise APIError(413, "too_many_tokens", f"the text has {n} tokens; the limit is {self.limits.max_tokens}")
-        rows = self.rows([rendered])
+        rows = self.rows([rendered], chat)
         if not rows:
             raise APIError(422, "no_tokens", "the text has no tokens to read")
         tokens = [{"index": i, "position": r["position"], "token": r["token"], "context": r["context"],
@@ -164,13 +188,14 @@ class Explorer:
         """Explain each vector and score the explanation by the AR's reconstruction of it.
 
         Responses that lacked the closing tag (`parsed` false) score mse_nrm 2, and the page says
-        why instead of showing a bare bad number.
+        why instead of showing a bare bad number; `capped`: the length cap cut them.
         """
         result = self.nla.roundtrip(vectors, self.limits.max_new_tokens, temperature, seed)
         scores = self.nla.scored(result.mse_nrm)
-        return [{"explanation": e, "parsed": bool(ok), "mse_nrm": float(m), "cos": float(c), "fve_nrm": float(f),
-                 "activation_norm": float(np.linalg.norm(v))}
-                for e, ok, m, c, f, v in zip(result.explanations, result.parsed, result.mse_nrm, scores["cos"], scores["fve_nrm"], vectors)]
+        return [{"explanation": e, "parsed": bool(ok), "capped": bool(cut), "mse_nrm": float(m),
+                 "cos": float(c) if np.isfinite(c) else None, "fve_nrm": float(f), "activation_norm": float(np.linalg.norm(v))}
+                for e, ok, cut, m, c, f, v in zip(result.explanations, result.parsed, result.capped, result.mse_nrm, scores["cos"],
+                                                  scores["fve_nrm"], vectors)]
 
     def tokenize(self, text: str, chat: bool) -> dict:
         entry = self.entry(text, chat)
@@ -229,30 +254,21 @@ def list_directions(folder: Path | None) -> list[str]:
 
 
 def load_direction(folder: Path | None, name: str, d_model: int) -> np.ndarray:
-    """A saved direction by its listed name (never a path: no traversal); pickles are refused."""
+    """A saved direction by its listed name (never a path: no traversal), read by directions.read_directions (no pickles).
+
+    A file with several rows gives the one named `direction`, or is refused.
+    """
     if name not in list_directions(folder):
         raise APIError(404, "unknown_direction", f"no saved direction named {name!r}")
-    path = Path(folder) / name  # type: ignore[arg-type]
     try:
-        if path.suffix == ".npy":
-            array = np.load(path, allow_pickle=False)
-        else:
-            from safetensors.numpy import load_file
-
-            tensors = load_file(str(path))
-            if "direction" not in tensors and len(tensors) != 1:
-                raise APIError(422, "bad_direction", f"{name} holds {sorted(tensors)}: name the tensor `direction` or keep only one")
-            array = tensors.get("direction", next(iter(tensors.values())))
-    except APIError:
-        raise
-    except Exception as err:  # a pickled or corrupt file
-        raise APIError(422, "bad_direction", f"cannot read {name} as a plain array: {err}") from None
-    array = np.asarray(array, dtype=np.float32)
-    if array.size != d_model or array.ndim > 2:
-        raise APIError(422, "bad_direction", f"{name} has shape {tuple(array.shape)}; expected ({d_model},)")
-    if not np.isfinite(array).all():
-        raise APIError(422, "bad_direction", f"{name} contains NaN or infinite values")
-    return array.reshape(d_model)
+        names, rows = read_directions(Path(folder) / name, d_model)  # type: ignore[arg-type]
+    except NLAError as err:
+        raise APIError(422, "bad_direction", str(err)) from None
+    chosen = [i for i, n in enumerate(names) if n.split("[")[0] == "direction"] or list(range(len(rows)))
+    if len(chosen) != 1:
+        raise APIError(422, "bad_direction", f"{name} holds {len(rows)} directions ({', '.join(names[:4])}): "
+                                             "name the tensor `direction` or keep only one")
+    return rows[chosen[0]]
 
 
 class Search:
@@ -391,14 +407,18 @@ class TokenGuard:
 
 
 def create_app(nla: NLA, dataset: Path | None = None, directions_dir: Path | None = None, limits: Limits = Limits(),
-               allowed_hosts: list[str] | None = None, token: str | None = None) -> FastAPI:
+               allowed_hosts: list[str] | None = None, token: str | None = None, neurons: Path | None = None) -> FastAPI:
     """The explorer app for a loaded NLA (tests pass a tiny one).
 
-    `allowed_hosts` guards against DNS rebinding; `token`, when given, is required on every API request.
+    `allowed_hosts` guards against DNS rebinding; `token`, when given, is required on every API request;
+    `neurons`: a dictionary from `nlakit neurons` for the Neurons view.
     """
+    if limits.max_new_tokens is None:
+        limits = replace(limits, max_new_tokens=nla.max_new_tokens)
     explorer, worker = Explorer(nla, limits), ModelWorker(limits.max_waiting, limits.timeout_s)
-    _ = nla.baseline  # measured now (when the sidecar has none), not inside a request beside the model thread
+    on_model_thread(lambda: nla.baseline)  # measured now (when the sidecar has none), on the thread that serves requests
     search = Search(Path(dataset)) if dataset else None
+    dictionary = NeuronDictionary(Path(neurons)) if neurons else None
     directions = Path(directions_dir) if directions_dir else None
     if directions is not None and not directions.is_dir():
         raise NLAError(f"--directions must be a folder of .npy/.safetensors files: {directions}")
@@ -451,7 +471,8 @@ def create_app(nla: NLA, dataset: Path | None = None, directions_dir: Path | Non
         return {"base_model": meta.base_model, "layer_index": meta.layer_index, "d_model": meta.d_model,
                 "rawvar": nla.baseline.value, "baseline": nla.baseline.name,
                 "chat_template": bool(getattr(nla.tokenizer, "chat_template", None)), "search": search is not None,
-                "search_rows": search.rows if search else 0, "directions": list_directions(directions), "limits": asdict(limits)}
+                "search_rows": search.rows if search else 0, "directions": list_directions(directions), "limits": asdict(limits),
+                "neurons": dictionary.rows if dictionary else 0}
 
     @app.get("/api/directions")
     async def saved_directions() -> dict:
@@ -494,5 +515,12 @@ def create_app(nla: NLA, dataset: Path | None = None, directions_dir: Path | Non
         if search is None:
             raise APIError(404, "no_dataset", "search needs an explained dataset: start with --dataset FILE (from `nlakit evaluate --save`)")
         return {"query": q, "results": search.query(q, min(limit, limits.max_search_results))}
+
+    @app.get("/api/neurons")
+    def search_neurons(q: str = Query("", max_length=200), limit: int = Query(20, ge=1)) -> dict:
+        """Neurons of the dictionary by name (20:17), description or top-context token; best score first."""
+        if dictionary is None:
+            raise APIError(404, "no_neurons", "the Neurons view needs a dictionary: start with --neurons FILE (from `nlakit neurons`)")
+        return {"query": q, "results": json_safe(dictionary.query(q.strip(), min(limit, limits.max_search_results)))}  # NaN scores: null
 
     return app
