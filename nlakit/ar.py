@@ -22,7 +22,7 @@ from .errors import NLAError
 from .hooks import unwrap
 from .inference import fast_model
 from .metrics import mse_nrm, score_rows
-from .models import autocast, folder_tokenizer, input_device, load_adapted, load_causal_lm, load_tensors, load_tokenizer, native_bf16, num_layers, save_tensors
+from .models import autocast, bf16_enabled, folder_tokenizer, input_device, load_adapted, load_causal_lm, load_tensors, load_tokenizer, num_layers, save_tensors
 from .prompts import ar_text
 from .sidecar import Sidecar, check_vectors
 
@@ -82,9 +82,9 @@ class Reconstructor(nn.Module):
         AR runs as its inference copy (merged adapters, bf16 projections) where autocast runs bf16.
         """
         device = self.device
-        bf16 = native_bf16(device) if bf16 is None else bf16
+        bf16 = bf16_enabled(bf16, device)
         decoder = unwrap(fast_model(self, bf16)).get_decoder()
-        order = np.argsort(self.token_lengths(explanations), kind="stable") if explanations else np.zeros(0, int)
+        order = np.argsort([len(e) for e in explanations], kind="stable")  # characters: a length order without tokenising twice
         out = np.zeros((len(explanations), self.meta.d_model), np.float32)
         for start in range(0, len(explanations), batch_size):
             rows = order[start : start + batch_size]

@@ -27,7 +27,7 @@ from .distributed import any_process, is_sharded
 from .errors import NLAError
 from .hooks import inject, unwrap
 from .inference import decode_attention, fast_model, growing_cache
-from .models import autocast, folder_tokenizer, load_adapted, load_causal_lm, load_tokenizer, native_bf16, stop_token_ids, with_cache
+from .models import autocast, bf16_enabled, folder_tokenizer, load_adapted, load_causal_lm, load_tokenizer, stop_token_ids, with_cache
 from .prompts import CLOSING_TAG, av_prompt, av_response, parse_explanation
 from .sidecar import Sidecar, check_vectors
 
@@ -169,7 +169,7 @@ class Verbalizer(nn.Module):
 
     def _generate_batch(self, vectors: torch.Tensor, max_new_tokens: int, temperature: float, bf16: bool | None,
                         generator: torch.Generator | None) -> tuple[list[list[int]], list[list[float]]]:
-        bf16 = native_bf16(self.device) if bf16 is None else bf16
+        bf16 = bf16_enabled(bf16, self.device)
         lm = unwrap(fast_model(self, bf16))
         with autocast(bf16, self.device), decode_attention(lm):
             return self._decode(lm, vectors, max_new_tokens, temperature, generator)

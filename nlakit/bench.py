@@ -43,7 +43,7 @@ from .ar import Reconstructor, build_reconstructor
 from .av import Verbalizer, build_verbalizer
 from .config import DEFAULT_MODEL, ARConfig, AVConfig, ExtractConfig, RLConfig, TrainConfig
 from .errors import NLAError
-from .extract import run_extract
+from .extract import pad_batch, run_extract
 from .files import atomic_write_text
 from .hooks import decoder_layers, inject, unwrap
 from .metrics import mse_nrm, training_baseline
@@ -520,11 +520,7 @@ def naive_av_loss(av: Verbalizer, vectors: torch.Tensor, texts: list[str]) -> tu
     """Prompt + response as one padded sequence through `model(inputs_embeds, labels)`: logits everywhere."""
     prompt = av.prompt_ids
     rows = [prompt + r for r in av.response_ids(texts)]
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), av.tokenizer.pad_token_id or 0, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)], mask[i, : len(r)] = torch.tensor(r), 1
+    ids, mask = pad_batch(rows, av.tokenizer.pad_token_id or 0)
     labels = ids.masked_fill(mask == 0, -100)
     labels[:, : len(prompt)] = -100
     embeds = inject(av.embed(ids), av.marker_pos, vectors, av.meta.injection_scale)

@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import math
 import random
-import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -189,9 +188,7 @@ def run_extract(cfg: ExtractConfig, out: Path, overwrite: bool = False) -> Path:
         pq.write_table(table.filter(pa.array(~heldout)), tmp / "train.parquet")
         meta.save(tmp)
 
-    run.publish(write)
-    shutil.rmtree(work, ignore_errors=True)  # only shards: the dataset itself records how it was made
-    return run.out
+    return run.publish(write, clear_work=True)  # the shards go: the dataset itself records how it was made
 
 
 def nice_scale(mean_norm: float) -> float:

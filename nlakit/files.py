@@ -223,14 +223,21 @@ class StageRun:
         write_record(work, self.stage, self.fingerprint)
         return work
 
-    def publish(self, write: Callable[[Path], None]) -> Path:
-        """Build the output through `write(tmp)`, record the fingerprint, then swap it in."""
+    def publish(self, write: Callable[[Path], None], clear_work: bool = False) -> Path:
+        """Build the output through `write(tmp)`, record the fingerprint, then swap it in.
+
+        `clear_work`: the work folder (nlakit's own scratch: shards, chunks) is deleted once the output is in
+        place, for a stage whose output records how it was made and leaves nothing to resume from.
+        """
 
         def write_all(tmp: Path) -> None:
             write(tmp)
             write_record(tmp, self.stage, self.fingerprint)
 
-        return build_folder(self.out, write_all)
+        out = build_folder(self.out, write_all)
+        if clear_work:
+            shutil.rmtree(self.work, ignore_errors=True)
+        return out
 
     def record_in_place(self) -> None:
         """For a stage that fills its input folder in place (teach): mark it done there."""

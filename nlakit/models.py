@@ -277,11 +277,15 @@ def _cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def bf16_enabled(setting: bool | None, device: torch.device | str = "cpu") -> bool:
+    """A `bf16` setting resolved: `None` means where the hardware runs bf16 natively."""
+    return native_bf16(device) if setting is None else setting
+
+
 def autocast(enabled: bool | None, device: torch.device | str = "cpu"):
-    """bf16 autocast; `None` means: where the hardware runs it natively."""
+    """bf16 autocast; `None` means: where the hardware runs it natively (`bf16_enabled`)."""
     device = torch.device(device)
-    enabled = native_bf16(device) if enabled is None else enabled
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16_enabled(enabled, device))
 
 
 def add_lora(model: nn.Module, cfg: TrainConfig) -> nn.Module:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -450,8 +449,7 @@ def run_neurons(nla_dir: Path | str, cfg: NeuronsConfig, out: Path, explained: P
         atomic_write_text(tmp / PAGE, dictionary_page(table.to_pylist(), summary))
         write_json(tmp / SUMMARY, summary)
 
-    run.publish(write)
-    shutil.rmtree(work, ignore_errors=True)  # only nlakit's scratch: the dictionary records how it was made
+    run.publish(write, clear_work=True)  # the scan and chunks go: the dictionary records how it was made
     return summary
 
 

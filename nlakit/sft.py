@@ -22,7 +22,7 @@ from .distributed import data_parallel, fsdp_requested, is_main_process, load_de
 from .errors import NLAError
 from .files import StageRun
 from .metrics import derangement, fve, training_baseline
-from .models import add_lora, bf16_frozen_weights, compile_blocks, compile_wanted, native_bf16
+from .models import add_lora, bf16_enabled, bf16_frozen_weights, compile_blocks, compile_wanted
 from .pretrained import resolve_nla
 from .sidecar import SIDECAR_NAME, Sidecar
 from .trainer import Part, Trainer, batch_for_step, cosine_lr, optimise, trainable
@@ -82,7 +82,7 @@ def speed_up(model: torch.nn.Module, cfg: TrainConfig) -> None:
     if cfg.bf16_weights:
         if cfg.full_finetune:
             raise NLAError("--bf16-weights stores the frozen base weights in bf16, and a full fine-tune has none: drop one of the two")
-        if not (cfg.bf16 if cfg.bf16 is not None else native_bf16(device)):
+        if not bf16_enabled(cfg.bf16, device):
             raise NLAError("--bf16-weights needs bf16 autocast: pass --bf16 (or train on hardware with native bf16)")
         if fsdp_requested(cfg.fsdp):
             raise NLAError("--bf16-weights with --fsdp is not supported yet (the shards keep fp32 weights): drop one of the two")

@@ -44,7 +44,7 @@ from torch import nn
 
 from .corpus import Document
 from .errors import NLAError
-from .extract import tokenize
+from .extract import pad_batch, tokenize
 from .files import atomic_write_text, json_safe, to_json
 from .hooks import capture_block_output, patch_block_output
 from .metrics import (
@@ -227,10 +227,7 @@ def next_token_logprobs(model: nn.Module, layer_index: int, token_lists: list[li
     reruns on it); padding is on the right, as in extraction, so real positions are unchanged.
     """
     device = input_device(model)  # under a device map block K and the last block may sit on other devices: index each where it is
-    ids = torch.full((len(token_lists), max(map(len, token_lists))), pad_id, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for row, tokens in enumerate(token_lists):
-        ids[row, : len(tokens)], mask[row, : len(tokens)] = torch.tensor(tokens), 1
+    ids, mask = pad_batch(token_lists, pad_id)
     rows = torch.arange(len(token_lists), device=device)
     cols = torch.tensor([len(t) - 1 for t in token_lists], device=device)
     with contextlib.ExitStack() as stack:
