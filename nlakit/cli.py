@@ -28,6 +28,7 @@ from .config import (
     NeuronsConfig,
     RLConfig,
     TeachConfig,
+    TeachersConfig,
     env,
     fields_of,
     load_preset,
@@ -131,6 +132,31 @@ def teach(cfg: TeachConfig, data: Path = typer.Option(..., help="dataset folder 
 
     run_teach(data, teacher_from(cfg), overwrite, cfg)
     console.print(f"explanations written into {data}")
+
+
+@stage_command("teachers", TeachersConfig)
+def teachers(cfg: TeachersConfig, data: Path = typer.Option(..., help="dataset folder from `nlakit extract` (each design is taught "
+                                                            "into a linked copy; this one is left as it is)"),
+             out: Path = typer.Option(Path("runs/teachers"), help="folder for teachers.json and each design's data/, ar/, av/"),
+             as_json: bool = typer.Option(False, "--json", help="print teachers.json")) -> None:
+    """Rank teacher designs before a long run: an AR per design (held-out FVE vs shuffled), then a short AV round trip for the best."""
+    from .teachers import run_teachers
+
+    summary = run_teachers(data, out, cfg)
+    if as_json:
+        print(to_json(summary))
+        return
+    for r in summary["designs"]:  # best first; one line each, readable at any terminal width
+        vs, rt = r.get("ar_vs_default"), r.get("roundtrip")
+        weakest = min(r["ar_by_genre"].items(), key=lambda kv: kv[1])
+        line = (f"[bold]{r['design']}[/]: {r['tokens']:.0f} tokens; AR fve_nrm {r['ar_fve_nrm']:.3f} (shuffled {r['ar_fve_shuffled']:.3f}"
+                + (f"; vs default {vs['mean']:+.3f} [{vs['lo']:+.3f}, {vs['hi']:+.3f}]" if vs else "") + f"; weakest {weakest[0]} {weakest[1]:.2f})")
+        if rt:
+            line += (f"; round trip {rt['fve_nrm']:.3f} (shuffled {rt['fve_shuffled']:.3f}, teacher {rt['fve_teacher']:.3f}, "
+                     f"parse failures {rt['parse_failure_rate']:.1%})")
+        console.print(line, soft_wrap=True)
+    first = summary["designs"][0]
+    console.print(f"{first['n']} held-out rows per design; baseline: {first['baseline']}; written to {out / 'teachers.json'}", soft_wrap=True)
 
 
 @stage_command("train-ar", ARConfig)
@@ -260,14 +286,14 @@ def explain(
         console.print(f"page written to {html}")
 
 
-def run_preset(name: str, out: Path) -> None:
+def run_preset(name: str, out: Path, max_minutes: float | None = None) -> None:
     import time
 
     from .pipeline import run_pipeline
 
     preset = load_preset(name)
     start = time.monotonic()
-    metrics = run_pipeline(out, preset)
+    metrics = run_pipeline(out, preset, max_minutes)
     console.print_json(json.dumps({k: metrics[k] for k in ("n", "fve_nrm", "fve_shuffled", "fve_teacher", "mse_nrm", "parse_failure_rate", "baseline")}))
     console.print(f"{name} finished in {time.monotonic() - start:.0f} s; report: {out / 'report.html'}")
 
@@ -285,9 +311,11 @@ def demo(out: Path = typer.Option(Path("runs/demo"), help="folder for index.html
 @app.command()
 def train(
     preset: str = typer.Option("quick", help="quick (2-core CPU, minutes), smollm2-135m (the shipped default's recipe, one GPU), "
-                               "or a .yaml/.json file of Preset settings"),
+                               "smollm2-135m-long (the next one: ~20x its compute, one GPU) or a .yaml/.json file of Preset settings"),
     out: Optional[Path] = typer.Option(None, help="run folder (stages resume from it); default: runs/<preset>"),
     export: Optional[Path] = typer.Option(None, help="also pack the finished nla/ into this folder in the shipped form"),
+    max_minutes: Optional[float] = typer.Option(None, min=0.01, help="time budget for the whole run: training stops cleanly at a "
+                                                "checkpoint when it is spent, and the same command continues it"),
     quiet: bool = QUIET_OPTION,
     verbose: bool = VERBOSE_OPTION,
 ) -> None:
@@ -296,10 +324,10 @@ def train(
 
     set_output(quiet, verbose)
     out = out or Path("runs") / Path(preset).stem
-    if preset == "smollm2-135m" and default_device().type == "cpu":
+    if preset.startswith("smollm2-135m") and default_device().type == "cpu":
         console.print(f"[yellow]note:[/] the {preset} preset is sized for one GPU (about 25 min on an H100); "
                       "on a CPU it takes days. Stages checkpoint, so it can be stopped and resumed.")
-    run_preset(preset, out)
+    run_preset(preset, out, max_minutes)
     if export:
         from .pretrained import export_pretrained
 

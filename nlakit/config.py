@@ -77,6 +77,7 @@ CAP_HELP = ("explanation length cap (an explanation cut by it counts as capped a
             "own: its AV sidecar's, else a released NLA's registry entry, else 64")
 FSDP_HELP = "under several processes, shard the frozen block weights (FSDP2); default: on under `accelerate launch --use_fsdp`"
 ENGINES = ("transformers", "vllm")
+DEFAULT_DESIGN = "genre+quote6+next2"  # the template teacher's parts; also what a sidecar that records no design was taught with
 
 
 @dataclass
@@ -103,11 +104,19 @@ class TeachConfig(Settings):
     """Stage 2: who writes the teacher explanations."""
 
     teacher: str = setting("template", "template | local | api", choices=("template", "local", "api"))
+    design: str = setting(DEFAULT_DESIGN, "template teacher: its parts joined by '+' (genre, token, quoteN words, "
+                                                "nextN tokens, nextNp with probabilities); `nlakit teachers` ranks designs")
     model: str = setting(DEFAULT_MODEL, "local teacher: instruct model")
     base_url: str | None = setting(None, "api teacher: OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
     api_model: str | None = setting(None, "api teacher: model name")
     api_key_env: str = setting("OPENAI_API_KEY", "api teacher: the variable holding the key", runtime=True)
     concurrency: int = setting(8, "api teacher: requests in flight", runtime=True, min=1)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from .prompts import parse_design  # prompts sits above config in the import layers
+
+        parse_design(self.design)
 
 
 @dataclass
@@ -178,7 +187,38 @@ class RLConfig(LoopConfig):
     contrastive: bool = setting(False, "reward = mse(a wrong vector) - mse(the right one)")
     sample_rows: int = setting(4, "held-out vectors explained greedily at each checkpoint", min=0)
     engine: str = setting("transformers", "rollouts: transformers (built in) or vllm (weights synced every step)", choices=ENGINES)
+    update_rows: int | None = setting(None, "rows per forward/backward in the AV and AR updates, their gradients added up to the "
+                                            "whole step's (bounds memory for B*G in the hundreds); default: all rows at once",
+                                      runtime=True, min=1)
     vllm_gpu_memory: float = setting(0.3, "share of the GPU vLLM may take beside training", runtime=True, above=0, max=1)
+
+
+@dataclass
+class TeachersConfig(Settings):
+    """`nlakit teachers`: which template designs are compared, and how much each one is trained before it is scored."""
+
+    designs: str = setting("genre+quote6+next2,genre+quote12+next2,genre+quote6+next5p,genre+token+quote6+next3p,"
+                           "quote12+next5p,genre+next5p", "designs to compare, comma-separated (each as `nlakit teach --design`)")
+    ar_steps: int = setting(200, "AR SFT steps per design (fresh adapters), then its held-out FVE", min=1)
+    av_steps: int = setting(0, "then, for the best --av-top designs, AV SFT steps and the round trip through that AR (0: AR only)", min=0)
+    av_top: int = setting(2, "best designs that get the AV run (the default design gets one too, as the reference)", min=1)
+    batch_size: int = setting(16, "rows per optimiser step (AR and AV)", min=1)
+    eval_rows: int = setting(256, "held-out rows each design is scored on", min=2)
+    max_new_tokens: int = setting(96, "the AV's explanation cap in the round trip (longer designs need more)", min=1)
+    seed: int = setting(0, "seed of data order, adapters and the shuffled controls", min=0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from .prompts import parse_design
+
+        if not self.design_list:
+            raise NLAError("--designs names no design: give one or more, comma-separated")
+        for design in self.design_list:
+            parse_design(design)
+
+    @property
+    def design_list(self) -> list[str]:
+        return list(dict.fromkeys(d.strip() for d in self.designs.split(",") if d.strip()))
 
 
 @dataclass
@@ -285,7 +325,28 @@ def default_nla_preset() -> Preset:
     )
 
 
-PRESETS = {"quick": quick_preset, "quick-from-scratch": quick_from_scratch_preset, "smollm2-135m": default_nla_preset}
+def long_nla_preset() -> Preset:
+    """The next default NLA: about 20x the shipped run's token passes, sized to take ~10 GPU minutes at 25% of bf16 peak.
+
+    Every token of every built-in document (about 215,000 activations, 2.5x the shipped run's), the teacher design
+    `nlakit teachers` ranked first (a 12-word quote), token-budget SFT batches with bf16 frozen weights (AR 2,000 x 32,768 tokens,
+    AV 3,000 x 32,768), then GRPO with 512 rollouts a step (B 64 x G 8, 200 steps) whose update runs in
+    micro-batches of 128 rows. Shipped run, for scale: AR 80k rows, AV 64k rows, GRPO 5,120 rollouts.
+    """
+    gpu = dict(batch_tokens=32768, bf16_weights=True, save_every=200, eval_every=500)
+    return Preset(
+        extract=ExtractConfig(positions_per_doc=256, max_length=256, batch_size=64, chunk_docs=500),
+        teach=TeachConfig(design="genre+quote12+next2"),  # first in `nlakit teachers` on 2026-12-02 (README)
+        ar=ARConfig(steps=2000, lr=2e-3, head_lr=1e-3, warmup_steps=100, eval_rows=512, **gpu),
+        av=AVConfig(steps=3000, lr=1e-3, warmup_steps=100, eval_rows=256, **gpu),
+        rl=RLConfig(steps=200, batch_size=64, group_size=8, av_lr=1e-4, ar_lr=5e-4, max_new_tokens=64, save_every=20,
+                    warmup_steps=10, sample_rows=8, update_rows=128),
+        eval_docs=60,
+    )
+
+
+PRESETS = {"quick": quick_preset, "quick-from-scratch": quick_from_scratch_preset, "smollm2-135m": default_nla_preset,
+           "smollm2-135m-long": long_nla_preset}
 
 
 # ---------------------------------------------------------------- reading settings
@@ -386,8 +447,3 @@ def load_preset(name: str) -> Preset:
     if Path(name).suffix in (".yaml", ".yml", ".json"):
         return make_config(Preset, read_settings_file(Path(name)), str(name))
     raise NLAError(f"unknown preset {name!r}: choose one of {sorted(PRESETS)} or give a .yaml/.json file")
-
-
-def fingerprint_settings(cfg: Any) -> dict[str, Any]:
-    """The settings that decide a result (runtime-only fields left out), for the run record."""
-    return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if not f.metadata.get("runtime")}

@@ -22,7 +22,6 @@ from .corpus import builtin_heldout, load_corpus
 from .errors import NLAError
 from .metrics import derangement, fve
 from .nla import NLA
-from .prompts import template_explanation
 from .suite import run_suite, suite_rows
 
 HELDOUT = "heldout"  # --texts value: the built-in documents held out by the NLA's own extraction split
@@ -42,8 +41,7 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None,
     baseline, scores = nla.baseline, nla.scored(result.mse_nrm)
     shuffled = derangement(len(rows), np.random.default_rng(seed))
     mse_shuffled = nla.score([result.explanations[i] if result.parsed[i] else None for i in shuffled], vectors)
-    teacher = [template_explanation(r["context"], r["genre"], list(r["next_tokens"])) for r in rows]
-    mse_teacher = nla.score(teacher, vectors)
+    mse_teacher = nla.score(nla.teacher_texts(rows), vectors)
     metrics = {
         "n": len(rows),
         "fve_nrm": fve(result.mse_nrm, baseline.value),

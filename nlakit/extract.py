@@ -23,7 +23,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from . import dataset
-from .config import BUILTIN, ExtractConfig, fingerprint_settings
+from .config import BUILTIN, ExtractConfig
 from .corpus import Document, builtin_corpus_path, is_heldout, load_corpus
 from .errors import NLAError
 from .files import StageRun
@@ -43,6 +43,7 @@ class TokenActivations:
     positions: list[int]
     vectors: np.ndarray  # [len(positions), d]
     next_token_ids: list[list[int]]  # target model's top-k predictions at each position
+    next_token_probs: list[list[float]]  # their probabilities
 
 
 def sample_positions(doc_id: str, token_ids: list[int], k: int, min_position: int, seed: int, special_ids: set[int]) -> list[int]:
@@ -81,11 +82,13 @@ def run_target(
     cols = torch.tensor([p for pos in positions for p in pos], dtype=torch.long)
     hidden = captured["hidden"]
     vectors = hidden[rows.to(hidden.device), cols.to(hidden.device)].float().cpu().numpy()
-    next_ids = model.get_output_embeddings()(final[rows.to(final.device), cols.to(final.device)]).topk(top_k, dim=-1).indices.tolist()
+    logits = model.get_output_embeddings()(final[rows.to(final.device), cols.to(final.device)]).float()
+    top = logits.softmax(dim=-1).topk(top_k, dim=-1)
+    next_ids, next_probs = top.indices.tolist(), top.values.tolist()
     out, start = [], 0
     for tokens, pos in zip(token_lists, positions):
         end = start + len(pos)
-        out.append(TokenActivations(tokens, pos, vectors[start:end], next_ids[start:end]))
+        out.append(TokenActivations(tokens, pos, vectors[start:end], next_ids[start:end], next_probs[start:end]))
         start = end
     return out
 
@@ -106,9 +109,10 @@ def rows_for(tokenizer: PreTrainedTokenizerBase, doc: Document, acts: TokenActiv
             "token": tokenizer.decode([acts.token_ids[pos]]),
             "context": tokenizer.decode(acts.token_ids[: pos + 1], skip_special_tokens=True),
             "next_tokens": [tokenizer.decode([t]) for t in nxt],
+            "next_probs": [round(p, 4) for p in probs],
             "activation_vector": vec,
         }
-        for pos, vec, nxt in zip(acts.positions, acts.vectors, acts.next_token_ids)
+        for pos, vec, nxt, probs in zip(acts.positions, acts.vectors, acts.next_token_ids, acts.next_token_probs)
     ]
 
 
@@ -160,7 +164,7 @@ def run_extract(cfg: ExtractConfig, out: Path, overwrite: bool = False) -> Path:
     """Run the stage; returns the dataset folder. Done only when `out` holds this config's extraction of this corpus."""
     if Path(cfg.model).exists():  # a local model is stored as an absolute path: the sidecar must find it from anywhere
         cfg = dataclasses.replace(cfg, model=str(Path(cfg.model).resolve()))
-    run = StageRun("extract", out, fingerprint_settings(cfg), {"corpus": corpus_source(cfg.corpus), "model": cfg.model}, overwrite)
+    run = StageRun("extract", out, cfg, {"corpus": corpus_source(cfg.corpus), "model": cfg.model}, overwrite)
     if run.done():
         return run.out
     docs = load_corpus(cfg.corpus, cfg.max_docs)

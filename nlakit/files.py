@@ -13,6 +13,7 @@ when its record matches, and a mismatch is refused with the fields that differ.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -161,13 +162,15 @@ def content_digest(path: str | Path) -> str:
 class StageRun:
     """One stage writing one output folder: its work folder, its done rule, its publication.
 
-    `settings` are what decides the result (runtime-only options such as a time budget left out);
-    `inputs` name the files or folders it reads (their contents are fingerprinted).
+    `settings` are what decides the result: a settings dataclass (config.py's; its runtime-only fields, such as a
+    time budget, left out) or a plain dict; `inputs` name the files or folders it reads (their contents are
+    fingerprinted). A setting that a recorded run lacks (it was made before the setting existed) matches when
+    the wanted value is that setting's default, so adding a setting never orphans finished or resumable runs.
     """
 
     stage: str
     out: Path
-    settings: dict[str, Any]
+    settings: Any
     inputs: dict[str, str | Path]
     overwrite: bool = False
     in_place: bool = False  # the stage fills `out` itself (teach): an unrecorded folder is simply not done yet
@@ -175,6 +178,11 @@ class StageRun:
     def __post_init__(self) -> None:
         self.out = Path(self.out)
         self._fingerprint: dict[str, Any] | None = None
+        self.defaults: dict[str, Any] = {}
+        if dataclasses.is_dataclass(self.settings):
+            kept = [f for f in dataclasses.fields(self.settings) if not f.metadata.get("runtime")]
+            self.defaults = {f.name: f.default for f in kept if f.default is not dataclasses.MISSING}
+            self.settings = {f.name: getattr(self.settings, f.name) for f in kept}
 
     @property
     def work(self) -> Path:
@@ -187,6 +195,13 @@ class StageRun:
             self._fingerprint = json.loads(json.dumps({"settings": self.settings, "inputs": inputs}, default=str))
         return self._fingerprint
 
+    def matches(self, recorded: dict[str, Any] | None) -> bool:
+        """`recorded` is this run: same inputs, same settings, a setting it lacks being at its default."""
+        if recorded is None or recorded == self.fingerprint:
+            return recorded is not None
+        filled = json.loads(json.dumps({**self.defaults, **(recorded.get("settings") or {})}, default=str))
+        return recorded.get("inputs") == self.fingerprint["inputs"] and filled == self.fingerprint["settings"]
+
     def done(self) -> bool:
         """True when `out` holds this stage's result for these settings and inputs.
 
@@ -195,7 +210,7 @@ class StageRun:
         if not self.out.exists():
             return False
         recorded = read_record(self.out).get(self.stage)
-        if recorded == self.fingerprint:
+        if self.matches(recorded):
             return not self.overwrite
         if self.overwrite:
             return False
@@ -216,7 +231,7 @@ class StageRun:
         recorded = read_record(work).get(self.stage) if work.exists() else None
         if self.overwrite and work.exists():  # a fresh run; called once the stage's inputs have been read and checked
             shutil.rmtree(work)
-        elif recorded is not None and recorded != self.fingerprint:
+        elif recorded is not None and not self.matches(recorded):
             raise NLAError(f"{work} holds an unfinished {self.stage} run with other {differences(recorded, self.fingerprint)}: "
                            "pass --overwrite to start afresh, or choose another output folder")
         work.mkdir(parents=True, exist_ok=True)

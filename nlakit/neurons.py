@@ -37,7 +37,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from . import dataset
-from .config import DEFAULT_MODEL, NeuronsConfig, fingerprint_settings
+from .config import DEFAULT_MODEL, NeuronsConfig
 from .corpus import Document, is_heldout, load_corpus
 from .distributed import data_parallel, is_main_process, wait_for_everyone
 from .errors import NLAError
@@ -229,7 +229,7 @@ def token_rows(tokenizer: PreTrainedTokenizerBase, docs: list[Document], token_i
     for doc in np.unique(scan.keys // cfg.max_length).tolist():
         at = np.flatnonzero(scan.keys // cfg.max_length == doc)
         positions = (scan.keys[at] % cfg.max_length).tolist()
-        acts = TokenActivations(token_ids[doc], positions, scan.vectors[at], [[] for _ in positions])
+        acts = TokenActivations(token_ids[doc], positions, scan.vectors[at], [[] for _ in positions], [[] for _ in positions])
         rows += [{**r, "key": doc * cfg.max_length + r["position"]} for r in rows_for(tokenizer, docs[doc], acts)]
     return rows
 
@@ -405,7 +405,7 @@ def distribution(values: np.ndarray) -> dict[str, float]:
 def run_neurons(nla_dir: Path | str, cfg: NeuronsConfig, out: Path, explained: Path | None = None, overwrite: bool = False) -> dict | None:
     """Build (or find already built) the dictionary in `out`; returns its summary (None in a non-main process)."""
     inputs = {"corpus": corpus_source(cfg.corpus), "nla": resolve_nla(nla_dir)} | ({"explained": explained} if explained else {})
-    run = StageRun("neurons", out, fingerprint_settings(cfg), inputs, overwrite)
+    run = StageRun("neurons", out, cfg, inputs, overwrite)
     if run.done():
         return read_summary(run.out)
     started = time.monotonic()

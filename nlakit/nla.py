@@ -40,6 +40,7 @@ from .metrics import RAWVAR, Baseline, cos_from_mse, fve_rows, measured_baseline
 from .models import inference_dtype, load_causal_lm, load_tokenizer
 from .pretrained import DEFAULT_NLA, resolve_nla
 from .progress import progress
+from .prompts import DEFAULT_DESIGN, template_explanation
 from .released import ReleasedNLA, by_hub_id, for_sidecar, is_hub_id, locate
 from .sidecar import Sidecar
 
@@ -146,6 +147,15 @@ class NLA:
     @property
     def meta(self) -> Sidecar:
         return self.ar.meta
+
+    @property
+    def teacher_design(self) -> str:
+        """The template design this NLA was taught with (its sidecar's `prompt_templates.teacher`; older ones: the default)."""
+        return self.meta.prompt_templates.get("teacher") or DEFAULT_DESIGN
+
+    def teacher_texts(self, rows: list[dict]) -> list[str]:
+        """The template teacher's explanations of extracted rows, in this NLA's design: the `teacher` control."""
+        return [template_explanation(r, self.teacher_design) for r in rows]
 
     @classmethod
     def load(cls, folder: Path | str | NLASource = DEFAULT_NLA, engine: str = "transformers", *, av: str | Path | None = None,

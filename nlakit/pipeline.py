@@ -9,12 +9,13 @@ interrupted run picks up where it stopped. The presets live in config.py: `quick
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .config import Preset, quick_preset
+from .config import LoopConfig, Preset, quick_preset
 from .corpus import builtin_heldout
 from .errors import NLAError
 from .evaluate import evaluate_rows
@@ -37,9 +38,21 @@ def heldout_documents(preset: Preset) -> list:
     return builtin_heldout(preset.extract.heldout_fraction, preset.extract.seed, preset.eval_docs)
 
 
-def run_pipeline(out: Path = Path("runs/quick"), preset: Preset | None = None) -> dict:
+def run_pipeline(out: Path = Path("runs/quick"), preset: Preset | None = None, max_minutes: float | None = None) -> dict:
+    """`max_minutes`: a budget for the whole run; each training stage gets what is left of it (its `max_minutes`, a
+    runtime setting), stops cleanly at a checkpoint when it is spent, and the same command continues it."""
     preset = preset or quick_preset()
     preset.extract.model = preset.model
+    deadline = None if max_minutes is None else time.monotonic() + 60 * max_minutes
+
+    def budgeted(cfg: LoopConfig) -> LoopConfig:
+        if deadline is None:
+            return cfg
+        left = (deadline - time.monotonic()) / 60
+        if left <= 0:
+            raise NLAError(f"the {max_minutes:g}-minute budget is spent; rerun the same command to continue from the checkpoints")
+        return dataclasses.replace(cfg, max_minutes=min(left, cfg.max_minutes or left))
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "preset.json", json.dumps(asdict(preset), indent=2))
@@ -58,9 +71,9 @@ def run_pipeline(out: Path = Path("runs/quick"), preset: Preset | None = None) -
 
     data = timed("extract", run_extract, preset.extract, out / "data")
     timed("teach", run_teach, data, teacher_from(preset.teach), cfg=preset.teach)
-    finished("train-ar", timed("train_ar", run_train_ar, data, out / "sft" / "ar", preset.ar))
-    finished("train-av", timed("train_av", run_train_av, data, out / "sft" / "av", preset.av))
-    finished("rl", timed("rl", run_rl, data, out / "sft" / "av", out / "sft" / "ar", out / "nla", preset.rl))
+    finished("train-ar", timed("train_ar", run_train_ar, data, out / "sft" / "ar", budgeted(preset.ar)))
+    finished("train-av", timed("train_av", run_train_av, data, out / "sft" / "av", budgeted(preset.av)))
+    finished("rl", timed("rl", run_rl, data, out / "sft" / "av", out / "sft" / "ar", out / "nla", budgeted(preset.rl)))
     nla = timed("load", NLA.load, out / "nla")
     docs = heldout_documents(preset)
     rows = timed("extract_heldout", nla.activations, docs)

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from transformers import PreTrainedTokenizerBase
 
+from .config import DEFAULT_DESIGN
 from .errors import NLAError
 from .sidecar import Sidecar
 
@@ -169,24 +170,76 @@ def topic_words(text: str, n: int = 3) -> list[str]:
     return [w for w, _ in Counter(words).most_common(n)]
 
 
-def template_explanation(context: str, genre: str, next_tokens: list[str], quote_words: int = 6) -> str:
-    """Genre and topic, a verbatim quote of the last words, and the target's own top-2 next tokens.
+_PART = re.compile(r"^(genre|token|quote(\d{1,2})|next(\d)(p?))$")
+
+
+def parse_design(design: str) -> list[re.Match]:
+    """A teacher design: parts joined by '+', written in that order, one line each (`genre` and `topic` share one).
+
+    - `genre`: the document's genre and two topic words;
+    - `token`: the token being read, verbatim;
+    - `quoteN`: the last N words of the context, verbatim (N 1-99);
+    - `nextN`: the target model's own top N next tokens (N 1-5); `nextNp` adds each one's probability.
+    Refused in one line when a part is unknown, repeated, or the design is empty.
+    """
+    parts = [p.strip() for p in str(design).split("+")]
+    matches = [_PART.match(p) for p in parts]
+    bad = [p for p, m in zip(parts, matches)
+           if m is None or (m.group(2) and int(m.group(2)) == 0) or (m.group(3) and not 1 <= int(m.group(3)) <= 5)]
+    if bad:
+        raise NLAError(f"teacher design {design!r}: unknown part(s) {', '.join(map(repr, bad))}; use parts joined by '+' from "
+                       "genre, token, quoteN (N words, 1-99), nextN or nextNp (N tokens 1-5, p: with probabilities)")
+    kinds = [re.sub(r"\d.*", "", p) for p in parts]
+    if len(set(kinds)) != len(kinds):
+        raise NLAError(f"teacher design {design!r}: each part may appear once")
+    return matches
+
+
+def template_explanation(row: dict, design: str = DEFAULT_DESIGN) -> str:
+    """The template teacher's explanation of one extracted row (context, genre, token, next_tokens[, next_probs]).
 
     Short on purpose: every token here is one the AV must learn to produce from a single vector.
+    `nlakit teachers` ranks designs by how much of the vector an AR rebuilds from them.
     """
-    return format_explanation(genre, topic_words(context, 2), " ".join(context.split()[-quote_words:]), next_tokens)
+    context, lines = row["context"], []
+    for m in parse_design(design):
+        if m.group(1) == "genre":
+            lines.append(f'{row["genre"]}; topic: {", ".join(topic_words(context, 2) or ["general"])}.')
+        elif m.group(1) == "token":
+            lines.append(f'Reads: {_quoted(row["token"])}')
+        elif m.group(2):
+            quote = " ".join(context.split()[-int(m.group(2)) :]).replace('"', "'")
+            lines.append(f'Ends with: "{quote}"')
+        else:
+            probs = None
+            if m.group(4):
+                if row.get("next_probs") is None:
+                    raise NLAError(f"teacher design {design!r} writes next-token probabilities and these rows have none "
+                                   "(extracted before nlakit recorded them): extract again, or drop the 'p'")
+                probs = list(row["next_probs"])
+            lines.append(next_line(list(row["next_tokens"])[: int(m.group(3))], probs))
+    return "\n".join(lines)
+
+
+def _quoted(token: str) -> str:
+    return json.dumps(token.replace('"', "'"), ensure_ascii=False)
+
+
+def next_line(tokens: list[str], probs: list[float] | None = None) -> str:
+    """`Next: "a" (41%), "b" (12%)`: the tokens quoted (JSON escapes, so a newline stays one line), probabilities if given."""
+    return "Next: " + ", ".join(_quoted(t) + (f" ({100 * probs[i]:.0f}%)" if probs else "") for i, t in enumerate(tokens))
 
 
 def format_explanation(genre: str, topics: list[str], quote: str, next_tokens: list[str]) -> str:
-    """The template's shape (read back by `explanation_fields`): the one place that writes it."""
-    nexts = ", ".join(json.dumps(t.replace('"', "'"), ensure_ascii=False) for t in next_tokens[:2])
+    """The default design's shape from its parts (neurons.py writes a neuron's summary in it for the AR to read)."""
     quote = quote.replace('"', "'")
-    return f'{genre}; topic: {", ".join(topics or ["general"])}.\nEnds with: "{quote}"\nNext: {nexts}'
+    return f'{genre}; topic: {", ".join(topics or ["general"])}.\nEnds with: "{quote}"\n{next_line(next_tokens[:2])}'
 
 
 _FIRST_LINE = re.compile(r"^\s*([^;\n]{1,40});\s*topic:\s*([^\n]*)", re.M)
 _ENDS_WITH = re.compile(r'Ends with:\s*"([^"\n]*)"?')
 _NEXT = re.compile(r"Next:\s*(.*)")
+_READS = re.compile(r'Reads:\s*"([^"\n]*)"')
 _QUOTED = re.compile(r'"([^"\n]*)"')
 _ANY_WORD = re.compile(r"\w+")
 
@@ -196,19 +249,21 @@ def explanation_fields(explanation: str) -> dict[str, object]:
 
     The reader of `template_explanation`'s format, for explanations from the teacher or an AV trained on
     it: `genre`, `topics`, `quote` and its `quoted` words (lower case), `last_word` (the quote's last
-    word: the token being read), `next` tokens. A part the text lacks comes back empty, never guessed.
+    word, else the `Reads:` token: the token being read), `next` tokens. A part the text lacks comes back
+    empty, never guessed.
     """
     first = _FIRST_LINE.search(explanation)
     ends = _ENDS_WITH.search(explanation)
     nexts = _NEXT.search(explanation)
     quote = ends.group(1) if ends else ""
-    words = [w.lower() for w in _ANY_WORD.findall(quote)]
+    reads = _READS.search(explanation)
+    words = [w.lower() for w in _ANY_WORD.findall(quote)] or [w.lower() for w in _ANY_WORD.findall(reads.group(1) if reads else "")]
     topics = [t.strip().lower() for t in first.group(2).rstrip(". ").split(",")] if first else []
     return {
         "genre": first.group(1).strip().lower() if first else "",
         "topics": [t for t in topics if t],
         "quote": quote,
-        "quoted": list(dict.fromkeys(words)),
+        "quoted": list(dict.fromkeys(words)) if quote else [],
         "last_word": words[-1] if words else "",
         "next": _QUOTED.findall(nexts.group(1)) if nexts else [],
     }

@@ -55,7 +55,7 @@ from torch import nn
 from . import dataset
 from .ar import Reconstructor, load_reconstructor
 from .av import Verbalizer, load_verbalizer
-from .config import RLConfig, fingerprint_settings
+from .config import RLConfig
 from .distributed import any_process, data_parallel, fsdp_requested, is_main_process, is_sharded, load_device, shard_frozen_blocks
 from .errors import NLAError
 from .files import StageRun, atomic_write_text, write_log
@@ -86,6 +86,12 @@ class Rollout:
     @property
     def failed(self) -> torch.Tensor:
         return torch.tensor([e is None for e in self.explanations])
+
+    def micro_batches(self, rows: int | None) -> list[tuple[Rollout, slice]]:
+        """The rollout in slices of `rows` (all at once when None), for updates whose gradients add up to the whole step's."""
+        n = len(self.responses)
+        return [(Rollout(self.vectors[s], self.responses[s], self.old_logprobs[s], self.explanations[s], self.lengths[s]), s)
+                for s in (slice(i, min(i + (rows or n), n)) for i in range(0, n, rows or n))]
 
 
 @dataclass
@@ -255,13 +261,34 @@ def av_loss(state: RLState, rollout: Rollout, advantages: torch.Tensor, cfg: RLC
     mask = mask.float()
     pg, kl = token_mean(clipped_pg(logp, old, advantages.to(logp.device), cfg.clip_eps), mask), token_mean(k3_kl(logp, ref_logp), mask)
     clipped = ((logp.detach() - old).exp() - 1).abs() > cfg.clip_eps
-    metrics = {"pg_loss": float(pg.detach()), "kl": float(kl.detach()), "clip_frac": float((clipped.float() * mask).sum() / mask.sum().clamp_min(1)),
-               "logprob_gap": float(((logp.detach() - old).abs() * mask).sum() / mask.sum().clamp_min(1))}
+    tokens = float(mask.sum())
+    metrics = {"pg_loss": float(pg.detach()), "kl": float(kl.detach()), "clip_frac": float((clipped.float() * mask).sum()) / max(tokens, 1),
+               "logprob_gap": float(((logp.detach() - old).abs() * mask).sum()) / max(tokens, 1), "tokens": tokens}
     return pg + cfg.kl_coef * kl, metrics
 
 
+def av_update(state: RLState, rollout: Rollout, advantages: torch.Tensor, cfg: RLConfig) -> dict:
+    """The AV's step, in micro-batches of `update_rows`: each one's loss (a mean over its rows) weighted by its
+    share of the rows, so the gradients add up to those of the whole rollout's loss."""
+    n, logged = len(rollout.responses), []
+
+    def pieces() -> Iterator[torch.Tensor]:
+        for part, rows in rollout.micro_batches(cfg.update_rows):
+            loss, metrics = av_loss(state, part, advantages[rows], cfg)
+            share = (rows.stop - rows.start) / n
+            logged.append((share, float(loss.detach()) * share, metrics))
+            yield loss * share
+
+    grad_norm = optimise(state.av_part, pieces())
+    tokens = sum(m["tokens"] for _, _, m in logged) or 1.0
+    by_rows = {k: sum(share * m[k] for share, _, m in logged) for k in ("pg_loss", "kl")}
+    by_tokens = {k: sum(m["tokens"] * m[k] for _, _, m in logged) / tokens for k in ("clip_frac", "logprob_gap")}
+    return {"loss": sum(loss for _, loss, _ in logged), **by_rows, **by_tokens, "av_grad_norm": grad_norm}
+
+
 def ar_update(state: RLState, rollout: Rollout, cfg: RLConfig) -> dict:
-    """One mse_nrm step of the AR on this rollout's parsed explanations (none parsed anywhere: no step).
+    """One mse_nrm step of the AR on this rollout's parsed explanations (none parsed anywhere: no step), in
+    micro-batches of `update_rows` weighted by their share of the parsed rows.
 
     Failed rows go through the AR with weight 0, so every process runs the same passes; one with
     nothing parsed adds zero gradients to the others' step.
@@ -269,9 +296,18 @@ def ar_update(state: RLState, rollout: Rollout, cfg: RLConfig) -> dict:
     parsed = ~rollout.failed
     if not any_process(bool(parsed.any())):
         return {"ar_loss": math.nan}
-    loss, _ = state.ar.loss([e or "" for e in rollout.explanations], rollout.vectors, cfg.bf16, weights=parsed.float())
-    grad_norm = optimise(state.ar_part, loss)
-    return {"ar_loss": float(loss.detach()) if parsed.any() else math.nan, "ar_grad_norm": grad_norm}
+    total, losses = float(parsed.sum()), []
+
+    def pieces() -> Iterator[torch.Tensor]:
+        for part, rows in rollout.micro_batches(cfg.update_rows):
+            weights = parsed[rows].float()
+            loss, _ = state.ar.loss([e or "" for e in part.explanations], part.vectors, cfg.bf16, weights=weights)
+            share = float(weights.sum()) / max(total, 1.0)
+            losses.append(float(loss.detach()) * share)
+            yield loss * share
+
+    grad_norm = optimise(state.ar_part, pieces())
+    return {"ar_loss": sum(losses) if parsed.any() else math.nan, "ar_grad_norm": grad_norm}
 
 
 def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, baseline: Baseline) -> dict:
@@ -285,8 +321,8 @@ def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, baseline: Baseli
     reward, mse = score_rollout(state.ar, rollout, cfg)
     reward_s = time.monotonic() - t0 - rollout_s
     advantages = group_advantages(reward, cfg.group_size)
-    loss, av_metrics = av_loss(state, rollout, advantages, cfg)
-    av_grad_norm = optimise(state.av_part, loss)
+    av_metrics = av_update(state, rollout, advantages, cfg)
+    av_grad_norm = av_metrics.pop("av_grad_norm")  # logged after the AR's figures, where it always was
     sync = {}
     if state.av.engine is not None:  # the engine must serve the updated policy from the next rollout on
         state.av.engine.sync_weights(state.av.lm)
@@ -297,9 +333,8 @@ def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, baseline: Baseli
     return {"reward_mean": float(reward.mean()), "reward_std": float(reward.std()),
             "train_fve_nrm": fve(mse[parsed].numpy(), baseline.value) if parsed.any() else math.nan,
             "parse_fail_rate": float(rollout.failed.float().mean()), "response_len": float(np.mean(rollout.lengths)),
-            "loss": float(loss.detach()), **av_metrics, **ar_metrics, "av_grad_norm": av_grad_norm,
-            "av_lr": state.av_part.scheduler.get_last_lr()[0], "rollout_s": rollout_s, "reward_s": reward_s, **sync,
-            "step_s": time.monotonic() - t0}
+            **av_metrics, **ar_metrics, "av_grad_norm": av_grad_norm, "av_lr": state.av_part.scheduler.get_last_lr()[0],
+            "rollout_s": rollout_s, "reward_s": reward_s, **sync, "step_s": time.monotonic() - t0}
 
 
 # ---------------------------------------------------------------- samples and the injection smell
@@ -380,7 +415,7 @@ def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, ove
     run cut by its time budget publishes nothing and returns None.
     """
     check_config(cfg)
-    run = StageRun("rl", out, fingerprint_settings(cfg), {"dataset": data, "av": av_dir, "ar": ar_dir}, overwrite)
+    run = StageRun("rl", out, cfg, {"dataset": data, "av": av_dir, "ar": ar_dir}, overwrite)
     if run.done():
         return run.out
     meta = Sidecar.load(data)

@@ -17,7 +17,7 @@ import torch
 from . import dataset
 from .ar import build_reconstructor, load_reconstructor
 from .av import build_verbalizer, load_verbalizer
-from .config import ARConfig, AVConfig, TrainConfig, fingerprint_settings
+from .config import ARConfig, AVConfig, TrainConfig
 from .distributed import data_parallel, fsdp_requested, is_main_process, load_device, shard_frozen_blocks
 from .errors import NLAError
 from .files import StageRun
@@ -37,7 +37,7 @@ def training_record(stage: str, cfg: TrainConfig, data: Path, log: list[dict], k
 
 def sft_run(stage: str, data: Path, out: Path, cfg: TrainConfig, overwrite: bool, role: str) -> StageRun:
     inputs = {"dataset": data, **({"init": init_folder(cfg.init, role)} if cfg.init else {})}
-    return StageRun(stage, out, fingerprint_settings(cfg), inputs, overwrite)
+    return StageRun(stage, out, cfg, inputs, overwrite)
 
 
 def init_folder(init: str, role: str) -> Path:

@@ -63,7 +63,7 @@ from .metrics import (
 from .models import input_device
 from .nla import NLA
 from .progress import progress
-from .prompts import STOPWORDS, WORD, template_explanation
+from .prompts import STOPWORDS, WORD
 from .report import STYLE
 
 N_CANDIDATES = 16
@@ -132,7 +132,7 @@ def control_measures(nla: NLA, rows: list[dict], ex: Explained, means: np.ndarra
     meannorm = nla.meannorm
     mse = score(nla, ex.recon, ex.vectors, ex.failed)
     mse_shuffled = score(nla, ex.recon[ex.shuffled], ex.vectors, ex.failed[ex.shuffled])
-    teacher = [template_explanation(r["context"], r["genre"], list(r["next_tokens"])) for r in rows]
+    teacher = nla.teacher_texts(rows)
     out = {
         "fve_nrm": fve_rows(mse, rawvar),
         "fve_meannorm": fve_rows(mse, meannorm),
@@ -318,9 +318,8 @@ def keyword_recall(explanation: str, context: str, window: int = KEYWORD_WINDOW)
     return len(wanted & said) / len(wanted) if wanted else math.nan
 
 
-def overlap_measures(rows: list[dict], ex: Explained) -> dict[str, np.ndarray]:
+def overlap_measures(rows: list[dict], ex: Explained, teacher: list[str]) -> dict[str, np.ndarray]:
     """Quote share and keyword recall for the NLA's explanations and, as a reference, the teacher's."""
-    teacher = [template_explanation(r["context"], r["genre"], list(r["next_tokens"])) for r in rows]
     pairs = {"": ex.texts, "_teacher": teacher}
     out = {}
     for suffix, texts in pairs.items():
@@ -492,7 +491,7 @@ def run_suite(nla: NLA, rows: list[dict], out_dir: Path | None = None, n_boot: i
     per_row.update(retrieval)
     per_row.update(causal_measures(nla, rows, ex, means, batch_size))
     per_row.update(salience_measures(nla, ex))
-    per_row.update(overlap_measures(rows, ex))
+    per_row.update(overlap_measures(rows, ex, nla.teacher_texts(rows)))
     stats = by_group(per_row, [str(r.get("genre", "unknown")) for r in rows], n_boot, seed)
     report = assemble(nla, rows, ex, per_row, stats, size, n_boot, seed)
     if out_dir is not None:

@@ -3,8 +3,11 @@
 A teacher sees only the text up to the token (never the activation) and writes what a model
 would be "thinking" there. Three teachers share one interface:
 - `template`: no LLM; quotes the end of the context, names its genre and topic, and lists the
-  target model's own top next-token predictions (recorded by `extract`). Fast and, because it
-  quotes, the most reconstructable signal per token.
+  target model's own top next-token predictions with their probabilities (recorded by `extract`);
+  which of these parts, in which order, is its `design` (prompts.parse_design), recorded in the
+  sidecar as `prompt_templates.teacher` so the models trained on it and their `teacher` control
+  write the same shape. Fast and, because it quotes, the most reconstructable signal per token;
+  `nlakit teachers` ranks designs.
 - `local`: an instruct model on this machine describes the text and what comes next.
 - `api`: any OpenAI-compatible chat endpoint (base URL + the name of an API-key variable).
 Finished batches are cached next to the dataset, so a killed run resumes without paying twice.
@@ -23,7 +26,7 @@ import pyarrow as pa
 import torch
 
 from . import dataset
-from .config import DEFAULT_MODEL, TeachConfig, fingerprint_settings, user_variable
+from .config import DEFAULT_DESIGN, DEFAULT_MODEL, TeachConfig, user_variable
 from .errors import NLAError
 from .files import StageRun
 from .models import load_causal_lm, load_tokenizer
@@ -47,11 +50,11 @@ class Teacher(Protocol):
 
 @dataclass
 class TemplateTeacher:
-    quote_words: int = 6
+    design: str = DEFAULT_DESIGN  # prompts.parse_design's grammar
     name: str = "template"
 
     def explain(self, rows: list[dict]) -> list[str | None]:
-        return [template_explanation(r["context"], r["genre"], list(r["next_tokens"]), self.quote_words) for r in rows]
+        return [template_explanation(r, self.design) for r in rows]
 
 
 class LocalTeacher:
@@ -142,7 +145,7 @@ def teacher_from(cfg: TeachConfig) -> Teacher:
         if not cfg.base_url or not cfg.api_model:
             raise NLAError("the api teacher needs --base-url and --api-model")
         return APITeacher(cfg.base_url, cfg.api_model, cfg.api_key_env, concurrency=cfg.concurrency)
-    return TemplateTeacher()
+    return TemplateTeacher(cfg.design)
 
 
 def _load_cache(path: Path) -> dict[int, str | None]:
@@ -161,7 +164,8 @@ def _load_cache(path: Path) -> dict[int, str | None]:
 def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64) -> int:
     """Fill the `explanation` column of one split; returns the number of rows kept."""
     table, meta = dataset.read_split(folder, split)
-    cache_path = Path(folder) / f".teach-{teacher.name}-{split}.jsonl"
+    tag = f"{teacher.name}-{teacher.design}" if isinstance(teacher, TemplateTeacher) else teacher.name  # another design, another cache
+    cache_path = Path(folder) / f".teach-{tag}-{split}.jsonl"
     cache = _load_cache(cache_path)
     rows = table.drop_columns([dataset.VECTOR]).to_pylist()
     todo = [i for i in range(len(rows)) if i not in cache]
@@ -189,13 +193,18 @@ def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64
 
 def run_teach(folder: Path, teacher: Teacher, overwrite: bool = False, cfg: TeachConfig | None = None) -> Path:
     """Fill both splits in place; done when the dataset's run record holds this teacher's settings."""
-    settings = fingerprint_settings(cfg) if cfg is not None else {"teacher": teacher.name}
-    run = StageRun("teach", folder, settings, {}, overwrite, in_place=True)
+    if cfg is None:  # a teacher object given directly (bench, tests): the settings it stands for
+        cfg = TeachConfig(teacher=teacher.name, **({"design": teacher.design} if isinstance(teacher, TemplateTeacher) else {}))
+    run = StageRun("teach", folder, cfg, {}, overwrite, in_place=True)
     if run.done():
         return run.out
     meta = Sidecar.load(folder)
     kept = {split: teach_split(run.out, split, teacher) for split in dataset.SPLITS}
     meta.training.update(teacher=teacher.name, teacher_rows=kept)
+    if isinstance(teacher, TemplateTeacher):  # the AR and AV inherit it: their `teacher` control is written the same way
+        meta.prompt_templates["teacher"] = teacher.design
+    else:
+        meta.prompt_templates.pop("teacher", None)
     meta.save(run.out)
     run.record_in_place()
     return run.out

@@ -17,7 +17,7 @@ import functools
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,13 +147,16 @@ def trainable(model: nn.Module) -> list[nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def optimise(part: Part, loss: torch.Tensor, extra: list[torch.Tensor] = ()) -> float:
+def optimise(part: Part, loss: torch.Tensor | Iterable[torch.Tensor], extra: list[torch.Tensor] = ()) -> float:
     """One step of `part` on `loss`; returns the gradient norm before clipping.
 
-    Every process calls it: gradients (and `extra` tensors, in the same collective) are averaged first.
+    `loss` may also come in parts that add up to it (micro-batches, each already weighted), backpropagated
+    one by one as they are made, so only one part's activations are held at a time. Every process calls
+    it: gradients (and `extra` tensors, in the same collective) are averaged first.
     """
     part.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    for piece in [loss] if torch.is_tensor(loss) else loss:
+        piece.backward()
     if data_parallel()[1] > 1:
         average_gradients(part.params, extra=list(extra))
     grad_norm = torch.nn.utils.clip_grad_norm_(part.params, 1.0)

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 import nlakit
 from nlakit import cli
-from nlakit.config import ARConfig, AVConfig, EvaluateConfig, ExtractConfig, RLConfig, TeachConfig, fields_of, make_config
+from nlakit.config import ARConfig, AVConfig, EvaluateConfig, ExtractConfig, RLConfig, TeachConfig, TeachersConfig, fields_of, make_config
 from nlakit.errors import NLAError
 from nlakit.sft import run_train_ar
 from nlakit.sidecar import Sidecar
@@ -298,7 +298,7 @@ def test_a_run_with_other_settings_is_refused_naming_what_differs(taught, tmp_pa
 # ---------------------------------------------------------------- settings: command line and config files
 
 STAGES = {"extract": ExtractConfig, "teach": TeachConfig, "train-ar": ARConfig, "train-av": AVConfig, "rl": RLConfig,
-          "evaluate": EvaluateConfig}
+          "evaluate": EvaluateConfig, "teachers": TeachersConfig}
 
 
 def settings_of(cls: type) -> dict[str, tuple[Any, Any, dict[str, Any]]]:
@@ -307,8 +307,14 @@ def settings_of(cls: type) -> dict[str, tuple[Any, Any, dict[str, Any]]]:
     return {f.name: (hint, getattr(defaults, f.name), meta) for f, hint, meta in fields_of(cls)}
 
 
-def another_value(hint: Any, default: Any, meta: dict[str, Any]) -> Any:
+# strings with a grammar of their own: two valid values each
+STRUCTURED = {"design": ("token+next3p", "genre+quote3"), "designs": ("genre+next2,quote3", "token+next1")}
+
+
+def another_value(hint: Any, default: Any, meta: dict[str, Any], name: str = "") -> Any:
     """A valid value that differs from the default (so seeing it proves the option or key was read)."""
+    if name in STRUCTURED:
+        return next(v for v in STRUCTURED[name] if v != default)
     kind = next((a for a in typing.get_args(hint) if a is not type(None)), hint)
     if meta.get("choices"):
         return next(c for c in meta["choices"] if c != default)
@@ -339,13 +345,14 @@ def cli_args(stage: str, values: dict[str, Any]) -> list[str]:
 
 
 REQUIRED = {"extract": ["--out", "o"], "teach": ["--data", "d"], "train-ar": ["--data", "d", "--out", "o"],
-            "train-av": ["--data", "d", "--out", "o"], "rl": ["--data", "d", "--av", "a", "--ar", "r", "--out", "o"], "evaluate": []}
+            "train-av": ["--data", "d", "--out", "o"], "rl": ["--data", "d", "--av", "a", "--ar", "r", "--out", "o"], "evaluate": [],
+            "teachers": ["--data", "d"]}
 
 
 @pytest.fixture
 def captured(monkeypatch) -> dict[str, Any]:
     """Each stage's run function replaced by one that records the config the command built (nothing runs)."""
-    from nlakit import evaluate, extract, rl, sft, teach
+    from nlakit import evaluate, extract, rl, sft, teach, teachers
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(extract, "run_extract", lambda cfg, out, overwrite=False: seen.update(cfg=cfg))
@@ -355,6 +362,9 @@ def captured(monkeypatch) -> dict[str, Any]:
     monkeypatch.setattr(sft, "run_train_av", lambda data, out, cfg, overwrite=False: seen.update(cfg=cfg))
     monkeypatch.setattr(rl, "run_rl", lambda data, av, ar, out, cfg, overwrite=False: seen.update(cfg=cfg))
     monkeypatch.setattr(evaluate, "run_evaluate", lambda nla, cfg, save=None, out=None: seen.update(cfg=cfg) or {})
+    ranked = {"designs": [{"design": "x", "tokens": 9, "ar_fve_nrm": 0.5, "ar_fve_shuffled": -0.5, "ar_by_genre": {"story": 0.5}, "n": 2,
+                           "baseline": "rawvar"}]}
+    monkeypatch.setattr(teachers, "run_teachers", lambda data, out, cfg: seen.update(cfg=cfg) or ranked)
     return seen
 
 
@@ -386,7 +396,7 @@ def test_every_setting_is_an_option_of_its_command(stage):
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_every_setting_is_settable_from_flags_and_from_a_config_file(stage, captured, tmp_path):
     cls = STAGES[stage]
-    values = {name: another_value(hint, default, meta) for name, (hint, default, meta) in settings_of(cls).items()}
+    values = {name: another_value(hint, default, meta, name) for name, (hint, default, meta) in settings_of(cls).items()}
 
     def built(args: list[str]) -> dict[str, Any]:
         captured.clear()
@@ -400,7 +410,7 @@ def test_every_setting_is_settable_from_flags_and_from_a_config_file(stage, capt
     assert built(["--config", str(tmp_path / "settings.json")]) == values
 
     name, (hint, default, meta) = next(iter(settings_of(cls).items()))  # a flag beats the file
-    flag_value = another_value(hint, values[name], meta)
+    flag_value = another_value(hint, values[name], meta, name)
     assert flag_value != values[name]
     assert built(["--config", str(tmp_path / "settings.yaml"), *cli_args(stage, {name: flag_value})]) == {**values, name: flag_value}
 

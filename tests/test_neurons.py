@@ -91,7 +91,7 @@ def planted(tmp_path_factory, make_tiny_model, make_taught, tiny_texts) -> dict[
     docs = load_corpus(root / "corpus.jsonl")
     rows = extract_documents(load_causal_lm(str(model)), tokenizer, docs, ExtractConfig(model=str(model)), 1, all_positions=True)
     table = pa.Table.from_pylist([{"doc_id": r["doc_id"], "position": r["position"], "token": r["token"],
-                                   "explanation": template_explanation(r["context"], r["genre"], list(r["next_tokens"]))} for r in rows])
+                                   "explanation": template_explanation(r)} for r in rows])
     pq.write_table(table, root / "explained.parquet")
     return {"root": root, "model": model, "nla": root / "nla", "corpus": root / "corpus.jsonl", "explained": root / "explained.parquet",
             "data": data}

@@ -229,19 +229,24 @@ def test_real_default_model_extracts_and_explains(tmp_path):
     assert len(generation.texts) == 2
 
 
-def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp_path, monkeypatch):
-    from nlakit import rl, sft, teach
+def tiny_preset(model: str):
     from nlakit.config import Preset, RLConfig
-    from nlakit.pipeline import run_pipeline
 
-    preset = Preset(
-        model=tiny_model,
+    return Preset(
+        model=model,
         extract=ExtractConfig(max_docs=24, positions_per_doc=2, max_length=32, layer_index=1, chunk_docs=12),
         ar=ARConfig(steps=2, batch_size=4, eval_every=2, eval_rows=8, save_every=1),
         av=AVConfig(steps=2, batch_size=4, eval_every=2, eval_rows=4, save_every=1),
         rl=RLConfig(steps=1, batch_size=2, group_size=2, max_new_tokens=6, save_every=1),
         eval_docs=3, max_new_tokens=6,
     )
+
+
+def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp_path, monkeypatch):
+    from nlakit import rl, sft, teach
+    from nlakit.pipeline import run_pipeline
+
+    preset = tiny_preset(tiny_model)
     metrics = run_pipeline(tmp_path / "demo", preset)
     for name in ("metrics.json", "ar_curve.png", "av_curve.png", "report.html", "sft/av/nla_meta.yaml",
                  "nla/av/nla_meta.yaml", "nla/ar/value_head.safetensors", "nla/rl_curves.png"):
@@ -435,3 +440,47 @@ def test_sft_can_continue_from_a_trained_pair(taught, sft_pair, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(NLAError, match="not a model folder"):
         run_train_ar(taught, tmp_path / "ar2", ARConfig(init=str(tmp_path / "empty"), steps=1))
+
+
+def test_a_time_budget_stops_the_pipeline_at_a_checkpoint_and_the_same_command_continues(tiny_model, tmp_path, monkeypatch):
+    """`nlakit train --max-minutes`: each training stage gets what is left; once it is spent the run stops in one line, and
+    a rerun goes on from what was done."""
+    from nlakit import pipeline, trainer
+
+    clock = iter(range(0, 10**6, 7))  # every reading of the clock is 7 s later than the last: a 0.5-minute budget runs out
+    monkeypatch.setattr(pipeline.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(trainer.time, "monotonic", pipeline.time.monotonic)
+    with pytest.raises(NLAError, match="budget is spent|stopped before its last step"):
+        pipeline.run_pipeline(tmp_path / "run", tiny_preset(tiny_model), max_minutes=0.5)
+    assert (tmp_path / "run" / "data" / "train.parquet").exists()
+    monkeypatch.undo()
+    metrics = pipeline.run_pipeline(tmp_path / "run", tiny_preset(tiny_model), max_minutes=30)
+    assert np.isfinite(metrics["fve_nrm"]) and (tmp_path / "run" / "nla" / "av" / "nla_meta.yaml").exists()
+
+
+def test_gpu_train_script_trains_with_the_time_left_and_writes_the_nla_back(tiny_model, tmp_path):
+    """scripts/gpu_train.sh on the CPU with a tiny preset (no GGUF parts, no bench): train, then the exported NLA in parts."""
+    import dataclasses
+    import os
+    import subprocess
+    import sys
+    import tarfile
+
+    import yaml
+
+    preset = tmp_path / "tiny.yaml"
+    preset.write_text(yaml.safe_dump(dataclasses.asdict(tiny_preset(tiny_model))))
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gpu_train.sh"
+    env = {**os.environ, "PYTHON": sys.executable, "PRESET": str(preset), "BENCH": "0", "MINUTES": "5", "WORK": str(tmp_path / "work"),
+           "OUT": str(tmp_path / "out"), "PARTS": str(tmp_path / "no-parts"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = tmp_path / "out"
+    assert json.loads((out / "metrics.json").read_text())["n"] > 0 and (out / "train.log").exists()
+    parts = sorted(out.glob("nla.tar.part-*"))
+    assert parts and all(p.stat().st_size <= 15 * 2**20 for p in parts)
+    (tmp_path / "nla.tar").write_bytes(b"".join(p.read_bytes() for p in parts))
+    with tarfile.open(tmp_path / "nla.tar") as tar:
+        tar.extractall(tmp_path / "back", filter="data")
+    assert (tmp_path / "back" / "nla" / "av" / "adapter_model.safetensors").exists()
+    assert NLA.load(tmp_path / "back" / "nla").meta.d_model == 64

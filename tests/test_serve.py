@@ -49,7 +49,7 @@ def explained(nla_dir, tiny_corpus, tmp_path_factory) -> Path:
     run_evaluate(nla_dir, EvaluateConfig(texts=str(tiny_corpus), max_new_tokens=8, max_docs=4), save=path)
     table = pq.read_table(path)
     rows = table.select(["context", "genre", "next_tokens"]).to_pylist()
-    texts = pa.array([template_explanation(r["context"], r["genre"], r["next_tokens"]) for r in rows])
+    texts = pa.array([template_explanation(r) for r in rows])
     pq.write_table(table.set_column(table.column_names.index("explanation"), "explanation", texts), path)
     return path
 
