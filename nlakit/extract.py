@@ -82,9 +82,10 @@ def run_target(
     cols = torch.tensor([p for pos in positions for p in pos], dtype=torch.long)
     hidden = captured["hidden"]
     vectors = hidden[rows.to(hidden.device), cols.to(hidden.device)].float().cpu().numpy()
-    logits = model.get_output_embeddings()(final[rows.to(final.device), cols.to(final.device)]).float()
-    top = logits.softmax(dim=-1).topk(top_k, dim=-1)
-    next_ids, next_probs = top.indices.tolist(), top.values.tolist()
+    logits = model.get_output_embeddings()(final[rows.to(final.device), cols.to(final.device)])
+    top = logits.topk(top_k, dim=-1)  # probabilities of the top k only: no second vocabulary-sized tensor
+    next_probs = (top.values.float() - logits.float().logsumexp(dim=-1, keepdim=True)).exp()
+    next_ids, next_probs = top.indices.tolist(), next_probs.tolist()
     out, start = [], 0
     for tokens, pos in zip(token_lists, positions):
         end = start + len(pos)

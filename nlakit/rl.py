@@ -90,8 +90,9 @@ class Rollout:
     def micro_batches(self, rows: int | None) -> list[tuple[Rollout, slice]]:
         """The rollout in slices of `rows` (all at once when None), for updates whose gradients add up to the whole step's."""
         n = len(self.responses)
+        size = rows or n
         return [(Rollout(self.vectors[s], self.responses[s], self.old_logprobs[s], self.explanations[s], self.lengths[s]), s)
-                for s in (slice(i, min(i + (rows or n), n)) for i in range(0, n, rows or n))]
+                for s in (slice(i, min(i + size, n)) for i in range(0, n, size))]
 
 
 @dataclass

@@ -44,6 +44,7 @@ INSTRUCTION = (
 
 class Teacher(Protocol):
     name: str
+    design: str | None  # the template's parts (prompts.parse_design); None: a teacher that writes free text
 
     def explain(self, rows: list[dict]) -> list[str | None]: ...
 
@@ -60,7 +61,7 @@ class TemplateTeacher:
 class LocalTeacher:
     """An instruct model from this machine (default: the target model itself)."""
 
-    name = "local"
+    name, design = "local", None
 
     def __init__(self, model: str = DEFAULT_MODEL, max_new_tokens: int = 80, batch_size: int = 8):
         self.tokenizer = load_tokenizer(model)
@@ -106,6 +107,7 @@ class APITeacher:
     retries: int = 5
     timeout_s: float = 60.0
     name: str = "api"
+    design: None = None
 
     def _one(self, row: dict) -> str | None:
         import httpx
@@ -164,7 +166,7 @@ def _load_cache(path: Path) -> dict[int, str | None]:
 def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64) -> int:
     """Fill the `explanation` column of one split; returns the number of rows kept."""
     table, meta = dataset.read_split(folder, split)
-    tag = f"{teacher.name}-{teacher.design}" if isinstance(teacher, TemplateTeacher) else teacher.name  # another design, another cache
+    tag = f"{teacher.name}-{teacher.design}" if teacher.design else teacher.name  # another design, another cache
     cache_path = Path(folder) / f".teach-{tag}-{split}.jsonl"
     cache = _load_cache(cache_path)
     rows = table.drop_columns([dataset.VECTOR]).to_pylist()
@@ -194,14 +196,14 @@ def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64
 def run_teach(folder: Path, teacher: Teacher, overwrite: bool = False, cfg: TeachConfig | None = None) -> Path:
     """Fill both splits in place; done when the dataset's run record holds this teacher's settings."""
     if cfg is None:  # a teacher object given directly (bench, tests): the settings it stands for
-        cfg = TeachConfig(teacher=teacher.name, **({"design": teacher.design} if isinstance(teacher, TemplateTeacher) else {}))
+        cfg = TeachConfig(teacher=teacher.name, design=teacher.design or DEFAULT_DESIGN)
     run = StageRun("teach", folder, cfg, {}, overwrite, in_place=True)
     if run.done():
         return run.out
     meta = Sidecar.load(folder)
     kept = {split: teach_split(run.out, split, teacher) for split in dataset.SPLITS}
     meta.training.update(teacher=teacher.name, teacher_rows=kept)
-    if isinstance(teacher, TemplateTeacher):  # the AR and AV inherit it: their `teacher` control is written the same way
+    if teacher.design:  # the AR and AV inherit it: their `teacher` control is written the same way
         meta.prompt_templates["teacher"] = teacher.design
     else:
         meta.prompt_templates.pop("teacher", None)
