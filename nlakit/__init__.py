@@ -6,7 +6,7 @@ and `NLAError` (the one exception users see). Everything else is reached through
 `nlakit --help` stay fast.
 """
 
-from .errors import NLAError
+from .core.errors import NLAError
 
 __version__ = "0.1.0"
 __all__ = ["NLA", "NLAError", "__version__"]
@@ -14,7 +14,7 @@ __all__ = ["NLA", "NLAError", "__version__"]
 
 def __getattr__(name: str):
     if name == "NLA":
-        from .nla import NLA
+        from .core.nla import NLA
 
         return NLA
     raise AttributeError(f"module 'nlakit' has no attribute {name!r}")

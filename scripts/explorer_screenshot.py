@@ -19,9 +19,9 @@ import uvicorn
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from nlakit.nla import NLA
-from nlakit.serve.app import create_app
-from nlakit.serve.browser import headless_chromium
+from nlakit.app.serve.app import create_app
+from nlakit.app.serve.browser import headless_chromium
+from nlakit.core.nla import NLA
 
 TEXT = "Once upon a time, a little fox lived at the edge of a quiet forest. Every morning she"
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
-GGUF=$("$PYTHON" -c "from nlakit.models import default_gguf_path; print(default_gguf_path())")
+GGUF=$("$PYTHON" -c "from nlakit.core.models import default_gguf_path; print(default_gguf_path())")
 rm -rf .gpu && mkdir -p .gpu/a .gpu/b/wheels
 half=$(( ($(stat -c %s "$GGUF") + 1) / 2 ))
 split -b "$half" -d -a 1 "$GGUF" .gpu/part-

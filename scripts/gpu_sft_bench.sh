@@ -25,8 +25,8 @@ import tempfile
 from pathlib import Path
 
 from nlakit.bench import BenchConfig, build_small_dataset, sft_speed
-from nlakit.files import atomic_write_text
-from nlakit.models import default_device, native_bf16
+from nlakit.core.files import atomic_write_text
+from nlakit.core.models import default_device, native_bf16
 
 env = os.environ
 with tempfile.TemporaryDirectory(prefix="nlakit-gpu-sft-") as tmp:

@@ -48,7 +48,7 @@ fi
 left=$(( MINUTES * 60 - ($(date +%s) - start) ))
 [ "$left" -gt 60 ] || { echo "no time left to train after the bench ($left s)"; exit 0; }
 set +e
-"$PYTHON" -c "from nlakit.cli import main; main()" train --preset "$PRESET" --out "$WORK/run" \
+"$PYTHON" -c "from nlakit.app.cli import main; main()" train --preset "$PRESET" --out "$WORK/run" \
     --max-minutes "$(( left / 60 ))" --export "$WORK/nla" 2>&1 | tee "$OUT/train.log"
 status=${PIPESTATUS[0]}
 set -e

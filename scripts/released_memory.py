@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from transformers import AutoModelForCausalLM, Gemma3Config, Gemma3TextConfig, LlamaConfig, Qwen2Config
 
-from nlakit.released import RELEASED
+from nlakit.core.released import RELEASED
 
 SIGLIP = dict(hidden_size=1152, intermediate_size=4304, num_hidden_layers=27, num_attention_heads=16, image_size=896, patch_size=14)
 ARCHITECTURES = {

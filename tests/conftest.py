@@ -24,14 +24,14 @@ import numpy as np
 import pytest
 import torch
 
-from nlakit.config import ARConfig, AVConfig, ExtractConfig
-from nlakit.extract import run_extract
-from nlakit.metrics import predict_mean_baselines
-from nlakit.models import load_tokenizer
-from nlakit.prompts import AR_TEMPLATE, AV_TEMPLATE, find_marker
-from nlakit.sft import run_train_ar, run_train_av
-from nlakit.sidecar import Sidecar
-from nlakit.teach import TemplateTeacher, run_teach
+from nlakit.core.config import ARConfig, AVConfig, ExtractConfig
+from nlakit.core.metrics import predict_mean_baselines
+from nlakit.core.models import load_tokenizer
+from nlakit.core.prompts import AR_TEMPLATE, AV_TEMPLATE, find_marker
+from nlakit.core.sidecar import Sidecar
+from nlakit.stages.extract import run_extract
+from nlakit.stages.sft import run_train_ar, run_train_av
+from nlakit.stages.teach import TemplateTeacher, run_teach
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"

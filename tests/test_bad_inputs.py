@@ -1,7 +1,7 @@
 """Bad input gets one clear line and exit code 2; nothing a user made is lost; nothing loaded runs code.
 
 One table of bad command lines, each with the fragment its one-line message must contain, run
-in-process through `nlakit.cli.main`; then the data-loss cases, the crafted pickle and the API
+in-process through `nlakit.app.cli.main`; then the data-loss cases, the crafted pickle and the API
 teacher that must never drop a row.
 """
 
@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from nlakit.cli import main
-from nlakit.config import ARConfig
-from nlakit.errors import NLAError
-from nlakit.sft import run_train_ar
+from nlakit.app.cli import main
+from nlakit.core.config import ARConfig
+from nlakit.core.errors import NLAError
+from nlakit.stages.sft import run_train_ar
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str]:
@@ -213,9 +213,9 @@ def test_the_api_teacher_never_drops_a_row(tiny_model, tiny_corpus, tmp_path, mo
     """A server failing on some rows: teach refuses with the count, keeps the answers it got, and a rerun asks only for the rest."""
     import httpx
 
-    from nlakit.config import ExtractConfig
-    from nlakit.extract import run_extract
-    from nlakit.teach import APITeacher, run_teach
+    from nlakit.core.config import ExtractConfig
+    from nlakit.stages.extract import run_extract
+    from nlakit.stages.teach import APITeacher, run_teach
 
     data = run_extract(ExtractConfig(model=tiny_model, corpus=str(tiny_corpus), layer_index=1, heldout_fraction=0.3), tmp_path / "ds")
     rows_before = pq.read_table(data / "train.parquet").num_rows
@@ -232,7 +232,7 @@ def test_the_api_teacher_never_drops_a_row(tiny_model, tiny_corpus, tmp_path, mo
 
     monkeypatch.setattr(httpx, "post", fake_post)
     monkeypatch.setenv("TEST_KEY", "k")
-    monkeypatch.setattr("nlakit.teach.time.sleep", lambda s: None)
+    monkeypatch.setattr("nlakit.stages.teach.time.sleep", lambda s: None)
     teacher = APITeacher(base_url="http://127.0.0.1:9/v1", model="m", api_key_env="TEST_KEY", retries=1, concurrency=1)
     with pytest.raises(NLAError, match=r"no usable explanation for \d+ of \d+ train rows"):
         run_teach(data, teacher)
@@ -269,7 +269,7 @@ def test_a_base_model_of_another_width_is_named(sft_pair, make_tiny_model, tmp_p
 def test_a_diverging_run_publishes_nothing(taught, tmp_path, monkeypatch):
     import torch
 
-    from nlakit.ar import Reconstructor
+    from nlakit.core.ar import Reconstructor
 
     real = Reconstructor.loss
 
@@ -294,8 +294,8 @@ def test_a_long_text_says_what_it_left_out(sft_pair, capsys):
 def test_the_explorer_answers_malformed_requests_with_4xx(sft_pair):
     from fastapi.testclient import TestClient
 
-    from nlakit.nla import NLA
-    from nlakit.serve.app import Limits, create_app
+    from nlakit.app.serve.app import Limits, create_app
+    from nlakit.core.nla import NLA
 
     nla = NLA.load(sft_pair.nla)
     client = TestClient(create_app(nla, limits=Limits(max_new_tokens=2)))
@@ -325,8 +325,8 @@ def test_the_explorer_token_guards_every_api_call(sft_pair, tmp_path):
     import numpy as np
     from fastapi.testclient import TestClient
 
-    from nlakit.nla import NLA
-    from nlakit.serve.app import create_app
+    from nlakit.app.serve.app import create_app
+    from nlakit.core.nla import NLA
 
     directions = tmp_path / "directions"
     directions.mkdir()

@@ -11,15 +11,15 @@ import pytest
 import torch
 from torch._dynamo.utils import counters
 
-from nlakit import dataset
-from nlakit.ar import build_reconstructor
-from nlakit.av import build_verbalizer
-from nlakit.config import ARConfig, AVConfig, TrainConfig
-from nlakit.errors import NLAError
-from nlakit.hooks import unwrap
-from nlakit.models import add_lora, compile_blocks
-from nlakit.sft import run_train_ar, run_train_av, speed_up
-from nlakit.trainer import batch_for_step, bucketed_batches
+from nlakit.core import dataset
+from nlakit.core.ar import build_reconstructor
+from nlakit.core.av import build_verbalizer
+from nlakit.core.config import ARConfig, AVConfig, TrainConfig
+from nlakit.core.errors import NLAError
+from nlakit.core.hooks import unwrap
+from nlakit.core.models import add_lora, compile_blocks
+from nlakit.stages.sft import run_train_ar, run_train_av, speed_up
+from nlakit.stages.trainer import batch_for_step, bucketed_batches
 
 TEXTS = ["one", "a longer explanation of the thing", "two words", "story; topic: fox. Ends with: \"the river bank\" Next: \" today\"",
          "x", "code; topic: list, reverse. Ends with: \"Use slicing\""]

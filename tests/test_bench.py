@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import torch
 
-import nlakit.rl
+import nlakit.stages.rl
 from nlakit import bench
-from nlakit.av import build_verbalizer
+from nlakit.app.cli import main
 from nlakit.bench import BenchConfig, PeakRSS, count_flops, matmul_peak, run_bench, split_parts
-from nlakit.cli import main
-from nlakit.config import TrainConfig
-from nlakit.models import add_lora, load_causal_lm
+from nlakit.core.av import build_verbalizer
+from nlakit.core.config import TrainConfig
+from nlakit.core.models import add_lora, load_causal_lm
 
 ROWS = {"AR SFT step", "AV SFT step", "explanations", "generation"}
 MACHINE = {"cpu", "cores", "torch_threads", "torch", "transformers", "native_bf16", "date", "loadavg_start", "loadavg_end"}
@@ -90,7 +90,7 @@ def test_scaling_covers_batch_length_and_width(results):
 
 def test_rl_row_is_timed_with_its_parts(results):
     rl = results["rl"]
-    assert rl["function"] == "nlakit.rl.rl_step" and "skipped" not in rl
+    assert rl["function"] == "nlakit.stages.rl.rl_step" and "skipped" not in rl
     assert len(rl["times_s"]) == results["config"]["repeats"] and positive(rl["step_s"]) and positive(rl["explanations_per_s"])
     assert set(rl["parts_s"]) == {"generation", "reward", "update"}
     assert positive(rl["parts_s"]["generation"]) and positive(rl["parts_s"]["reward"])
@@ -116,7 +116,7 @@ def test_a_failing_rl_step_fails_the_bench(tiny_model, tiny_corpus, tmp_path, mo
     def broken(*args, **kwargs):
         raise RuntimeError("rollout exploded")
 
-    monkeypatch.setattr(nlakit.rl, "rl_step", broken)
+    monkeypatch.setattr(nlakit.stages.rl, "rl_step", broken)
     with pytest.raises(RuntimeError, match="rollout exploded"):
         bench.bench_rl(av, data, BenchConfig.preset(quick=True, model=tiny_model))
 

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from nlakit.ar import Reconstructor, build_reconstructor
-from nlakit.av import build_verbalizer
-from nlakit.errors import NLAError
-from nlakit.extract import sample_positions
-from nlakit.hooks import capture_block_output, decoder_layers, inject, patch_block_output
-from nlakit.metrics import FAILED_MSE, fve, mse_nrm, normalize, predict_mean_baselines, score_rows
-from nlakit.models import add_lora, load_causal_lm
-from nlakit.prompts import av_prompt, parse_explanation
+from nlakit.core.ar import Reconstructor, build_reconstructor
+from nlakit.core.av import build_verbalizer
+from nlakit.core.errors import NLAError
+from nlakit.core.hooks import capture_block_output, decoder_layers, inject, patch_block_output
+from nlakit.core.metrics import FAILED_MSE, fve, mse_nrm, normalize, predict_mean_baselines, score_rows
+from nlakit.core.models import add_lora, load_causal_lm
+from nlakit.core.prompts import av_prompt, parse_explanation
+from nlakit.core.reading import sample_positions
 
 
 def test_block_output_is_hidden_states_k_plus_1(tiny_model, make_sidecar):
@@ -145,7 +145,7 @@ def test_shared_prefix_logprobs_match_full_forward(tiny_model, make_sidecar):
 
 @pytest.mark.parametrize("role", ["av", "ar"])
 def test_gradient_checkpointing_gives_the_same_loss_and_gradients(tiny_model, make_sidecar, role):
-    from nlakit.config import TrainConfig
+    from nlakit.core.config import TrainConfig
 
     texts, vectors = ["one", "a longer explanation", "two words"], torch.randn(3, 64)
 

@@ -1,8 +1,8 @@
 """The rules of the one-core layout, checked on the package itself rather than trusted:
 
-- faithfulness figures (mse_nrm, FVE, cos) are computed in nlakit/metrics.py only;
-- the reading side (explorer, explain) loads no training code, and no module imports in a cycle;
-- environment variables are read in nlakit/config.py only;
+- faithfulness figures (mse_nrm, FVE, cos) are computed in nlakit/core/metrics.py only;
+- the reading side (explorer, explain) loads no training code, and each module imports on its own;
+- environment variables are read in nlakit/core/config.py only;
 - a checkpoint is tensors plus JSON, and a planted pickle is never run;
 - a finished or unfinished run with other settings is refused, naming what differs;
 - every setting of every stage is an option of its command and a key of its --config file.
@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import ast
 import io
 import json
 import pickle
@@ -28,11 +27,11 @@ import typer.main
 from typer.testing import CliRunner
 
 import nlakit
-from nlakit import cli
-from nlakit.config import ARConfig, AVConfig, EvaluateConfig, ExtractConfig, RLConfig, TeachConfig, TeachersConfig, fields_of, make_config
-from nlakit.errors import NLAError
-from nlakit.sft import run_train_ar
-from nlakit.sidecar import Sidecar
+from nlakit.app import cli
+from nlakit.core.config import ARConfig, AVConfig, EvaluateConfig, ExtractConfig, RLConfig, TeachConfig, TeachersConfig, fields_of, make_config
+from nlakit.core.errors import NLAError
+from nlakit.core.sidecar import Sidecar
+from nlakit.stages.sft import run_train_ar
 
 PACKAGE = Path(nlakit.__file__).resolve().parent
 ROOT = PACKAGE.parent
@@ -79,104 +78,13 @@ def formula_hits(path: Path) -> list[str]:
 
 def test_only_metrics_computes_mse_nrm_fve_and_cos():
     """One definition of every faithfulness figure: a second copy would drift (scale, failure rule, baseline)."""
-    metrics = PACKAGE / "metrics.py"
+    metrics = PACKAGE / "core" / "metrics.py"
     assert len({hit.split(": ")[1] for hit in formula_hits(metrics)}) == len(FORMULAS)  # each pattern finds metrics.py's own formula
     hits = [hit for path in package_files() if path != metrics for hit in formula_hits(path)]
-    assert not hits, "faithfulness maths outside nlakit/metrics.py (call metrics instead):\n" + "\n".join(hits)
+    assert not hits, "faithfulness maths outside nlakit/core/metrics.py (call metrics instead):\n" + "\n".join(hits)
 
 
-# ---------------------------------------------------------------- imports
-
-
-def import_time_edges(path: Path, modules: set[str]) -> set[str]:
-    """The nlakit modules `path` imports when it is imported (module level: not inside functions, not under TYPE_CHECKING)."""
-    name = module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    edges: set[str] = set()
-
-    def target_of(node: ast.ImportFrom) -> str | None:
-        if not node.level:
-            return node.module
-        parts = package.split(".")
-        base = ".".join(parts[: len(parts) - (node.level - 1)])
-        return f"{base}.{node.module}" if node.module else base
-
-    def add(module: str) -> None:
-        """`module` and the packages above it that are not above `name` (those are already imported when `name` runs)."""
-        parts = module.split(".")
-        for i in range(1, len(parts) + 1):
-            prefix = ".".join(parts[:i])
-            if prefix in modules and not (name == prefix or name.startswith(prefix + ".")):
-                edges.add(prefix)
-
-    def visit(nodes: list[ast.stmt]) -> None:
-        for node in nodes:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-                visit(node.orelse)
-                continue
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    add(alias.name)
-            elif isinstance(node, ast.ImportFrom):
-                target = target_of(node)
-                if target and target.split(".")[0] == "nlakit":
-                    add(target)
-                    for alias in node.names:
-                        if f"{target}.{alias.name}" in modules:
-                            add(f"{target}.{alias.name}")
-            for child in ("body", "orelse", "finalbody", "handlers"):
-                visit(getattr(node, child, []) or [])
-
-    visit(ast.parse(path.read_text(encoding="utf-8")).body)
-    edges.discard(name)
-    return edges
-
-
-def import_graph() -> dict[str, set[str]]:
-    modules = {module_name(p) for p in package_files()}
-    return {module_name(p): import_time_edges(p, modules) for p in package_files()}
-
-
-def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """A cycle in the graph as a list of modules (first == last), or None."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
-            if nxt not in state and (cycle := visit(nxt)):
-                return cycle
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state and (cycle := visit(node)):
-            return cycle
-    return None
-
-
-def test_the_import_graph_reads_the_package():
-    """The graph the cycle check walks has the edges it should (so an empty graph cannot pass)."""
-    graph = import_graph()
-    assert {"nlakit.nla", "nlakit.metrics", "nlakit.serve.app", "nlakit.trainer"} <= set(graph)
-    assert {"nlakit.ar", "nlakit.av", "nlakit.metrics", "nlakit.config"} <= graph["nlakit.nla"]
-    assert {"nlakit.nla", "nlakit.metrics", "nlakit.corpus"} <= graph["nlakit.serve.app"]  # `..corpus` resolved
-    assert "nlakit.sidecar" not in graph["nlakit.metrics"]  # only under TYPE_CHECKING
-    assert "nlakit.trainer" not in graph["nlakit.cli"]  # imports inside functions run later, if ever
-    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
-
-
-def test_no_module_imports_in_a_cycle():
-    """Module-level imports form a DAG, so any module can be imported first (a cycle breaks whichever comes first)."""
-    cycle = find_cycle(import_graph())
-    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+# ---------------------------------------------------------------- imports (the layer rules: tests/test_layers.py)
 
 
 def python(code: str) -> str:
@@ -188,7 +96,7 @@ def python(code: str) -> str:
 
 def test_every_module_imports_on_its_own():
     """Each module imported first, alone (nlakit's modules dropped from sys.modules between imports)."""
-    pytest.importorskip("fastapi", reason="nlakit.serve.app needs the serve extra")
+    pytest.importorskip("fastapi", reason="nlakit.app.serve.app needs the serve extra")
     names = sorted(module_name(p) for p in package_files())  # vllm_engine imports vLLM only when an engine starts
     code = (
         "import importlib, sys\n"
@@ -201,15 +109,15 @@ def test_every_module_imports_on_its_own():
     assert python(code).split() == names
 
 
-TRAINING = {"nlakit.trainer", "nlakit.sft", "nlakit.rl", "nlakit.teach", "nlakit.bench", "nlakit.pipeline"}
+TRAINING = {"nlakit.stages.trainer", "nlakit.stages.sft", "nlakit.stages.rl", "nlakit.stages.teach", "nlakit.bench", "nlakit.app.pipeline"}
 
 
 def test_the_reading_side_loads_no_training_code():
     """The explorer and `explain` import the NLA, never the training loop, GRPO, teachers, bench or the pipeline."""
-    pytest.importorskip("fastapi", reason="nlakit.serve.app needs the serve extra")
-    loaded = set(python("import sys, nlakit.serve.app, nlakit.explain\n"
+    pytest.importorskip("fastapi", reason="nlakit.app.serve.app needs the serve extra")
+    loaded = set(python("import sys, nlakit.app.serve.app, nlakit.readings.explain\n"
                         "print('\\n'.join(sorted(m for m in sys.modules if m.startswith('nlakit'))))").split())
-    assert {"nlakit.serve.app", "nlakit.explain", "nlakit.nla", "nlakit.metrics"} <= loaded  # the check sees what was imported
+    assert {"nlakit.app.serve.app", "nlakit.readings.explain", "nlakit.core.nla", "nlakit.core.metrics"} <= loaded  # the check sees what was imported
     assert not loaded & TRAINING, f"training code loaded: {sorted(loaded & TRAINING)}"
 
 
@@ -224,13 +132,13 @@ def test_environment_variables_are_read_only_in_config():
     """`config.env` is the one reader (ENVIRONMENT lists every variable), so the README's list is complete."""
     hits = []
     for path in package_files():
-        if path == PACKAGE / "config.py":
+        if path == PACKAGE / "core" / "config.py":
             continue
         for number, line in code_lines(path):
             if ENV_READ.search(line) and not any(path.name == name and allowed in line for name, allowed in ENV_ALLOWED):
                 hits.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
-    assert not hits, "environment read outside nlakit/config.py (use config.env):\n" + "\n".join(hits)
-    assert any(ENV_READ.search(line) for _, line in code_lines(PACKAGE / "config.py"))  # the pattern finds config's own read
+    assert not hits, "environment read outside nlakit/core/config.py (use config.env):\n" + "\n".join(hits)
+    assert any(ENV_READ.search(line) for _, line in code_lines(PACKAGE / "core" / "config.py"))  # the pattern finds config's own read
 
 
 # ---------------------------------------------------------------- checkpoints and the run record
@@ -352,7 +260,8 @@ REQUIRED = {"extract": ["--out", "o"], "teach": ["--data", "d"], "train-ar": ["-
 @pytest.fixture
 def captured(monkeypatch) -> dict[str, Any]:
     """Each stage's run function replaced by one that records the config the command built (nothing runs)."""
-    from nlakit import evaluate, extract, rl, sft, teach, teachers
+    from nlakit.readings import suite, teachers
+    from nlakit.stages import evaluate, extract, rl, sft, teach
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(extract, "run_extract", lambda cfg, out, overwrite=False: seen.update(cfg=cfg))
@@ -361,7 +270,8 @@ def captured(monkeypatch) -> dict[str, Any]:
     monkeypatch.setattr(sft, "run_train_ar", lambda data, out, cfg, overwrite=False: seen.update(cfg=cfg))
     monkeypatch.setattr(sft, "run_train_av", lambda data, out, cfg, overwrite=False: seen.update(cfg=cfg))
     monkeypatch.setattr(rl, "run_rl", lambda data, av, ar, out, cfg, overwrite=False: seen.update(cfg=cfg))
-    monkeypatch.setattr(evaluate, "run_evaluate", lambda nla, cfg, save=None, out=None: seen.update(cfg=cfg) or {})
+    monkeypatch.setattr(evaluate, "run_evaluate", lambda nla, cfg, save=None: seen.update(cfg=cfg) or {})
+    monkeypatch.setattr(suite, "run_full_evaluate", lambda nla, cfg, save=None, out=None: seen.update(cfg=cfg) or {})
     ranked = {"designs": [{"design": "x", "tokens": 9, "ar_fve_nrm": 0.5, "ar_fve_shuffled": -0.5, "ar_by_genre": {"story": 0.5}, "n": 2,
                            "baseline": "rawvar"}]}
     monkeypatch.setattr(teachers, "run_teachers", lambda data, out, cfg: seen.update(cfg=cfg) or ranked)

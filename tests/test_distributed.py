@@ -44,7 +44,7 @@ def one_process(taught, tmp_path_factory):
     def curve(stage: str) -> list[float]:
         if stage not in curves:
             out = tmp_path_factory.mktemp(f"one-{stage}") / "out"
-            launch([sys.executable, "-m", "nlakit.cli", *sft_args(stage, taught), "--out", str(out)], {**os.environ, **ENV})
+            launch([sys.executable, "-m", "nlakit.app.cli", *sft_args(stage, taught), "--out", str(out)], {**os.environ, **ENV})
             curves[stage] = losses(out)
         return curves[stage]
 
@@ -60,7 +60,7 @@ def test_two_processes_follow_the_one_process_loss_curve(stage, tolerance, shard
     over tokens, and two half-batch means weigh tokens slightly differently, hence the looser bound.
     """
     two_processes = launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port),
-                            "-m", "nlakit.cli", *sft_args(stage, taught), *sharding, "--out", str(tmp_path / "two")], {**os.environ, **ENV})
+                            "-m", "nlakit.app.cli", *sft_args(stage, taught), *sharding, "--out", str(tmp_path / "two")], {**os.environ, **ENV})
     assert ("holds 50% of their frozen weights" in two_processes.stderr) == bool(sharding)
     one, two = one_process(stage), losses(tmp_path / "two")
     assert len(one) == len(two) == 4
@@ -76,7 +76,7 @@ def test_rl_runs_under_two_processes_and_the_first_writes_the_models(accelerate_
     """
     env = {**os.environ, **ENV, "ACCELERATE_USE_FSDP": accelerate_fsdp}
     rl = launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port),
-                 "-m", "nlakit.cli", "rl", "--data", str(sft_pair.data), "--av", str(sft_pair.av), "--ar", str(sft_pair.ar),
+                 "-m", "nlakit.app.cli", "rl", "--data", str(sft_pair.data), "--av", str(sft_pair.av), "--ar", str(sft_pair.ar),
                  "--out", str(tmp_path / "rl"), "--steps", "2", "--batch-size", "2", "--group-size", "2", "--max-new-tokens", "6"],
                 env)
     assert rl.stderr.count("holds 50% of their frozen weights") == (2 if accelerate_fsdp == "true" else 0)  # the AV's blocks, then the AR's
@@ -89,9 +89,9 @@ def test_rl_runs_under_two_processes_and_the_first_writes_the_models(accelerate_
 def test_token_budget_batches_follow_the_one_process_loss_curve(taught, tmp_path, free_port):
     """--batch-tokens under two processes: each takes its share of every budgeted batch, and the AR's curve is the one-process one."""
     args = [*sft_args("train-ar", taught), "--batch-tokens", "600"]
-    launch([sys.executable, "-m", "nlakit.cli", *args, "--out", str(tmp_path / "one")], {**os.environ, **ENV})
+    launch([sys.executable, "-m", "nlakit.app.cli", *args, "--out", str(tmp_path / "one")], {**os.environ, **ENV})
     launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port),
-            "-m", "nlakit.cli", *args, "--out", str(tmp_path / "two")], {**os.environ, **ENV})
+            "-m", "nlakit.app.cli", *args, "--out", str(tmp_path / "two")], {**os.environ, **ENV})
     one, two = losses(tmp_path / "one"), losses(tmp_path / "two")
     assert len(one) == len(two) == 4 and one[0] != one[-1]
     assert max(abs(a - b) for a, b in zip(one, two)) < 1e-4, (one, two)
@@ -106,9 +106,9 @@ def test_neurons_under_two_processes_build_the_one_process_dictionary(sft_pair, 
             "--top-k", "3", "--background", "4", "--heldout-fraction", "0.3", "--score-tokens", "20", "--chunk-rows", "5",
             "--max-new-tokens", "6"]
     env = {**os.environ, **ENV}
-    launch([sys.executable, "-m", "nlakit.cli", *args, "--out", str(tmp_path / "one")], env)
+    launch([sys.executable, "-m", "nlakit.app.cli", *args, "--out", str(tmp_path / "one")], env)
     launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port),
-            "-m", "nlakit.cli", *args, "--out", str(tmp_path / "two")], env)
+            "-m", "nlakit.app.cli", *args, "--out", str(tmp_path / "two")], env)
     one, two = (pq.read_table(tmp_path / name / "neurons.parquet").to_pylist() for name in ("one", "two"))
     assert len(one) == len(two) == 8
     contexts = lambda rows: [[(c["doc_id"], c["position"], round(c["activation"], 5)) for c in r["top_contexts"]] for r in rows]  # noqa: E731

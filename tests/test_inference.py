@@ -16,11 +16,11 @@ from torch import nn
 from transformers.cache_utils import DynamicLayer
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-import nlakit.av as av_module
-from nlakit.ar import load_reconstructor
-from nlakit.av import build_verbalizer, load_verbalizer
-from nlakit.inference import GrowingLayer, decode_step_attention, fast_model, inference_copy
-from nlakit.models import autocast
+import nlakit.core.av as av_module
+from nlakit.core.ar import load_reconstructor
+from nlakit.core.av import build_verbalizer, load_verbalizer
+from nlakit.core.inference import GrowingLayer, decode_step_attention, fast_model, inference_copy
+from nlakit.core.models import autocast
 
 
 class Attention(nn.Module):

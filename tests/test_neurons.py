@@ -27,19 +27,19 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from nlakit import dataset
-from nlakit.ar import Reconstructor
-from nlakit.config import ARConfig, AVConfig, DirectionsConfig, ExtractConfig, NeuronsConfig
-from nlakit.corpus import load_corpus
-from nlakit.directions import read_directions, run_directions
-from nlakit.errors import NLAError
-from nlakit.extract import extract_documents
-from nlakit.hooks import mlp_down_proj
-from nlakit.metrics import normalize
-from nlakit.models import load_causal_lm, load_tokenizer
-from nlakit.neurons import DICTIONARY, PAGE, NeuronDictionary, run_neurons
-from nlakit.prompts import explanation_fields, template_explanation
-from nlakit.sft import run_train_ar, run_train_av
+from nlakit.core import dataset
+from nlakit.core.ar import Reconstructor
+from nlakit.core.config import ARConfig, AVConfig, DirectionsConfig, ExtractConfig, NeuronsConfig
+from nlakit.core.corpus import load_corpus
+from nlakit.core.errors import NLAError
+from nlakit.core.hooks import mlp_down_proj
+from nlakit.core.metrics import normalize
+from nlakit.core.models import load_causal_lm, load_tokenizer
+from nlakit.core.prompts import explanation_fields, template_explanation
+from nlakit.core.reading import extract_documents
+from nlakit.readings.directions import read_directions, run_directions
+from nlakit.readings.neurons import DICTIONARY, PAGE, NeuronDictionary, run_neurons
+from nlakit.stages.sft import run_train_ar, run_train_av
 
 WORD, PLANTED = " bread", 5
 
@@ -151,8 +151,8 @@ def test_the_page_is_self_contained_and_searchable(built):
 def test_the_explorer_lists_and_searches_the_dictionary(built, planted):
     from fastapi.testclient import TestClient
 
-    from nlakit.nla import NLA
-    from nlakit.serve.app import create_app
+    from nlakit.app.serve.app import create_app
+    from nlakit.core.nla import NLA
 
     found = NeuronDictionary(built["out"] / DICTIONARY).query("bread", limit=200)
     assert f"0:{PLANTED}" in [r["name"] for r in found]
@@ -169,7 +169,7 @@ def test_the_explorer_lists_and_searches_the_dictionary(built, planted):
 
 def test_a_killed_run_resumes_to_the_same_dictionary(planted, monkeypatch):
     """The AV explains (no --explained); the run dies after two chunks, the rerun explains only the rest."""
-    from nlakit.nla import NLA
+    from nlakit.core.nla import NLA
 
     cfg = settings(planted, max_neurons=6, top_k=2, background=4, chunk_rows=4)
     calls, real = [], NLA.roundtrip
@@ -197,8 +197,8 @@ def test_a_killed_run_resumes_to_the_same_dictionary(planted, monkeypatch):
 
 def test_directions_are_explained_beside_the_mean(planted, tmp_path, monkeypatch):
     """Each explained vector is the mean plus strength * mean token norm * the unit direction; a neuron's is its down_proj column."""
-    from nlakit.directions import neuron_direction
-    from nlakit.nla import NLA
+    from nlakit.core.nla import NLA
+    from nlakit.readings.directions import neuron_direction
 
     rows = np.random.default_rng(0).standard_normal((2, 64)).astype(np.float32)
     np.save(tmp_path / "probe.npy", rows)
@@ -239,10 +239,10 @@ def test_direction_files_are_read_as_plain_arrays(tmp_path):
 def test_the_streaming_scan_matches_a_brute_force_pass(planted):
     """Top-k merged across many small batches = the top-k of every token read one document at a time; the kept
     layer-K vectors are those a fresh read of the same tokens gives; no held-out document feeds a top-k."""
-    from nlakit.corpus import is_heldout
-    from nlakit.hooks import capture_mlp_neurons
-    from nlakit.neurons import read_tokens, scan_corpus, select_neurons, token_rows
-    from nlakit.nla import NLA
+    from nlakit.core.corpus import is_heldout
+    from nlakit.core.hooks import capture_mlp_neurons
+    from nlakit.core.nla import NLA
+    from nlakit.readings.neurons import read_tokens, scan_corpus, select_neurons, token_rows
 
     nla = NLA.load(planted["nla"])
     cfg = settings(planted, max_neurons=8, top_k=3, background=5, batch_size=4)

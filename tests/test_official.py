@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 import torch
 
-from nlakit.config import ARConfig, AVConfig, ExtractConfig, TrainConfig
-from nlakit.corpus import load_corpus
-from nlakit.errors import NLAError
-from nlakit.evaluate import evaluate_rows
-from nlakit.extract import run_extract
-from nlakit.models import add_lora, hidden_size, load_causal_lm, load_tokenizer, num_layers, stop_token_ids
-from nlakit.nla import NLA
-from nlakit.sft import run_train_ar, run_train_av
-from nlakit.sidecar import Sidecar
-from nlakit.teach import TemplateTeacher, run_teach
+from nlakit.core.config import ARConfig, AVConfig, ExtractConfig, TrainConfig
+from nlakit.core.corpus import load_corpus
+from nlakit.core.errors import NLAError
+from nlakit.core.models import add_lora, hidden_size, load_causal_lm, load_tokenizer, num_layers, stop_token_ids
+from nlakit.core.nla import NLA
+from nlakit.core.sidecar import Sidecar
+from nlakit.stages.evaluate import evaluate_rows
+from nlakit.stages.extract import run_extract
+from nlakit.stages.sft import run_train_ar, run_train_av
+from nlakit.stages.teach import TemplateTeacher, run_teach
 
 GEMMA3_TEXT = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2,
                    head_dim=16, max_position_embeddings=256, sliding_window=32)
@@ -112,8 +112,8 @@ def test_stop_tokens_are_the_models_own_turn_ends(gemma3, tiny_model):
 
 
 def test_serve_chat_mode_has_one_bos_on_a_tokenizer_whose_template_writes_it(gemma3_nla):
-    from nlakit.extract import tokenize
-    from nlakit.serve.app import Explorer, Limits
+    from nlakit.app.serve.app import Explorer, Limits
+    from nlakit.core.reading import tokenize
 
     nla = NLA.load(gemma3_nla)
     tok = nla.tokenizer
@@ -142,7 +142,7 @@ def _front_matter(card: str) -> dict:
 
 @pytest.fixture(scope="module")
 def exported(sft_pair, tmp_path_factory) -> Path:
-    from nlakit.export import export_official
+    from nlakit.stages.export import export_official
 
     return export_official(sft_pair.nla, tmp_path_factory.mktemp("export") / "official")
 
@@ -183,7 +183,7 @@ def test_exported_ar_tokenizer_passes_the_official_critic_bos_check_and_reads_th
 
 
 def test_bf16_export_round_trips_through_nlakit(exported, sft_pair, taught):
-    from nlakit import dataset
+    from nlakit.core import dataset
 
     original, loaded = NLA.load(sft_pair.nla), NLA.load(exported)
     table, _ = dataset.read_split(taught, "heldout")
@@ -200,8 +200,8 @@ def test_bf16_export_round_trips_through_nlakit(exported, sft_pair, taught):
 
 
 def test_model_card_states_the_recorded_fve_with_its_texts_baseline_and_controls():
-    from nlakit.export import model_card, recorded_metrics
-    from nlakit.pretrained import pretrained_dir
+    from nlakit.core.pretrained import pretrained_dir
+    from nlakit.stages.export import model_card, recorded_metrics
 
     shipped = pretrained_dir()
     metrics = recorded_metrics(shipped)
@@ -218,7 +218,7 @@ def test_model_card_states_the_recorded_fve_with_its_texts_baseline_and_controls
 def test_gemma3_multimodal_export_gives_a_text_only_ar(gemma3_nla, tmp_path):
     import json
 
-    from nlakit.export import export_official
+    from nlakit.stages.export import export_official
 
     out = export_official(gemma3_nla, tmp_path / "official")
     config = json.loads((out / "ar" / "config.json").read_text())
@@ -233,7 +233,7 @@ def test_gemma3_multimodal_export_gives_a_text_only_ar(gemma3_nla, tmp_path):
 
 
 def _run(argv: list, capsys) -> str:
-    from nlakit.cli import main
+    from nlakit.app.cli import main
 
     main([str(a) for a in argv])
     return capsys.readouterr().out
@@ -245,7 +245,7 @@ def test_explain_vectors_from_a_parquet_writes_scored_rows_through_the_round_tri
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from nlakit import dataset
+    from nlakit.core import dataset
 
     table, _ = dataset.read_split(taught, "heldout")
     vectors = dataset.vectors(table)[:3]
@@ -273,8 +273,8 @@ def test_explain_random_vectors_is_a_smoke_test_of_the_pair(sft_pair, capsys):
 
 
 def test_custom_prompt_and_injection_scale_change_only_the_av(sft_pair, tmp_path):
-    from nlakit.config import ExplainConfig
-    from nlakit.explain import random_vectors, with_av_settings
+    from nlakit.core.config import ExplainConfig
+    from nlakit.readings.explain import random_vectors, with_av_settings
 
     nla = NLA.load(sft_pair.nla)
     (tmp_path / "prompt.txt").write_text("What is in <concept><INJECT></concept>? Answer in <explanation> tags.\n")

@@ -14,21 +14,22 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from nlakit import dataset, extract
-from nlakit.ar import build_reconstructor, load_reconstructor
-from nlakit.av import build_verbalizer
-from nlakit.cli import main
-from nlakit.config import ARConfig, AVConfig, ExtractConfig
-from nlakit.corpus import load_corpus
-from nlakit.errors import NLAError
-from nlakit.evaluate import evaluate_rows
-from nlakit.extract import run_extract
-from nlakit.metrics import RAWVAR
-from nlakit.models import add_lora
-from nlakit.nla import NLA
-from nlakit.sft import run_train_ar, run_train_av
-from nlakit.sidecar import Sidecar, check_vectors
-from nlakit.teach import APITeacher
+from nlakit.app.cli import main
+from nlakit.core import dataset
+from nlakit.core.ar import build_reconstructor, load_reconstructor
+from nlakit.core.av import build_verbalizer
+from nlakit.core.config import ARConfig, AVConfig, ExtractConfig
+from nlakit.core.corpus import load_corpus
+from nlakit.core.errors import NLAError
+from nlakit.core.metrics import RAWVAR
+from nlakit.core.models import add_lora
+from nlakit.core.nla import NLA
+from nlakit.core.sidecar import Sidecar, check_vectors
+from nlakit.stages import extract
+from nlakit.stages.evaluate import evaluate_rows
+from nlakit.stages.extract import run_extract
+from nlakit.stages.sft import run_train_ar, run_train_av
+from nlakit.stages.teach import APITeacher
 
 
 def extract_cfg(tiny_model: str, tiny_corpus: Path, **kw) -> ExtractConfig:
@@ -230,7 +231,7 @@ def test_real_default_model_extracts_and_explains(tmp_path):
 
 
 def tiny_preset(model: str):
-    from nlakit.config import Preset, RLConfig
+    from nlakit.core.config import Preset, RLConfig
 
     return Preset(
         model=model,
@@ -243,8 +244,8 @@ def tiny_preset(model: str):
 
 
 def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp_path, monkeypatch):
-    from nlakit import rl, sft, teach
-    from nlakit.pipeline import run_pipeline
+    from nlakit.app.pipeline import run_pipeline
+    from nlakit.stages import rl, sft, teach
 
     preset = tiny_preset(tiny_model)
     metrics = run_pipeline(tmp_path / "demo", preset)
@@ -266,8 +267,8 @@ def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp
         again = run_pipeline(tmp_path / "demo", preset)  # every stage is already done: only the evaluation runs again
     assert again["fve_nrm"] == pytest.approx(metrics["fve_nrm"])
 
-    from nlakit.models import load_tensors
-    from nlakit.pretrained import export_pretrained
+    from nlakit.core.models import load_tensors
+    from nlakit.core.pretrained import export_pretrained
 
     packed = export_pretrained(tmp_path / "demo", tmp_path / "packed")
     assert load_tensors(packed / "av" / "adapter_model.safetensors")
@@ -280,7 +281,7 @@ def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp
 
 
 def test_default_nla_resolves_to_the_shipped_folder_or_says_how_to_train_one(tmp_path, monkeypatch):
-    from nlakit import pretrained
+    from nlakit.core import pretrained
 
     shipped = pretrained.resolve_nla("default")
     for role in ("av", "ar"):
@@ -300,14 +301,14 @@ def test_full_finetune_folders_save_and_load(taught, tmp_path):
     assert len(ar.decoder.layers) == Sidecar.load(taught).layer_index + 1
     table, _ = dataset.read_split(taught, "heldout")
     assert np.isfinite(ar.score(dataset.explanations(table)[:2], dataset.vectors(table)[:2])).all()
-    from nlakit.av import load_verbalizer
+    from nlakit.core.av import load_verbalizer
 
     assert len(load_verbalizer(tmp_path / "av").generate(dataset.vectors(table)[:1], max_new_tokens=3).texts) == 1
 
 
 def test_local_teacher_writes_text(tiny_model, monkeypatch):
     """The instruct prompt ends by opening the tag; the answer is cut at the closing one (a random model writes anything)."""
-    from nlakit.teach import LocalTeacher
+    from nlakit.stages.teach import LocalTeacher
 
     teacher = LocalTeacher(model=tiny_model, max_new_tokens=5, batch_size=2)
     rows = [{"context": "the cat sat"}, {"context": "def f(x):"}, {"context": "hello"}]
@@ -341,7 +342,7 @@ def test_official_export_has_the_release_layout_and_round_trips(nla_dir, taught,
     import yaml
     from safetensors import safe_open
 
-    from nlakit.export import export_official
+    from nlakit.stages.export import export_official
 
     out = export_official(nla_dir, tmp_path / "official", dtype="fp32")  # fp32: exact checks (the bf16 default: test_official.py)
     assert not (out / "av" / "adapter_config.json").exists() and (out / "av" / "config.json").exists()
@@ -376,7 +377,7 @@ def test_official_export_has_the_release_layout_and_round_trips(nla_dir, taught,
 def test_gemma_style_embedding_scale_is_applied_to_the_prompt_but_not_to_the_injected_vector(tiny_model, nla_dir):
     from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
 
-    from nlakit.av import Verbalizer
+    from nlakit.core.av import Verbalizer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     config = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
@@ -427,9 +428,9 @@ def test_the_vector_cache_follows_the_parquet_contents_not_its_date(taught, tmp_
 
 def test_sft_can_continue_from_a_trained_pair(taught, sft_pair, tmp_path):
     """--init starts from the given adapters and head (here with a learning rate too small to move them)."""
-    from nlakit.ar import load_reconstructor
-    from nlakit.config import ARConfig, AVConfig
-    from nlakit.sft import run_train_ar, run_train_av
+    from nlakit.core.ar import load_reconstructor
+    from nlakit.core.config import ARConfig, AVConfig
+    from nlakit.stages.sft import run_train_ar, run_train_av
 
     ar_out = run_train_ar(taught, tmp_path / "ar", ARConfig(init=str(sft_pair.nla), steps=1, lr=1e-12, head_lr=1e-12, bf16=False))
     before, after = load_reconstructor(sft_pair.ar), load_reconstructor(ar_out)
@@ -445,7 +446,8 @@ def test_sft_can_continue_from_a_trained_pair(taught, sft_pair, tmp_path):
 def test_a_time_budget_stops_the_pipeline_at_a_checkpoint_and_the_same_command_continues(tiny_model, tmp_path, monkeypatch):
     """`nlakit train --max-minutes`: each training stage gets what is left; once it is spent the run stops in one line, and
     a rerun goes on from what was done."""
-    from nlakit import pipeline, trainer
+    from nlakit.app import pipeline
+    from nlakit.stages import trainer
 
     clock = iter(range(0, 10**6, 7))  # every reading of the clock is 7 s later than the last: a 0.5-minute budget runs out
     monkeypatch.setattr(pipeline.time, "monotonic", lambda: float(next(clock)))

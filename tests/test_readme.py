@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from nlakit import NLA, NLAError
-from nlakit import nla as nla_module
-from nlakit.metrics import FAILED_MSE, RAWVAR
-from nlakit.nla import RoundTrip
+from nlakit.core import nla as nla_module
+from nlakit.core.metrics import FAILED_MSE, RAWVAR
+from nlakit.core.nla import RoundTrip
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

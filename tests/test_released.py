@@ -24,16 +24,16 @@ import pytest
 import torch
 import yaml
 
-from nlakit import released
-from nlakit.cli import main
-from nlakit.dataset import VECTOR, parquet_sidecar
-from nlakit.errors import NLAError
-from nlakit.hooks import inject
-from nlakit.metrics import RAW, RAWVAR, score_rows
-from nlakit.nla import NLA, roundtrip
-from nlakit.prompts import AR_TEMPLATE, ar_suffix_ids, find_marker
-from nlakit.released import ReleasedNLA
-from nlakit.sidecar import Sidecar
+from nlakit.app.cli import main
+from nlakit.core import released
+from nlakit.core.dataset import VECTOR, parquet_sidecar
+from nlakit.core.errors import NLAError
+from nlakit.core.hooks import inject
+from nlakit.core.metrics import RAW, RAWVAR, score_rows
+from nlakit.core.nla import NLA, roundtrip
+from nlakit.core.prompts import AR_TEMPLATE, ar_suffix_ids, find_marker
+from nlakit.core.released import ReleasedNLA
+from nlakit.core.sidecar import Sidecar
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = "tiny-org/tiny-target"  # the target model's hub id, as `base_checkpoint` names Qwen/Qwen2.5-7B-Instruct
@@ -310,7 +310,7 @@ def test_dtype_bf16_and_device_map_load_all_three_models_and_fp16_is_refused(hub
 def test_hub_ids_resolve_through_the_environment_in_a_fresh_process(hub):
     """HF_HUB_CACHE and HF_HUB_OFFLINE=1 set as a user would: the released pair explains with no network."""
     env = {**os.environ, "HF_HUB_CACHE": str(hub.cache), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "nlakit.cli", "explain", "--av", TINY.av, "--ar", TINY.ar, "--max-new-tokens", "2", "--json", "Hi there"]
+    command = [sys.executable, "-m", "nlakit.app.cli", "explain", "--av", TINY.av, "--ar", TINY.ar, "--max-new-tokens", "2", "--json", "Hi there"]
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(result.stdout)

@@ -14,16 +14,17 @@ import numpy as np
 import pytest
 import torch
 
-from nlakit import dataset, rl
-from nlakit.ar import load_reconstructor
-from nlakit.av import load_verbalizer
-from nlakit.cli import main
-from nlakit.config import AVConfig, RLConfig
-from nlakit.errors import NLAError
-from nlakit.metrics import Baseline, mse_nrm, training_baseline
-from nlakit.rl import run_rl
-from nlakit.sft import run_train_av
-from nlakit.sidecar import Sidecar
+from nlakit.app.cli import main
+from nlakit.core import dataset
+from nlakit.core.ar import load_reconstructor
+from nlakit.core.av import load_verbalizer
+from nlakit.core.config import AVConfig, RLConfig
+from nlakit.core.errors import NLAError
+from nlakit.core.metrics import Baseline, mse_nrm
+from nlakit.core.sidecar import Sidecar
+from nlakit.stages import rl
+from nlakit.stages.rl import run_rl
+from nlakit.stages.sft import run_train_av
 
 
 def small_cfg(**kw) -> RLConfig:
@@ -43,7 +44,7 @@ def lenient(monkeypatch):
 
 def fresh_state(sft: dict[str, Path], cfg: RLConfig) -> tuple[rl.RLState, np.ndarray, Baseline]:
     table, meta = dataset.read_split(sft["data"], "train")
-    return rl.start_state(sft["av"], sft["ar"], meta, cfg), dataset.vectors(table), training_baseline(meta)
+    return rl.start_state(sft["av"], sft["ar"], meta, cfg), dataset.vectors(table), meta.training_baseline()
 
 
 def read_state(out: Path) -> dict:

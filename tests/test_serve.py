@@ -17,15 +17,15 @@ import pytest
 pytest.importorskip("fastapi", reason="the serve extra (fastapi, uvicorn) is not installed")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from nlakit.cli import main  # noqa: E402
-from nlakit.config import EvaluateConfig  # noqa: E402
-from nlakit.evaluate import run_evaluate  # noqa: E402
-from nlakit.explain import to_html  # noqa: E402
-from nlakit.metrics import RAWVAR  # noqa: E402
-from nlakit.nla import NLA  # noqa: E402
-from nlakit.prompts import template_explanation  # noqa: E402
-from nlakit.serve.app import Limits, create_app  # noqa: E402
-from nlakit.serve.browser import CHROMEDRIVER, CHROMIUM, headless_chromium  # noqa: E402
+from nlakit.app.cli import main  # noqa: E402
+from nlakit.app.serve.app import Limits, create_app  # noqa: E402
+from nlakit.app.serve.browser import CHROMEDRIVER, CHROMIUM, headless_chromium  # noqa: E402
+from nlakit.core.config import EvaluateConfig  # noqa: E402
+from nlakit.core.metrics import RAWVAR  # noqa: E402
+from nlakit.core.nla import NLA  # noqa: E402
+from nlakit.core.prompts import template_explanation  # noqa: E402
+from nlakit.readings.explain import to_html  # noqa: E402
+from nlakit.stages.evaluate import run_evaluate  # noqa: E402
 
 TEXT = "Alice: Did you bring the map?\nBob: Yes, it is in my bag."
 FAST = Limits(max_new_tokens=8)

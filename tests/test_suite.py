@@ -15,17 +15,17 @@ import numpy as np
 import pytest
 import torch
 
-from nlakit.ar import build_reconstructor
-from nlakit.av import build_verbalizer
-from nlakit.cli import main
-from nlakit.config import ExtractConfig
-from nlakit.corpus import Document, guess_genre
-from nlakit.extract import extract_documents
-from nlakit.metrics import mse_nrm, normalize
-from nlakit.models import load_causal_lm, load_tokenizer
-from nlakit.nla import NLA
-from nlakit.sidecar import Sidecar
-from nlakit.suite import attach_token_ids, chance_levels, context_token_ids, keyword_recall, quote_share, rank_scores, run_suite, text_prefix
+from nlakit.app.cli import main
+from nlakit.core.ar import build_reconstructor
+from nlakit.core.av import build_verbalizer
+from nlakit.core.config import ExtractConfig
+from nlakit.core.corpus import Document, guess_genre
+from nlakit.core.metrics import mse_nrm, normalize
+from nlakit.core.models import load_causal_lm, load_tokenizer
+from nlakit.core.nla import NLA
+from nlakit.core.reading import extract_documents
+from nlakit.core.sidecar import Sidecar
+from nlakit.readings.suite import attach_token_ids, chance_levels, context_token_ids, keyword_recall, quote_share, rank_scores, run_suite, text_prefix
 
 D = 64
 COORD = re.compile(r"x(\d+)=(\S+)")
@@ -250,7 +250,7 @@ def test_cli_evaluate_suite_full(oracle_nla, real_rows, tiny_corpus, tmp_path, m
 
 
 def test_per_genre_statistics_use_only_that_genres_rows():
-    from nlakit.suite import by_group
+    from nlakit.readings.suite import by_group
 
     values = np.array([1.0, 1.0, 1.0, 3.0, 3.0, np.nan])
     stats = by_group({"m": values}, ["a", "a", "a", "b", "b", "b"], n_boot=200, seed=0)

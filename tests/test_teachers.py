@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 import torch
 
-from nlakit import dataset
-from nlakit.config import ExtractConfig, TeachConfig, TeachersConfig
-from nlakit.errors import NLAError
-from nlakit.extract import run_extract
-from nlakit.files import StageRun, content_digest, read_record, write_record
-from nlakit.models import load_causal_lm, load_tokenizer
-from nlakit.nla import NLA
-from nlakit.prompts import explanation_fields, parse_design, template_explanation
-from nlakit.sidecar import Sidecar
-from nlakit.teach import TemplateTeacher, run_teach
-from nlakit.teachers import run_teachers
+from nlakit.core import dataset
+from nlakit.core.config import ExtractConfig, TeachConfig, TeachersConfig
+from nlakit.core.errors import NLAError
+from nlakit.core.files import StageRun, content_digest, read_record, write_record
+from nlakit.core.models import load_causal_lm, load_tokenizer
+from nlakit.core.nla import NLA
+from nlakit.core.prompts import explanation_fields, parse_design, template_explanation
+from nlakit.core.sidecar import Sidecar
+from nlakit.readings.teachers import run_teachers
+from nlakit.stages.extract import run_extract
+from nlakit.stages.teach import TemplateTeacher, run_teach
 
 ROW = {"context": 'Rain fell on the "old" roof and the cat slept by the warm stove', "genre": "story", "token": " stove",
        "next_tokens": [".", ",", "\n", " and", " while"], "next_probs": [0.41, 0.2, 0.1, 0.05, 0.01]}

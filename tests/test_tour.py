@@ -7,8 +7,8 @@ import json
 
 from rich.console import Console
 
-from nlakit import nla as nla_module
-from nlakit.tour import NEXT_STEPS, SAMPLES, run_tour
+from nlakit.app.tour import NEXT_STEPS, SAMPLES, run_tour
+from nlakit.core import nla as nla_module
 
 
 def test_the_tour_explains_samples_scores_the_round_trip_and_writes_a_page(sft_pair, monkeypatch, tmp_path):
@@ -28,8 +28,8 @@ def test_the_tour_explains_samples_scores_the_round_trip_and_writes_a_page(sft_p
 
 
 def test_the_presets_train_quick_continues_the_shipped_nla_and_files_are_presets_too(tmp_path):
-    from nlakit.config import PRESETS, load_preset
-    from nlakit.errors import NLAError
+    from nlakit.core.config import PRESETS, load_preset
+    from nlakit.core.errors import NLAError
 
     assert {"quick", "quick-from-scratch", "smollm2-135m"} <= set(PRESETS)
     quick, scratch = load_preset("quick"), load_preset("quick-from-scratch")

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 import torch
 
-from nlakit import rl
-from nlakit.av import Verbalizer
-from nlakit.config import RLConfig, TrainConfig
-from nlakit.models import add_lora, load_causal_lm
-from nlakit.rl import run_rl
+from nlakit.core.av import Verbalizer
+from nlakit.core.config import RLConfig, TrainConfig
+from nlakit.core.models import add_lora, load_causal_lm
+from nlakit.stages import rl
+from nlakit.stages.rl import run_rl
 
 pytestmark = pytest.mark.vllm
 vllm = pytest.importorskip("vllm", reason="vLLM is not installed (pip install vllm on a GPU, or bash scripts/setup_vllm.sh on an x86 CPU)")
@@ -49,7 +49,7 @@ def verbalizer(tiny_folder, make_sidecar) -> Verbalizer:
 
 @pytest.fixture(scope="module")
 def engine(verbalizer):
-    from nlakit.vllm_engine import VLLMEngine
+    from nlakit.core.vllm_engine import VLLMEngine
 
     return VLLMEngine.for_verbalizer(verbalizer, max_model_len=256)
 
@@ -159,8 +159,8 @@ def test_grpo_through_vllm_resumes_with_the_checkpointed_policy(sft_pair, tmp_pa
     assert float(log[0]["av_grad_norm"]) > 0 and float(log[1]["logprob_gap"]) < 1e-3, log
 
 LENIENT_CLI = """import sys
-from nlakit import rl
-from nlakit.cli import main
+from nlakit.stages import rl
+from nlakit.app.cli import main
 rl.parse_response = lambda text, hit_cap: text  # as in the one-process test: rewards that differ
 sys.argv[0] = "nlakit"
 main()

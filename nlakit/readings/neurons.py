@@ -36,20 +36,21 @@ import pyarrow.parquet as pq
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from . import dataset
-from .config import DEFAULT_MODEL, NeuronsConfig
-from .corpus import Document, is_heldout, load_corpus
-from .distributed import data_parallel, is_main_process, wait_for_everyone
-from .errors import NLAError
-from .extract import TokenActivations, corpus_source, pad_batch, rows_for, sample_positions, tokenize
-from .files import StageRun, atomic_write_text, to_json, write_json
-from .hooks import capture_block_output, capture_mlp_neurons, decoder_layers, mlp_down_proj, stop_after_block
-from .metrics import derangement, normalize, spearman
-from .nla import NLA
-from .pretrained import resolve_nla
-from .progress import progress
-from .prompts import STOPWORDS, explanation_fields, format_explanation
-from .report import STYLE
+from ..core import dataset
+from ..core.config import DEFAULT_MODEL, NeuronsConfig
+from ..core.corpus import Document, is_heldout, load_corpus
+from ..core.distributed import data_parallel, is_main_process, wait_for_everyone
+from ..core.errors import NLAError
+from ..core.files import StageRun, atomic_write_text, to_json, write_json
+from ..core.hooks import capture_block_output, capture_mlp_neurons, decoder_layers, mlp_down_proj, stop_after_block
+from ..core.metrics import derangement, normalize, spearman
+from ..core.nla import NLA
+from ..core.pretrained import resolve_nla
+from ..core.progress import progress
+from ..core.prompts import STOPWORDS, explanation_fields, format_explanation
+from ..core.reading import TokenActivations, pad_batch, rows_for, sample_positions, tokenize
+from ..core.report import STYLE
+from ..stages.extract import corpus_source
 
 DICTIONARY, PAGE, SUMMARY = "neurons.parquet", "index.html", "summary.json"
 CONTEXT_CHARS = 240  # the end of each top context kept in the dictionary: enough to read, small enough to ship
@@ -128,7 +129,7 @@ class Scan:
     def save(self, path: Path) -> None:
         from safetensors.numpy import save_file
 
-        from .files import atomic_write
+        from ..core.files import atomic_write
 
         arrays = {f.name: np.ascontiguousarray(getattr(self, f.name)) for f in dataclasses.fields(self)}
         atomic_write(path, lambda tmp: save_file(arrays, str(tmp)))
@@ -454,7 +455,7 @@ def run_neurons(nla_dir: Path | str, cfg: NeuronsConfig, out: Path, explained: P
 
 
 def read_summary(out: Path) -> dict:
-    from .files import read_json
+    from ..core.files import read_json
 
     return read_json(Path(out) / SUMMARY, "dictionary summary")
 

@@ -21,16 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import dataset
-from .ar import load_reconstructor
-from .config import DEFAULT_DESIGN, ARConfig, AVConfig, TeachersConfig
-from .errors import NLAError
-from .files import RUN_RECORD, build_folder, read_record, write_json
-from .metrics import derangement, fve, fve_rows, training_baseline
-from .sft import run_train_ar, run_train_av
-from .sidecar import SIDECAR_NAME
+from ..core import dataset
+from ..core.ar import load_reconstructor
+from ..core.config import DEFAULT_DESIGN, ARConfig, AVConfig, TeachersConfig
+from ..core.errors import NLAError
+from ..core.files import RUN_RECORD, build_folder, read_record, write_json
+from ..core.metrics import derangement, fve, fve_rows
+from ..core.sidecar import SIDECAR_NAME
+from ..stages.sft import run_train_ar, run_train_av
+from ..stages.teach import TemplateTeacher, run_teach
 from .suite import bootstrap
-from .teach import TemplateTeacher, run_teach
 
 
 def design_dataset(data: Path, folder: Path, design: str) -> Path:
@@ -71,7 +71,7 @@ def ar_measures(ar_dir: Path, data: Path, cfg: TeachersConfig) -> tuple[dict, np
     rows, vectors = heldout_rows(data, cfg.eval_rows)
     texts = [r[dataset.EXPLANATION] for r in rows]
     ar = load_reconstructor(ar_dir)
-    baseline = training_baseline(ar.meta)
+    baseline = ar.meta.training_baseline()
     mse = ar.score(texts, vectors)
     shuffled = derangement(len(texts), np.random.default_rng(cfg.seed))
     mse_shuffled = ar.score([texts[i] for i in shuffled], vectors)
@@ -89,8 +89,8 @@ def ar_measures(ar_dir: Path, data: Path, cfg: TeachersConfig) -> tuple[dict, np
 
 def roundtrip_measures(av_dir: Path, ar_dir: Path, data: Path, cfg: TeachersConfig) -> dict:
     """Evaluate's round trip (fve_nrm, shuffled and teacher controls, parse failures) of the short AV through this AR."""
-    from .evaluate import evaluate_rows
-    from .nla import NLA
+    from ..core.nla import NLA
+    from ..stages.evaluate import evaluate_rows
 
     rows, vectors = heldout_rows(data, cfg.eval_rows)
     nla = NLA.load(av=av_dir, ar=ar_dir)

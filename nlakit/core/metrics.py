@@ -15,15 +15,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-
-from .errors import NLAError
-
-if TYPE_CHECKING:
-    from .sidecar import Sidecar
 
 FAILED_MSE = 2.0  # mse_nrm of an orthogonal guess: what a failed generation or an undefined prediction scores
 RAWVAR = "rawvar"  # the name of the release's baseline
@@ -111,14 +105,6 @@ def sidecar_baseline(baselines: dict) -> Baseline | None:
     except (TypeError, ValueError):
         return None
     return Baseline(value, RAWVAR) if math.isfinite(value) and value > 0 else None
-
-
-def training_baseline(meta: Sidecar) -> Baseline:
-    """The rawvar of a dataset's training vectors, which every nlakit dataset records."""
-    baseline = sidecar_baseline(meta.baselines)
-    if baseline is None:
-        raise NLAError("the dataset's nla_meta.yaml has no usable baselines.rawvar: extract the dataset again with `nlakit extract`")
-    return baseline
 
 
 def measured_baseline(vectors: np.ndarray, where: str, scale: float | str | None = None) -> Baseline:

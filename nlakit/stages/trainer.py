@@ -27,12 +27,12 @@ import torch
 from rich.console import Console
 from torch import nn
 
-from .config import LoopConfig, TrainConfig
-from .distributed import any_process, average_across_processes, average_gradients, data_parallel, wait_for_everyone
-from .errors import NLAError
-from .files import build_folder, read_json, write_json, write_log
-from .models import load_tensors, save_tensors
-from .progress import progress
+from ..core.config import LoopConfig, TrainConfig
+from ..core.distributed import any_process, average_across_processes, average_gradients, data_parallel, wait_for_everyone
+from ..core.errors import NLAError
+from ..core.files import build_folder, read_json, write_json, write_log
+from ..core.models import load_tensors, save_tensors
+from ..core.progress import progress
 
 CHECKPOINT = "checkpoint"
 console = Console(stderr=True)

@@ -25,14 +25,14 @@ from typing import Protocol
 import pyarrow as pa
 import torch
 
-from . import dataset
-from .config import DEFAULT_DESIGN, DEFAULT_MODEL, TeachConfig, user_variable
-from .errors import NLAError
-from .files import StageRun
-from .models import load_causal_lm, load_tokenizer
-from .progress import progress
-from .prompts import parse_explanation, template_explanation
-from .sidecar import Sidecar
+from ..core import dataset
+from ..core.config import DEFAULT_DESIGN, DEFAULT_MODEL, TeachConfig, user_variable
+from ..core.errors import NLAError
+from ..core.files import StageRun
+from ..core.models import load_causal_lm, load_tokenizer
+from ..core.progress import progress
+from ..core.prompts import parse_explanation, template_explanation
+from ..core.sidecar import Sidecar
 
 INSTRUCTION = (
     "A language model is reading the text below and must predict what comes next. In 2-3 short "

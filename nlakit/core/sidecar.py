@@ -19,7 +19,7 @@ import yaml
 
 from .errors import NLAError
 from .files import atomic_write_text
-from .metrics import RAW
+from .metrics import RAW, Baseline, sidecar_baseline
 
 SIDECAR_NAME = "nla_meta.yaml"
 SCHEMA_VERSION = 1
@@ -56,6 +56,13 @@ class Sidecar:
         if self.mse_scale == RAW:
             return RAW
         return float(self.mse_scale) if self.mse_scale else math.sqrt(self.d_model)
+
+    def training_baseline(self) -> Baseline:
+        """The rawvar of a dataset's training vectors, which every nlakit dataset records."""
+        baseline = sidecar_baseline(self.baselines)
+        if baseline is None:
+            raise NLAError("the dataset's nla_meta.yaml has no usable baselines.rawvar: extract the dataset again with `nlakit extract`")
+        return baseline
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

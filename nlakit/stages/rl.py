@@ -52,18 +52,18 @@ from peft import PeftModel
 from rich.console import Console
 from torch import nn
 
-from . import dataset
-from .ar import Reconstructor, load_reconstructor
-from .av import Verbalizer, load_verbalizer
-from .config import RLConfig
-from .distributed import any_process, data_parallel, fsdp_requested, is_main_process, is_sharded, load_device, shard_frozen_blocks
-from .errors import NLAError
-from .files import StageRun, atomic_write_text, write_log
-from .metrics import FAILED_MSE, Baseline, fve, mse_nrm, training_baseline
-from .nla import roundtrip
-from .prompts import CLOSING_TAG, parse_explanation
-from .report import plot_curves
-from .sidecar import Sidecar
+from ..core import dataset
+from ..core.ar import Reconstructor, load_reconstructor
+from ..core.av import Verbalizer, load_verbalizer
+from ..core.config import RLConfig
+from ..core.distributed import any_process, data_parallel, fsdp_requested, is_main_process, is_sharded, load_device, shard_frozen_blocks
+from ..core.errors import NLAError
+from ..core.files import StageRun, atomic_write_text, write_log
+from ..core.metrics import FAILED_MSE, Baseline, fve, mse_nrm
+from ..core.nla import roundtrip
+from ..core.prompts import CLOSING_TAG, parse_explanation
+from ..core.report import plot_curves
+from ..core.sidecar import Sidecar
 from .trainer import Part, Trainer, constant_lr, optimise, trainable
 
 REFERENCE = "reference"  # name of the frozen copy of the SFT adapter
@@ -387,7 +387,7 @@ def attach_engine(state: RLState, cfg: RLConfig) -> None:
     """
     if cfg.engine != "vllm":
         return
-    from .vllm_engine import VLLMEngine
+    from ..core.vllm_engine import VLLMEngine
 
     rank, world = data_parallel()
     options = {"gpu_memory_utilization": cfg.vllm_gpu_memory} if state.av.device.type == "cuda" else {}
@@ -420,7 +420,7 @@ def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, ove
     if run.done():
         return run.out
     meta = Sidecar.load(data)
-    baseline = training_baseline(meta)
+    baseline = meta.training_baseline()
     vectors, held = dataset.vector_store(data, "train"), dataset.vector_store(data, "heldout")
     source = held if len(held) else vectors
     sample_vectors = dataset.rows(source, range(min(cfg.sample_rows, len(source))))

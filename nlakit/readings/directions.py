@@ -21,14 +21,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .config import DirectionsConfig
-from .corpus import load_corpus
-from .errors import NLAError
-from .hooks import decoder_layers, mlp_down_proj
-from .metrics import cosine
-from .nla import NLA
-from .prompts import STOPWORDS
-from .sidecar import check_vectors
+from ..core.config import DirectionsConfig
+from ..core.corpus import load_corpus
+from ..core.errors import NLAError
+from ..core.hooks import decoder_layers, mlp_down_proj
+from ..core.metrics import cosine
+from ..core.nla import NLA
+from ..core.prompts import STOPWORDS
+from ..core.sidecar import check_vectors
 
 SUFFIXES = (".npy", ".safetensors")
 _WORD = re.compile(r"[A-Za-z]{3,}")

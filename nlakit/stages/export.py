@@ -25,15 +25,15 @@ import yaml
 from safetensors.torch import save_file
 from transformers import PreTrainedTokenizerBase
 
-from .ar import VALUE_HEAD, Reconstructor, load_reconstructor
-from .av import Verbalizer, load_verbalizer
-from .config import DEFAULT_MODEL
-from .errors import NLAError
-from .files import atomic_write_text, build_folder, read_json
-from .models import keep_layers, text_config
-from .pretrained import resolve_nla
-from .progress import progress
-from .sidecar import SIDECAR_NAME, Sidecar
+from ..core.ar import VALUE_HEAD, Reconstructor, load_reconstructor
+from ..core.av import Verbalizer, load_verbalizer
+from ..core.config import DEFAULT_MODEL
+from ..core.errors import NLAError
+from ..core.files import atomic_write_text, build_folder, read_json
+from ..core.models import keep_layers, text_config
+from ..core.pretrained import resolve_nla
+from ..core.progress import progress
+from ..core.sidecar import SIDECAR_NAME, Sidecar
 
 EXPORT_DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}
 # Hub ids and licenses of bases nlakit knows by another name (the embedded default is SmolLM2-135M-Instruct, Apache-2.0)

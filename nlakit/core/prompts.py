@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from transformers import PreTrainedTokenizerBase
 
-from .config import DEFAULT_DESIGN
+from .config import DEFAULT_DESIGN, parse_design
 from .errors import NLAError
 from .sidecar import Sidecar
 
@@ -168,31 +168,6 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
 def topic_words(text: str, n: int = 3) -> list[str]:
     words = [w.lower() for w in WORD.findall(text) if w.lower() not in STOPWORDS]
     return [w for w, _ in Counter(words).most_common(n)]
-
-
-_PART = re.compile(r"^(genre|token|quote(\d{1,2})|next(\d)(p?))$")
-
-
-def parse_design(design: str) -> list[re.Match]:
-    """A teacher design: parts joined by '+', written in that order, one line each (`genre` and `topic` share one).
-
-    - `genre`: the document's genre and two topic words;
-    - `token`: the token being read, verbatim;
-    - `quoteN`: the last N words of the context, verbatim (N 1-99);
-    - `nextN`: the target model's own top N next tokens (N 1-5); `nextNp` adds each one's probability.
-    Refused in one line when a part is unknown, repeated, or the design is empty.
-    """
-    parts = [p.strip() for p in str(design).split("+")]
-    matches = [_PART.match(p) for p in parts]
-    bad = [p for p, m in zip(parts, matches)
-           if m is None or (m.group(2) and int(m.group(2)) == 0) or (m.group(3) and not 1 <= int(m.group(3)) <= 5)]
-    if bad:
-        raise NLAError(f"teacher design {design!r}: unknown part(s) {', '.join(map(repr, bad))}; use parts joined by '+' from "
-                       "genre, token, quoteN (N words, 1-99), nextN or nextNp (N tokens 1-5, p: with probabilities)")
-    kinds = [re.sub(r"\d.*", "", p) for p in parts]
-    if len(set(kinds)) != len(kinds):
-        raise NLAError(f"teacher design {design!r}: each part may appear once")
-    return matches
 
 
 def template_explanation(row: dict, design: str = DEFAULT_DESIGN) -> str:

@@ -42,12 +42,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .corpus import Document
-from .errors import NLAError
-from .extract import pad_batch, tokenize
-from .files import atomic_write_text, json_safe, to_json
-from .hooks import capture_block_output, patch_block_output
-from .metrics import (
+from ..core.config import EvaluateConfig
+from ..core.corpus import Document
+from ..core.errors import NLAError
+from ..core.files import atomic_write_text, json_safe, to_json
+from ..core.hooks import capture_block_output, patch_block_output
+from ..core.metrics import (
     FAILED_MSE,
     constant_baselines,
     cos_from_mse,
@@ -60,11 +60,13 @@ from .metrics import (
     score_rows,
     undefined_rows,
 )
-from .models import input_device
-from .nla import NLA
-from .progress import progress
-from .prompts import STOPWORDS, WORD
-from .report import STYLE
+from ..core.models import input_device
+from ..core.nla import NLA
+from ..core.progress import progress
+from ..core.prompts import STOPWORDS, WORD
+from ..core.reading import pad_batch, tokenize
+from ..core.report import STYLE
+from ..stages.evaluate import evaluate_texts
 
 N_CANDIDATES = 16
 MAX_PREFIX_LINES = 6
@@ -527,3 +529,10 @@ def suite_rows(nla: NLA, rows: list[dict], scored: list[dict], docs: list[Docume
     merged = [{**r, "explanation": s["explanation"], "parse_failed": s["parse_failed"], "capped": s.get("capped", False)}
               for r, s in zip(rows, scored)]
     return attach_token_ids(nla, merged, docs)
+
+
+def run_full_evaluate(nla_dir: Path | str, cfg: EvaluateConfig, save: Path | None = None, out: Path | None = None) -> dict:
+    """`nlakit evaluate --suite full`: the stage's round trip and controls, then every measure of the suite (report in `out`)."""
+    result = evaluate_texts(nla_dir, cfg, save)
+    summary = run_suite(result.nla, suite_rows(result.nla, result.rows, result.scored, result.docs), out, max_new_tokens=cfg.max_new_tokens)
+    return {**result.metrics, **summary["summary"]}

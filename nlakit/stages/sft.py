@@ -14,17 +14,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import dataset
-from .ar import build_reconstructor, load_reconstructor
-from .av import build_verbalizer, load_verbalizer
-from .config import ARConfig, AVConfig, TrainConfig
-from .distributed import data_parallel, fsdp_requested, is_main_process, load_device, shard_frozen_blocks
-from .errors import NLAError
-from .files import StageRun
-from .metrics import derangement, fve, training_baseline
-from .models import add_lora, bf16_enabled, bf16_frozen_weights, compile_blocks, compile_wanted
-from .pretrained import resolve_nla
-from .sidecar import SIDECAR_NAME, Sidecar
+from ..core import dataset
+from ..core.ar import build_reconstructor, load_reconstructor
+from ..core.av import build_verbalizer, load_verbalizer
+from ..core.config import ARConfig, AVConfig, TrainConfig
+from ..core.distributed import data_parallel, fsdp_requested, is_main_process, load_device, shard_frozen_blocks
+from ..core.errors import NLAError
+from ..core.files import StageRun
+from ..core.metrics import derangement, fve
+from ..core.models import add_lora, bf16_enabled, bf16_frozen_weights, compile_blocks, compile_wanted
+from ..core.pretrained import resolve_nla
+from ..core.sidecar import SIDECAR_NAME, Sidecar
 from .trainer import Part, Trainer, batch_for_step, cosine_lr, optimise, trainable
 
 
@@ -109,7 +109,7 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
     if run.done():
         return run.out
     texts, vectors, held_texts, held_vectors, meta = dataset.training_pairs(data, cfg.eval_rows)
-    baseline = training_baseline(meta)
+    baseline = meta.training_baseline()
     work = run.begin()
     ar = sft_model("ar", meta, cfg)
     part = ar_part(ar, cfg)

@@ -15,6 +15,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,32 @@ ENGINES = ("transformers", "vllm")
 DEFAULT_DESIGN = "genre+quote6+next2"  # the template teacher's parts; also what a sidecar that records no design was taught with
 
 
+_PART = re.compile(r"^(genre|token|quote(\d{1,2})|next(\d)(p?))$")
+
+
+def parse_design(design: str) -> list[re.Match]:
+    """A teacher design: parts joined by '+', written in that order, one line each (`genre` and `topic` share one).
+
+    - `genre`: the document's genre and two topic words;
+    - `token`: the token being read, verbatim;
+    - `quoteN`: the last N words of the context, verbatim (N 1-99);
+    - `nextN`: the target model's own top N next tokens (N 1-5); `nextNp` adds each one's probability.
+    Refused in one line when a part is unknown, repeated, or the design is empty.
+    """
+    parts = [p.strip() for p in str(design).split("+")]
+    matches = [_PART.match(p) for p in parts]
+    bad = [p for p, m in zip(parts, matches)
+           if m is None or (m.group(2) and int(m.group(2)) == 0) or (m.group(3) and not 1 <= int(m.group(3)) <= 5)]
+    if bad:
+        raise NLAError(f"teacher design {design!r}: unknown part(s) {', '.join(map(repr, bad))}; use parts joined by '+' from "
+                       "genre, token, quoteN (N words, 1-99), nextN or nextNp (N tokens 1-5, p: with probabilities)")
+    kinds = [re.sub(r"\d.*", "", p) for p in parts]
+    if len(set(kinds)) != len(kinds):
+        raise NLAError(f"teacher design {design!r}: each part may appear once")
+    return matches
+
+
+
 @dataclass
 class ExtractConfig(Settings):
     """Stage 1: which activations to take from which texts."""
@@ -114,7 +141,6 @@ class TeachConfig(Settings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        from .prompts import parse_design  # prompts sits above config in the import layers
 
         parse_design(self.design)
 
@@ -209,8 +235,6 @@ class TeachersConfig(Settings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        from .prompts import parse_design
-
         if not self.design_list:
             raise NLAError("--designs names no design: give one or more, comma-separated")
         for design in self.design_list:

@@ -35,12 +35,12 @@ from .av import Verbalizer, load_verbalizer
 from .config import DEFAULT_DESIGN, ENGINES, EXPLANATION_TOKENS, ExtractConfig
 from .corpus import Document, builtin_heldout, guess_genre
 from .errors import NLAError
-from .extract import extract_documents
 from .metrics import RAWVAR, Baseline, cos_from_mse, fve_rows, measured_baseline, sidecar_baseline
 from .models import inference_dtype, load_causal_lm, load_tokenizer
 from .pretrained import DEFAULT_NLA, resolve_nla
 from .progress import progress
 from .prompts import template_explanation
+from .reading import extract_documents
 from .released import ReleasedNLA, by_hub_id, for_sidecar, is_hub_id, locate
 from .sidecar import Sidecar
 

@@ -21,16 +21,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import dataset, files
-from .av import Verbalizer
-from .config import ExplainConfig
-from .errors import NLAError
-from .files import atomic_write_text
-from .metrics import rescale
-from .nla import NLA
-from .prompts import with_av_prompt
-from .report import STYLE, token_view
-from .sidecar import check_vectors
+from ..core import dataset, files
+from ..core.av import Verbalizer
+from ..core.config import ExplainConfig
+from ..core.errors import NLAError
+from ..core.files import atomic_write_text
+from ..core.metrics import rescale
+from ..core.nla import NLA
+from ..core.prompts import with_av_prompt
+from ..core.report import STYLE, token_view
+from ..core.sidecar import check_vectors
 
 
 def render_table(rows: list[dict], baseline: str, console: Console | None = None, compact: bool = False) -> None:

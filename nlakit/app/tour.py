@@ -13,13 +13,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .config import EXPLANATION_TOKENS
-from .corpus import builtin_heldout
-from .evaluate import evaluate_rows
-from .explain import render_table
-from .files import write_json
-from .nla import NLA
-from .report import write_report
+from ..core.config import EXPLANATION_TOKENS
+from ..core.corpus import builtin_heldout
+from ..core.files import write_json
+from ..core.nla import NLA
+from ..core.report import write_report
+from ..readings.explain import render_table
+from ..stages.evaluate import evaluate_rows
 
 SAMPLES = [
     "The museum finally opened the old letter.",

@@ -17,7 +17,7 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
-from .config import (
+from ..core.config import (
     DEFAULT_MODEL,
     ARConfig,
     AVConfig,
@@ -36,9 +36,9 @@ from .config import (
     read_settings_file,
     scalar_type,
 )
-from .errors import NLAError
-from .files import to_json
-from .progress import set_output
+from ..core.errors import NLAError
+from ..core.files import to_json
+from ..core.progress import set_output
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Natural Language Autoencoders: explain activations, score the explanations.")
 console = Console(stderr=True)
@@ -104,7 +104,7 @@ def stage_command(name: str, cls: type) -> Callable[[Callable[..., Any]], Callab
 
 def nla_source(nla: str, av: str | None, ar: str | None, dtype: str, device_map: str | None) -> Any:
     """The options that say which NLA to load and how (nla.NLASource, which every `NLA.load` takes in place of a folder)."""
-    from .nla import NLASource
+    from ..core.nla import NLASource
 
     return NLASource(nla, av, ar, dtype, device_map)
 
@@ -120,7 +120,7 @@ def say_written(what: str, result: Path | None) -> None:
 @stage_command("extract", ExtractConfig)
 def extract(cfg: ExtractConfig, out: Path = typer.Option(..., help="dataset folder to write"), overwrite: bool = False) -> None:
     """Run the target model over a corpus and store layer-K activations at sampled tokens."""
-    from .extract import run_extract
+    from ..stages.extract import run_extract
 
     say_written("dataset", run_extract(cfg, out, overwrite))
 
@@ -128,7 +128,7 @@ def extract(cfg: ExtractConfig, out: Path = typer.Option(..., help="dataset fold
 @stage_command("teach", TeachConfig)
 def teach(cfg: TeachConfig, data: Path = typer.Option(..., help="dataset folder from `nlakit extract`"), overwrite: bool = False) -> None:
     """Fill the dataset's `explanation` column with teacher explanations."""
-    from .teach import run_teach, teacher_from
+    from ..stages.teach import run_teach, teacher_from
 
     run_teach(data, teacher_from(cfg), overwrite, cfg)
     console.print(f"explanations written into {data}")
@@ -140,7 +140,7 @@ def teachers(cfg: TeachersConfig, data: Path = typer.Option(..., help="dataset f
              out: Path = typer.Option(Path("runs/teachers"), help="folder for teachers.json and each design's data/, ar/, av/"),
              as_json: bool = typer.Option(False, "--json", help="print teachers.json")) -> None:
     """Rank teacher designs before a long run: an AR per design (held-out FVE vs shuffled), then a short AV round trip for the best."""
-    from .teachers import run_teachers
+    from ..readings.teachers import run_teachers
 
     summary = run_teachers(data, out, cfg)
     if as_json:
@@ -163,7 +163,7 @@ def teachers(cfg: TeachersConfig, data: Path = typer.Option(..., help="dataset f
 def train_ar(cfg: ARConfig, data: Path = typer.Option(..., help="taught dataset folder"),
              out: Path = typer.Option(..., help="AR folder to write (checkpoints in <out>.work)"), overwrite: bool = False) -> None:
     """Train the activation reconstructor (explanation -> vector)."""
-    from .sft import run_train_ar
+    from ..stages.sft import run_train_ar
 
     say_written("AR", run_train_ar(data, out, cfg, overwrite))
 
@@ -172,7 +172,7 @@ def train_ar(cfg: ARConfig, data: Path = typer.Option(..., help="taught dataset 
 def train_av(cfg: AVConfig, data: Path = typer.Option(..., help="taught dataset folder"),
              out: Path = typer.Option(..., help="AV folder to write (checkpoints in <out>.work)"), overwrite: bool = False) -> None:
     """Train the activation verbalizer (vector -> explanation)."""
-    from .sft import run_train_av
+    from ..stages.sft import run_train_av
 
     say_written("AV", run_train_av(data, out, cfg, overwrite))
 
@@ -183,7 +183,7 @@ def rl(cfg: RLConfig, data: Path = typer.Option(..., help="taught dataset folder
        out: Path = typer.Option(..., help="run folder: av/, ar/, log.csv, curves; checkpoints in <out>.work"),
        overwrite: bool = False) -> None:
     """GRPO on the AV, with the AR trained on the same rollouts (resumes from <out>.work)."""
-    from .rl import run_rl
+    from ..stages.rl import run_rl
 
     say_written("RL-trained AV and AR", run_rl(data, av, ar, out, cfg, overwrite))
 
@@ -195,13 +195,19 @@ def evaluate(cfg: EvaluateConfig, nla: str = NLA_OPTION, av: Optional[str] = AV_
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
              out: Optional[Path] = typer.Option(None, help="--suite full: folder for suite.json and suite.html")) -> None:
     """Round-trip score (fve_nrm) on texts, with the shuffled and teacher controls (--suite full: every check)."""
-    from .evaluate import run_evaluate
+    from ..stages.evaluate import run_evaluate
 
     if out is not None and cfg.suite != "full":
         raise NLAError("--out is where --suite full writes suite.json and suite.html: add --suite full, or drop --out")
     if save is not None and save.is_dir():
         raise NLAError(f"--save {save} is a folder: give a .parquet file name")
-    metrics = run_evaluate(nla_source(nla, av, ar, dtype, device_map), cfg, save, out)
+    source = nla_source(nla, av, ar, dtype, device_map)
+    if cfg.suite == "full":
+        from ..readings.suite import run_full_evaluate
+
+        metrics = run_full_evaluate(source, cfg, save, out)
+    else:
+        metrics = run_evaluate(source, cfg, save)
     if as_json:
         print(to_json(metrics))
     else:
@@ -217,7 +223,7 @@ def neurons(cfg: NeuronsConfig, nla: str = NLA_OPTION,
                                                      "not explained again"),
             overwrite: bool = False, as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object")) -> None:
     """A dictionary of what each MLP neuron does: top contexts explained by the NLA, a description, and a score with its control."""
-    from .neurons import run_neurons
+    from ..readings.neurons import run_neurons
 
     summary = run_neurons(nla, cfg, out, explained, overwrite)
     if summary is None:  # a helper process under `accelerate launch`: the main one writes
@@ -240,7 +246,7 @@ def directions(cfg: DirectionsConfig,
                                                 "(repeatable)"),
                nla: str = NLA_OPTION, as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """What the NLA says a residual direction adds at layer K: the mean activation plus the direction, explained beside the mean alone."""
-    from .directions import print_directions, run_directions
+    from ..readings.directions import print_directions, run_directions
 
     result = run_directions(nla, cfg, file, neuron)
     if as_json:
@@ -267,7 +273,7 @@ def explain(
     html: Optional[Path] = typer.Option(None, "--html", help="also write a self-contained page: click a token to read its explanation"),
 ) -> None:
     """Every token of TEXT with the AV's explanation and its per-token FVE; or the vectors of --vectors FILE / --random N."""
-    from .explain import run_explain, run_explain_vectors
+    from ..readings.explain import run_explain, run_explain_vectors
 
     nla = nla_source(nla, av, ar, dtype, device_map)
     if vectors is not None or random is not None:
@@ -320,7 +326,7 @@ def train(
     verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Train an NLA end to end from a seeded preset: extract, teach, AR and AV SFT, GRPO, evaluate."""
-    from .models import default_device
+    from ..core.models import default_device
 
     set_output(quiet, verbose)
     out = out or Path("runs") / Path(preset).stem
@@ -329,7 +335,7 @@ def train(
                       "on a CPU it takes days. Stages checkpoint, so it can be stopped and resumed.")
     run_preset(preset, out, max_minutes)
     if export:
-        from .pretrained import export_pretrained
+        from ..core.pretrained import export_pretrained
 
         console.print(f"packed into {export_pretrained(out, export)}")
 
@@ -346,7 +352,7 @@ def export(
     set_output(False, verbose)
     if format != "official":
         raise NLAError(f"unknown export format {format!r}: the only one is official")
-    from .export import export_official
+    from ..stages.export import export_official
 
     console.print(f"official-layout NLA written to {export_official(nla, out, dtype)}")
 
@@ -370,7 +376,7 @@ def bench(
     set_output(False, verbose)
     from rich.console import Console as StdoutConsole
 
-    from .bench import BenchConfig, render_physics, render_scaling, render_table, run_bench
+    from ..bench import BenchConfig, render_physics, render_scaling, render_table, run_bench
 
     options = {k: v for k, v in dict(model=model, data=data, repeats=repeats, threads=threads, batch_tokens=batch_tokens,
                                      compile=compile).items() if v is not None}
@@ -409,7 +415,7 @@ def serve(
         from .serve.app import LOOPBACK, Limits, create_app, on_model_thread
     except ImportError as err:
         raise NLAError(f"`nlakit serve` needs the serve extra: pip install 'nlakit[serve]' ({err})") from err
-    from .nla import NLA
+    from ..core.nla import NLA
 
     loopback = host in LOOPBACK
     hosts = ["127.0.0.1", "localhost", "[::1]"] if loopback else None  # a rebound DNS name cannot reach the model
@@ -417,7 +423,7 @@ def serve(
         console.print(f"[bold yellow]warning:[/] --host {host} serves the explorer to the network without authentication: "
                       "anyone who can reach this port can run the model; add --token SECRET", soft_wrap=True)
     if neurons is None and nla == "default" and not (av or ar):
-        from .neurons import shipped_dictionary
+        from ..readings.neurons import shipped_dictionary
 
         neurons = shipped_dictionary()
     loaded = on_model_thread(NLA.load, nla_source(nla, av, ar, dtype, device_map))  # the thread that will serve it (serve.app.on_model_thread)

@@ -15,17 +15,17 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .config import LoopConfig, Preset, quick_preset
-from .corpus import builtin_heldout
-from .errors import NLAError
-from .evaluate import evaluate_rows
-from .extract import run_extract
-from .files import atomic_write_text, to_json, write_json
-from .nla import NLA
-from .report import plot_curves, read_log, write_report
-from .rl import run_rl
-from .sft import run_train_ar, run_train_av
-from .teach import run_teach, teacher_from
+from ..core.config import LoopConfig, Preset, quick_preset
+from ..core.corpus import builtin_heldout
+from ..core.errors import NLAError
+from ..core.files import atomic_write_text, to_json, write_json
+from ..core.nla import NLA
+from ..core.report import plot_curves, read_log, write_report
+from ..stages.evaluate import evaluate_rows
+from ..stages.extract import run_extract
+from ..stages.rl import run_rl
+from ..stages.sft import run_train_ar, run_train_av
+from ..stages.teach import run_teach, teacher_from
 
 DEMO_TEXTS = [
     "Alice: Are we still meeting at the library tomorrow?\nBob: Yes, at ten, near the history shelves.",

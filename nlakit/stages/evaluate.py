@@ -13,18 +13,29 @@ printed beside the figure). Next to it, always:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from . import dataset
-from .config import EvaluateConfig
-from .corpus import builtin_heldout, load_corpus
-from .errors import NLAError
-from .metrics import derangement, fve
-from .nla import NLA
-from .suite import run_suite, suite_rows
+from ..core import dataset
+from ..core.config import EvaluateConfig
+from ..core.corpus import Document, builtin_heldout, load_corpus
+from ..core.errors import NLAError
+from ..core.metrics import derangement, fve
+from ..core.nla import NLA
 
 HELDOUT = "heldout"  # --texts value: the built-in documents held out by the NLA's own extraction split
+
+
+
+class Evaluation(NamedTuple):
+    """An evaluate run: the NLA, the documents read, the extracted rows, the metrics and the scored rows."""
+
+    nla: NLA
+    docs: list[Document]
+    rows: list[dict]
+    metrics: dict
+    scored: list[dict]
 
 
 def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None, seed: int = 0) -> tuple[dict, list[dict]]:
@@ -63,8 +74,8 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None,
     return metrics, scored
 
 
-def run_evaluate(nla_dir: Path | str, cfg: EvaluateConfig, save: Path | None = None, out: Path | None = None) -> dict:
-    """Round-trip metrics; cfg.suite="full" adds nlakit.suite's measures (summary merged, report in `out`)."""
+def evaluate_texts(nla_dir: Path | str, cfg: EvaluateConfig, save: Path | None = None) -> Evaluation:
+    """The round trip on `cfg.texts` (the built-in held-out documents by default), and everything a reading built on it needs."""
     nla = NLA.load(nla_dir, cfg.engine)
     if str(cfg.texts) == HELDOUT:
         extraction = nla.extract_config()
@@ -78,6 +89,9 @@ def run_evaluate(nla_dir: Path | str, cfg: EvaluateConfig, save: Path | None = N
     metrics["texts"] = str(cfg.texts)
     if save:
         dataset.write_rows(Path(save), [{**s, "activation_vector": r["activation_vector"]} for s, r in zip(scored, rows)], nla.meta.d_model)
-    if cfg.suite == "full":
-        metrics.update(run_suite(nla, suite_rows(nla, rows, scored, docs), out, max_new_tokens=cfg.max_new_tokens)["summary"])
-    return metrics
+    return Evaluation(nla, docs, rows, metrics, scored)
+
+
+def run_evaluate(nla_dir: Path | str, cfg: EvaluateConfig, save: Path | None = None) -> dict:
+    """Round-trip metrics with their controls (`--suite full` adds the suite's measures: readings.suite.run_full_evaluate)."""
+    return evaluate_texts(nla_dir, cfg, save).metrics

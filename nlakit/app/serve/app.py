@@ -34,15 +34,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from ..corpus import Document, guess_genre
-from ..directions import SUFFIXES as DIRECTION_SUFFIXES
-from ..directions import read_directions
-from ..errors import NLAError
-from ..extract import extract_documents
-from ..files import json_safe
-from ..metrics import cosine
-from ..neurons import NeuronDictionary
-from ..nla import NLA
+from ...core.corpus import Document, guess_genre
+from ...core.errors import NLAError
+from ...core.files import json_safe
+from ...core.metrics import cosine
+from ...core.nla import NLA
+from ...core.reading import extract_documents
+from ...readings.directions import SUFFIXES as DIRECTION_SUFFIXES
+from ...readings.directions import read_directions
+from ...readings.neurons import NeuronDictionary
 
 STATIC = Path(__file__).parent / "static"
 SEARCH_COLUMNS = ("doc_id", "position", "token", "context", "explanation", "fve_nrm")

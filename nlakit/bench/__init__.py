@@ -38,20 +38,33 @@ from rich.table import Table
 from torch import nn
 from transformers import AutoConfig, DynamicCache, LlamaConfig, LlamaForCausalLM, PretrainedConfig
 
-from . import dataset, rl, sft
-from .ar import Reconstructor, build_reconstructor
-from .av import Verbalizer, build_verbalizer
-from .config import DEFAULT_MODEL, ARConfig, AVConfig, ExtractConfig, RLConfig, TrainConfig
-from .errors import NLAError
-from .extract import pad_batch, run_extract
-from .files import atomic_write_text
-from .hooks import decoder_layers, inject, unwrap
-from .metrics import mse_nrm, training_baseline
-from .models import add_lora, autocast, default_device, load_causal_lm, load_tokenizer, native_bf16, quiet_transformers, resolve_model, text_config, with_cache
-from .prompts import ar_text
-from .sidecar import Sidecar
-from .teach import TemplateTeacher, run_teach
-from .trainer import Part, bucketed_batches, optimise, trainable
+from ..core import dataset
+from ..core.ar import Reconstructor, build_reconstructor
+from ..core.av import Verbalizer, build_verbalizer
+from ..core.config import DEFAULT_MODEL, ARConfig, AVConfig, ExtractConfig, RLConfig, TrainConfig
+from ..core.errors import NLAError
+from ..core.files import atomic_write_text
+from ..core.hooks import decoder_layers, inject, unwrap
+from ..core.metrics import mse_nrm
+from ..core.models import (
+    add_lora,
+    autocast,
+    default_device,
+    load_causal_lm,
+    load_tokenizer,
+    native_bf16,
+    quiet_transformers,
+    resolve_model,
+    text_config,
+    with_cache,
+)
+from ..core.prompts import ar_text
+from ..core.reading import pad_batch
+from ..core.sidecar import Sidecar
+from ..stages import rl, sft
+from ..stages.extract import run_extract
+from ..stages.teach import TemplateTeacher, run_teach
+from ..stages.trainer import Part, bucketed_batches, optimise, trainable
 
 log = Console(stderr=True)
 Step = Callable[[], dict[str, float]]
@@ -623,8 +636,8 @@ def bench_rl(av: Verbalizer, data: BenchData, cfg: BenchConfig) -> dict[str, Any
     """
     rl_cfg = rl_config(cfg)
     rl.check_config(rl_cfg)
-    log.log("RL: nlakit.rl.rl_step")
-    vectors, baseline = data.vectors.numpy(), training_baseline(data.meta)
+    log.log("RL: nlakit.stages.rl.rl_step")
+    vectors, baseline = data.vectors.numpy(), data.meta.training_baseline()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="nlakit-bench-rl-") as tmp:
         ar = build_reconstructor(data.meta)
@@ -642,7 +655,7 @@ def bench_rl(av: Verbalizer, data: BenchData, cfg: BenchConfig) -> dict[str, Any
 
         result = measure(step, cfg.warmup, cfg.repeats)
     timed = rows[-len(result["times_s"]) :]  # the warm-up steps are not part of the figures
-    return {**result, "function": "nlakit.rl.rl_step", "rl_config": asdict(rl_cfg), "parts_s": split_parts(timed)}
+    return {**result, "function": "nlakit.stages.rl.rl_step", "rl_config": asdict(rl_cfg), "parts_s": split_parts(timed)}
 
 
 def rl_step_flops(state: rl.RLState) -> Callable[[int, float], float]:
