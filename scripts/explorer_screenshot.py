@@ -21,6 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from nlakit.app.serve.app import create_app
 from nlakit.app.serve.browser import headless_chromium
+from nlakit.core.config import ServeConfig
 from nlakit.core.nla import NLA
 
 TEXT = "Once upon a time, a little fox lived at the edge of a quiet forest. Every morning she"
@@ -40,7 +41,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
 
-    server = uvicorn.Server(uvicorn.Config(create_app(NLA.load(args.nla), args.dataset), host="127.0.0.1", port=args.port, log_level="warning"))
+    app = create_app(NLA.load(args.nla), ServeConfig(dataset=args.dataset))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)

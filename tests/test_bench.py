@@ -13,13 +13,20 @@ from pathlib import Path
 
 import pytest
 import torch
+import typer
 
 import nlakit.stages.rl
 from nlakit import bench
-from nlakit.app.cli import main
-from nlakit.bench import BenchConfig, PeakRSS, count_flops, matmul_peak, run_bench, split_parts
+from nlakit.app.cli import app, main
+from nlakit.bench import run_bench
+from nlakit.bench.av_sft import av_part
+from nlakit.bench.data import build_small_dataset, load_bench_data
+from nlakit.bench.flops import count_flops
+from nlakit.bench.machine import matmul_peak
+from nlakit.bench.measure import PeakRSS
+from nlakit.bench.rl_step import bench_rl, split_parts
 from nlakit.core.av import build_verbalizer
-from nlakit.core.config import TrainConfig
+from nlakit.core.config import BENCH_AXES, BenchConfig, TrainConfig, fields_of, scalar_type
 from nlakit.core.models import add_lora, load_causal_lm
 
 ROWS = {"AR SFT step", "AV SFT step", "explanations", "generation"}
@@ -108,17 +115,17 @@ def test_rl_parts_come_from_the_steps_own_timings():
 
 
 def test_a_failing_rl_step_fails_the_bench(tiny_model, tiny_corpus, tmp_path, monkeypatch):
-    folder = bench.build_small_dataset(tiny_model, str(tiny_corpus), tmp_path / "data")
-    data = bench.load_bench_data(folder, tiny_model)
+    folder = build_small_dataset(tiny_model, str(tiny_corpus), tmp_path / "data")
+    data = load_bench_data(folder, tiny_model)
     av = build_verbalizer(data.meta)
-    bench.av_part(av)
+    av_part(av)
 
     def broken(*args, **kwargs):
         raise RuntimeError("rollout exploded")
 
     monkeypatch.setattr(nlakit.stages.rl, "rl_step", broken)
     with pytest.raises(RuntimeError, match="rollout exploded"):
-        bench.bench_rl(av, data, BenchConfig.preset(quick=True, model=tiny_model))
+        bench_rl(av, data, BenchConfig.preset(quick=True, model=tiny_model))
 
 
 def test_peak_rss_sees_an_allocation():
@@ -139,7 +146,7 @@ def test_cli_passes_options_and_prints_the_table(results, tmp_path, monkeypatch,
     monkeypatch.setattr(bench, "run_bench", fake_run)
     main(["bench", "--model", "some-model", "--data", str(tmp_path), "--out", str(tmp_path / "b.json"), "--quick", "--threads", "1"])
     cfg = seen["cfg"]
-    assert (cfg.model, cfg.data, cfg.quick, cfg.threads, seen["out"]) == ("some-model", tmp_path, True, 1, tmp_path / "b.json")
+    assert (cfg.model, cfg.data, cfg.quick, cfg.threads, seen["out"]) == ("some-model", str(tmp_path), True, 1, tmp_path / "b.json")
     assert cfg.repeats == BenchConfig.preset(quick=True).repeats
     assert "AR SFT step" in capsys.readouterr().out
 
@@ -215,3 +222,50 @@ def test_cli_sft_only_passes_the_training_settings(monkeypatch, capsys):
     cfg = seen["cfg"]
     assert (cfg.sft_only, cfg.batch_tokens, cfg.compile, cfg.bf16_weights) == (True, 4096, True, True)
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {"ar": {"vs_peak": 0.5}}
+
+
+def other_values() -> dict:
+    """A valid value for each BenchConfig setting that differs from what --quick gives it (and quick itself: True)."""
+    quick, values = BenchConfig.preset(quick=True), {"quick": True}
+    for f, hint, _ in fields_of(BenchConfig):
+        default, kind = getattr(quick, f.name), scalar_type(hint)
+        if f.name == "quick":
+            continue
+        if f.name in BENCH_AXES:
+            values[f.name] = "3,5"
+        elif kind is bool:
+            values[f.name] = True if default is None else not default
+        elif kind is int:
+            values[f.name] = (default or 1) + 1
+        else:
+            values[f.name] = f"{default}-other"
+    return values
+
+
+def test_every_bench_setting_is_an_option_and_a_config_key(monkeypatch, tmp_path, capsys):
+    """`nlakit bench` is generated from BenchConfig like every stage: each setting is a flag and a --config key,
+    flags beat the file, and --quick (from either) only changes the sizes nobody set."""
+    seen = {}
+    monkeypatch.setattr(bench, "run_bench", lambda cfg, out: seen.update(cfg=cfg) or {"ar": {}})
+    params = {p.name: p for p in typer.main.get_command(app).commands["bench"].params}
+    values = other_values()
+    assert values["sft_only"] and values["quick"]  # sft_only: the command prints JSON instead of the tables
+    args = [a for name, v in values.items() for a in
+            ([params[name].opts[0] if v else params[name].secondary_opts[0]] if params[name].is_flag else [params[name].opts[0], str(v)])]
+
+    def built(argv: list[str]) -> dict:
+        main(["bench", *argv])
+        return {name: getattr(seen["cfg"], name) for name in values}
+
+    assert built(args) == values
+    (tmp_path / "bench.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in values.items()))
+    assert built(["--config", str(tmp_path / "bench.yaml")]) == values
+    assert built(["--config", str(tmp_path / "bench.yaml"), "--repeats", "7"]) == {**values, "repeats": 7}
+    (tmp_path / "quick.yaml").write_text("quick: true\nsft_only: true\n")
+    assert built(["--config", str(tmp_path / "quick.yaml"), "--warmup", "0"])["batch_size"] == BenchConfig.preset(quick=True).batch_size
+    assert seen["cfg"].warmup == 0 and seen["cfg"].sizes("scaling_batches") == (2, 4)
+    assert seen["cfg"] == BenchConfig.preset(quick=True, sft_only=True, warmup=0)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as refused:
+        main(["bench", "--scaling-batches", "4,x"])
+    assert refused.value.code == 2 and "--scaling-batches takes positive integers" in capsys.readouterr().err

@@ -28,7 +28,18 @@ from typer.testing import CliRunner
 
 import nlakit
 from nlakit.app import cli
-from nlakit.core.config import ARConfig, AVConfig, EvaluateConfig, ExtractConfig, RLConfig, TeachConfig, TeachersConfig, fields_of, make_config
+from nlakit.core.config import (
+    ARConfig,
+    AVConfig,
+    EvaluateConfig,
+    ExtractConfig,
+    LoadConfig,
+    RLConfig,
+    TeachConfig,
+    TeachersConfig,
+    fields_of,
+    make_config,
+)
 from nlakit.core.errors import NLAError
 from nlakit.core.sidecar import Sidecar
 from nlakit.stages.sft import run_train_ar
@@ -301,6 +312,33 @@ def test_every_setting_is_an_option_of_its_command(stage):
         assert set(declared) <= set(params[name].opts + params[name].secondary_opts), (name, params[name].opts)
         assert meta.get("help") and meta["help"].split(";")[0] in (params[name].help or ""), name
     assert "config" in params
+
+
+LOADS_NLA = ("evaluate", "explain", "serve", "neurons", "directions", "export")
+
+
+@pytest.mark.parametrize("name", LOADS_NLA)
+def test_every_command_that_loads_an_nla_has_the_options_load_config_declares(name):
+    """--nla, --av, --ar, --dtype and --device-map are generated from LoadConfig wherever an NLA is loaded (export's own
+    --dtype names the weights it writes, so it keeps that one)."""
+    params = {p.name: p for p in command(name).params}
+    for f, _, meta in fields_of(LoadConfig):
+        if name == "export" and f.name == "dtype":
+            assert "weights written" in params["dtype"].help
+            continue
+        assert "--" + f.name.replace("_", "-") in params[f.name].opts, (name, f.name)
+        assert meta["help"].split(";")[0] in params[f.name].help, (name, f.name)
+
+
+def test_the_nla_options_reach_the_command_as_one_load_config(monkeypatch):
+    from nlakit.stages import evaluate
+
+    seen = {}
+    monkeypatch.setattr(evaluate, "run_evaluate", lambda nla, cfg, save=None: seen.update(nla=nla) or {})
+    cli.main(["evaluate", "--av", "a/av", "--ar", "a/ar", "--dtype", "bf16", "--device-map", "auto", "--json"])
+    assert seen["nla"] == LoadConfig(av="a/av", ar="a/ar", dtype="bf16", device_map="auto")
+    cli.main(["evaluate", "--json"])
+    assert seen["nla"] == LoadConfig() and str(seen["nla"]) == "default"
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))

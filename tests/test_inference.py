@@ -99,7 +99,30 @@ def test_inference_copy_merges_adapters_and_leaves_the_model_alone(sft_pair):
     with torch.no_grad(), autocast(True):
         ours, theirs = copy(inputs_embeds=embeds).logits.float(), av.lm(inputs_embeds=embeds).logits.float()
     torch.testing.assert_close(ours, theirs, rtol=0.05, atol=0.05)  # bf16 rounding of W + BA vs W and BA apart
-    assert fast_model(av, bf16=False) is av.lm
+
+
+def test_the_fp32_fast_path_merges_adapters_too(sft_pair):
+    """A CPU without native bf16 gets the merged copy as well, in fp32: the same numbers as the unmerged model."""
+    av = load_verbalizer(sft_pair.av)
+    copy = fast_model(av, bf16=False)
+    assert copy is not av.lm and fast_model(av, bf16=False) is copy, "built once, then reused"
+    assert fast_model(av, bf16=True) is not copy, "one copy per precision"
+    assert not any("lora" in name for name, _ in copy.named_parameters()), "adapters merged into the weights"
+    assert all(p.dtype == torch.float32 for p in copy.parameters()), "fp32 weights where bf16 is not native"
+    embeds = av.prompt_embeds(torch.randn(2, 64))
+    with torch.no_grad():
+        ours, theirs = copy(inputs_embeds=embeds).logits, av.lm(inputs_embeds=embeds).logits
+    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
+    vectors = np.random.default_rng(1).standard_normal((4, 64)).astype(np.float32)
+    assert av.generate(vectors, max_new_tokens=8, bf16=False).token_ids == plain_generate(av, vectors, 8)
+
+
+def plain_generate(av, vectors, max_new_tokens: int) -> list[list[int]]:
+    """generate() through the unmerged model with SDPA: the reference the fast fp32 path must equal."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(av_module, "fast_model", lambda owner, bf16: owner.lm)
+        patch.setattr(av_module, "decode_attention", lambda model: contextlib.nullcontext())
+        return av.generate(vectors, max_new_tokens=max_new_tokens, bf16=False).token_ids
 
 
 def test_no_inference_copy_of_weights_that_train(sft_pair):

@@ -37,8 +37,9 @@ from nlakit.core.metrics import normalize
 from nlakit.core.models import load_causal_lm, load_tokenizer
 from nlakit.core.prompts import explanation_fields, template_explanation
 from nlakit.core.reading import extract_documents
+from nlakit.readings.dictionary import DICTIONARY, NeuronDictionary
 from nlakit.readings.directions import read_directions, run_directions
-from nlakit.readings.neurons import DICTIONARY, PAGE, NeuronDictionary, run_neurons
+from nlakit.readings.neurons import PAGE, run_neurons
 from nlakit.stages.sft import run_train_ar, run_train_av
 
 WORD, PLANTED = " bread", 5
@@ -152,13 +153,14 @@ def test_the_explorer_lists_and_searches_the_dictionary(built, planted):
     from fastapi.testclient import TestClient
 
     from nlakit.app.serve.app import create_app
+    from nlakit.core.config import ServeConfig
     from nlakit.core.nla import NLA
 
     found = NeuronDictionary(built["out"] / DICTIONARY).query("bread", limit=200)
     assert f"0:{PLANTED}" in [r["name"] for r in found]
     assert all("bread" in r["description"] or any("bread" in c["token"] for c in r["top_contexts"]) for r in found)
     assert [r["score"] for r in found] == sorted((r["score"] for r in found), reverse=True)
-    with TestClient(create_app(NLA.load(planted["nla"]), neurons=built["out"] / DICTIONARY)) as client:
+    with TestClient(create_app(NLA.load(planted["nla"]), ServeConfig(neurons=built["out"] / DICTIONARY))) as client:
         assert client.get("/api/info").json()["neurons"] == 128
         result = client.get("/api/neurons", params={"q": f"0:{PLANTED}"}).json()
         assert [r["name"] for r in result["results"]] == [f"0:{PLANTED}"]

@@ -72,8 +72,8 @@ def test_gemma3_multimodal_base_trains_end_to_end(gemma3, gemma3_nla, tiny_corpu
     nla = NLA.load(gemma3_nla)
     assert len(nla.ar.decoder.layers) == 3  # K + 1 blocks of the language model
     assert nla.av.tokenizer.convert_ids_to_tokens(sorted(nla.av.stop_ids)) == ["<eos>", "<end_of_turn>"]  # Gemma's turn end stops it
-    metrics, rows = evaluate_rows(nla, nla.activations(load_corpus(str(tiny_corpus), 2)), max_new_tokens=6)
-    assert metrics["n"] == len(rows) > 0 and np.isfinite(metrics["mse_nrm"]) and metrics["baseline"] == "rawvar"
+    metrics, result = evaluate_rows(nla, nla.activations(load_corpus(str(tiny_corpus), 2)), max_new_tokens=6)
+    assert metrics["n"] == len(result) > 0 and np.isfinite(metrics["mse_nrm"]) and metrics["baseline"] == "rawvar"
 
 
 def test_lora_on_the_multimodal_wrapper_adapts_the_language_model_only(gemma3):
@@ -112,7 +112,8 @@ def test_stop_tokens_are_the_models_own_turn_ends(gemma3, tiny_model):
 
 
 def test_serve_chat_mode_has_one_bos_on_a_tokenizer_whose_template_writes_it(gemma3_nla):
-    from nlakit.app.serve.app import Explorer, Limits
+    from nlakit.app.serve.explorer import Explorer
+    from nlakit.core.config import ServeConfig
     from nlakit.core.reading import tokenize
 
     nla = NLA.load(gemma3_nla)
@@ -120,7 +121,7 @@ def test_serve_chat_mode_has_one_bos_on_a_tokenizer_whose_template_writes_it(gem
     messages = [{"role": "user", "content": "Rain fell all night."}]
     once = list(tok.apply_chat_template(messages, tokenize=True, add_generation_prompt=True)["input_ids"])
     assert tok("x")["input_ids"][0] == tok.bos_token_id  # the tokenizer adds <bos> itself, and the template writes one
-    explorer = Explorer(nla, Limits(max_new_tokens=4))
+    explorer = Explorer(nla, ServeConfig(max_new_tokens=4))
     entry = explorer.entry("Rain fell all night.", chat=True)
     assert entry.rendered.startswith("<bos><start_of_turn>user")
     assert tokenize(tok, entry.rendered, 256, templated=True) == once and once.count(tok.bos_token_id) == 1

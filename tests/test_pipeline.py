@@ -134,8 +134,9 @@ def test_training_resumes_from_checkpoint(taught, tmp_path):
 def test_evaluate_reports_fve_and_controls(nla_dir, tiny_corpus):
     nla = NLA.load(nla_dir)
     rows = nla.activations(load_corpus(tiny_corpus, limit=6))
-    metrics, scored = evaluate_rows(nla, rows, max_new_tokens=8)
-    assert metrics["n"] == len(rows) == len(scored) > 0
+    metrics, result = evaluate_rows(nla, rows, max_new_tokens=8)
+    scored = result.rows(rows)
+    assert metrics["n"] == len(rows) == len(scored) > 0 and result.reconstructions.shape == (len(rows), nla.meta.d_model)
     for key in ("fve_nrm", "mse_nrm", "fve_shuffled", "fve_teacher"):
         assert np.isfinite(metrics[key])
     assert metrics["fve_nrm"] == pytest.approx(1 - metrics["mse_nrm"] / metrics["rawvar"])

@@ -280,12 +280,15 @@ def test_a_generation_cut_by_the_cap_is_capped_not_one_that_stopped_or_closed_it
             return SimpleNamespace(explanations=[None, None, "a topic"], texts=["<explanation> a", "<explanation>", "x"], token_ids=ids)
 
     class StubAR:
-        def score(self, texts, vectors, failed, **_):
-            return np.where(failed, 2.0, 0.25)
+        meta = SimpleNamespace(d_model=D, resolved_mse_scale=None)
+
+        def reconstruct(self, texts, **_):
+            return np.ones((len(texts), D), np.float32)  # the exact direction, whatever the text
 
     result = roundtrip(StubAV(), StubAR(), np.ones((3, D), np.float32), max_new_tokens=4)
     assert result.capped.tolist() == [True, False, False] and result.parsed.tolist() == [False, False, True]
-    assert result.mse_nrm.tolist() == [2.0, 2.0, 0.25]  # capped: scored as a failure, never as if it were fine
+    assert result.mse_nrm.tolist() == pytest.approx([2.0, 2.0, 0.0])  # capped: scored as a failure, never as if it were fine
+    assert [r["capped"] for r in result.rows()] == [True, False, False] and result.reconstructions.shape == (3, D)
 
 
 def test_dtype_bf16_and_device_map_load_all_three_models_and_fp16_is_refused(hub, capsys, monkeypatch):

@@ -122,6 +122,7 @@ def test_failed_generations_earn_minus_two_and_skip_the_ar(sft):
     head = state.ar.value_head.weight.detach().clone()
     row = rl.rl_step(state, vectors, cfg, baseline)
     assert row["parse_fail_rate"] == 1.0 and row["reward_mean"] == -2.0 and np.isnan(row["ar_loss"])
+    assert row["train_fve_nrm"] == pytest.approx(1 - 2.0 / baseline.value)  # failures scored FAILED_MSE, as in every FVE
     assert torch.equal(state.ar.value_head.weight, head)
 
 

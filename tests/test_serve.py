@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,9 @@ pytest.importorskip("fastapi", reason="the serve extra (fastapi, uvicorn) is not
 from fastapi.testclient import TestClient  # noqa: E402
 
 from nlakit.app.cli import main  # noqa: E402
-from nlakit.app.serve.app import Limits, create_app  # noqa: E402
+from nlakit.app.serve.app import create_app  # noqa: E402
 from nlakit.app.serve.browser import CHROMEDRIVER, CHROMIUM, headless_chromium  # noqa: E402
-from nlakit.core.config import EvaluateConfig  # noqa: E402
+from nlakit.core.config import EvaluateConfig, ServeConfig  # noqa: E402
 from nlakit.core.metrics import RAWVAR  # noqa: E402
 from nlakit.core.nla import NLA  # noqa: E402
 from nlakit.core.prompts import template_explanation  # noqa: E402
@@ -28,7 +29,7 @@ from nlakit.readings.explain import to_html  # noqa: E402
 from nlakit.stages.evaluate import run_evaluate  # noqa: E402
 
 TEXT = "Alice: Did you bring the map?\nBob: Yes, it is in my bag."
-FAST = Limits(max_new_tokens=8)
+FAST = ServeConfig(max_new_tokens=8)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def directions(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(nla, explained, directions):
-    with TestClient(create_app(nla, explained, directions, FAST)) as test_client:
+    with TestClient(create_app(nla, replace(FAST, dataset=explained, directions=directions))) as test_client:
         yield test_client
 
 
@@ -186,7 +187,7 @@ def test_limits_and_validation_give_clear_json_errors(client):
 
 def test_full_queue_and_slow_model_answer_503(nla):
     release = threading.Event()
-    with TestClient(create_app(nla, limits=Limits(max_new_tokens=8, max_waiting=0))) as busy:
+    with TestClient(create_app(nla, ServeConfig(max_new_tokens=8, max_waiting=0))) as busy:
         busy.app.state.worker.submit(release.wait)  # the only slot: the model is "running"
         r = busy.post("/api/tokenize", json={"text": TEXT})
         assert r.status_code == 503 and r.json()["error"] == "busy"
@@ -195,7 +196,7 @@ def test_full_queue_and_slow_model_answer_503(nla):
         assert busy.post("/api/tokenize", json={"text": TEXT}).status_code == 200
         assert busy.get("/api/search", params={"q": "x"}).json()["error"] == "no_dataset"
     release.clear()
-    with TestClient(create_app(nla, limits=Limits(max_new_tokens=8, max_waiting=1, timeout_s=0.3))) as slow:
+    with TestClient(create_app(nla, ServeConfig(max_new_tokens=8, max_waiting=1, timeout_s=0.3))) as slow:
         slow.app.state.worker.submit(release.wait)
         r = slow.post("/api/tokenize", json={"text": TEXT})
         assert r.status_code == 503 and r.json()["error"] == "timeout"
@@ -238,7 +239,7 @@ def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_
     from selenium.webdriver.support.ui import WebDriverWait
 
     port = free_port
-    server = uvicorn.Server(uvicorn.Config(create_app(nla, explained, directions, Limits(max_new_tokens=16)),
+    server = uvicorn.Server(uvicorn.Config(create_app(nla, ServeConfig(max_new_tokens=16, dataset=explained, directions=directions)),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -226,7 +226,8 @@ def test_real_av_and_ar_run_through_the_suite(target, meta_for, real_rows):
     nla = NLA(build_verbalizer(meta), build_reconstructor(meta), *target)
     report = run_suite(nla, real_rows[:6], None, n_boot=20, max_new_tokens=3)
     assert report["n"] == 6 and np.isfinite(report["summary"]["suite_fve_teacher"])
-    assert report["summary"]["suite_parse_failed"] == 1.0  # 3 tokens cannot close the tag: scored 2.0
+    assert report["summary"]["suite_parsed"] == 0.0  # 3 tokens cannot close the tag: scored 2.0
+    assert all(not r["parsed"] and r["mse_nrm"] == 2.0 and {"explanation", "response", "fve_nrm", "cos"} <= set(r) for r in report["rows"])
     assert report["summary"]["suite_fve_nrm"] == pytest.approx(report["constants"]["fve_zero_rawvar"])
     assert report["causal"]["rows_patched"] == 6  # re-tokenised contexts, checked against the stored vectors
 
@@ -247,6 +248,17 @@ def test_cli_evaluate_suite_full(oracle_nla, real_rows, tiny_corpus, tmp_path, m
     with pytest.raises(SystemExit) as refused:
         main(["evaluate", "--nla", "unused", "--texts", str(tiny_corpus), "--suite", "huge"])
     assert refused.value.code == 2 and "huge" in capsys.readouterr().err
+
+
+def test_evaluate_and_the_suite_read_each_explanation_through_the_ar_once(oracle_nla, real_rows, tiny_corpus, monkeypatch):
+    """The round trip keeps its reconstructions: the shuffled control, the suite's measures and its last prefix reuse them."""
+    nla = oracle_nla(real_rows)
+    read, real = [], nla.ar.reconstruct
+    monkeypatch.setattr(nla.ar, "reconstruct", lambda texts, **kw: read.extend(texts) or real(texts, **kw))
+    monkeypatch.setattr(NLA, "load", classmethod(lambda cls, folder, engine="transformers": nla))
+    main(["evaluate", "--nla", "unused", "--texts", str(tiny_corpus), "--max-docs", "4", "--json", "--suite", "full"])
+    written = [t for t in read if t.startswith("x0=") and t.count("\n") == 3]  # whole explanations (4 lines) of data and random vectors
+    assert len(written) > 4 and len(written) == len(set(written))
 
 
 def test_per_genre_statistics_use_only_that_genres_rows():

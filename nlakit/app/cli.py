@@ -7,6 +7,7 @@ YAML/JSON file (flags win). Errors users can fix print one line and exit with 2.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import typing
@@ -18,15 +19,18 @@ import typer
 from rich.console import Console
 
 from ..core.config import (
-    DEFAULT_MODEL,
+    DEFAULT_NLA,
     ARConfig,
     AVConfig,
+    BenchConfig,
     DirectionsConfig,
     EvaluateConfig,
     ExplainConfig,
     ExtractConfig,
+    LoadConfig,
     NeuronsConfig,
     RLConfig,
+    ServeConfig,
     TeachConfig,
     TeachersConfig,
     env,
@@ -42,14 +46,6 @@ from ..core.progress import set_output
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Natural Language Autoencoders: explain activations, score the explanations.")
 console = Console(stderr=True)
-NLA_OPTION = typer.Option("default", help="folder holding av/ and ar/; default: the NLA shipped with nlakit")
-AV_OPTION = typer.Option(None, "--av", help="instead of --nla: the AV, a folder or a Hugging Face hub id (kitft/nla-qwen2.5-7b-L20-av); "
-                         "an existing path is a folder, else owner/name is a hub id (HF_HUB_OFFLINE=1: the cache only)")
-AR_OPTION = typer.Option(None, "--ar", help="the AR beside --av, a folder or a hub id (a released pair's other half is known: one is enough)")
-DTYPE_OPTION = typer.Option("auto", "--dtype", help="weights of the AV, AR and target: auto (bf16 on a GPU, fp32 on the CPU), bf16 or "
-                            "fp32; fp16 is refused (activations leave its range)")
-DEVICE_MAP_OPTION = typer.Option(None, "--device-map", help="spread each model's blocks over the GPUs (accelerate): auto, balanced, "
-                                 "sequential; default: one device")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="no progress bars")
 VERBOSE_OPTION = typer.Option(False, "--verbose", help="also show transformers' loading bars and logs")
 
@@ -90,7 +86,9 @@ def stage_command(name: str, cls: type) -> Callable[[Callable[..., Any]], Callab
             set_output(kwargs.pop("quiet"), kwargs.pop("verbose"))
             path = kwargs.pop("config")
             given = {k: v for k in names if (v := kwargs.pop(k)) is not None}
-            cfg = make_config(cls, read_settings_file(path), str(path)) if path else cls()
+            values = read_settings_file(path) if path else {}
+            base = cls.defaults_for(values, given) if hasattr(cls, "defaults_for") else cls()  # bench: --quick's sizes
+            cfg = make_config(cls, values, str(path), base) if path else base
             return fn(make_config(cls, given, "command line", cfg), **kwargs)
 
         parameters = own + [config] + settings + output
@@ -102,11 +100,32 @@ def stage_command(name: str, cls: type) -> Callable[[Callable[..., Any]], Callab
     return decorate
 
 
-def nla_source(nla: str, av: str | None, ar: str | None, dtype: str, device_map: str | None) -> Any:
-    """The options that say which NLA to load and how (nla.NLASource, which every `NLA.load` takes in place of a folder)."""
-    from ..core.nla import NLASource
+def loads_nla(*skip: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a command's `nla: LoadConfig` parameter the options of LoadConfig's settings (--nla, --av, --ar, --dtype,
+    --device-map), generated as a stage's are, so every command that loads an NLA loads it the same way.
 
-    return NLASource(nla, av, ar, dtype, device_map)
+    `skip`: settings the command declares otherwise (export's --dtype names the weights it writes). Goes under
+    `stage_command` or `app.command`; the command receives the LoadConfig (`NLA.load` takes it in place of a folder).
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        hints = typing.get_type_hints(fn)
+        params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in inspect.signature(fn).parameters.values()]
+        at = next(i for i, p in enumerate(params) if p.name == "nla")
+        options = [p for p in config_parameters(LoadConfig) if p.name not in skip]
+        later = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params[at + 1 :]]
+
+        def command(*args: Any, **kwargs: Any) -> Any:
+            given = {p.name: v for p in options if (v := kwargs.pop(p.name)) is not None}
+            return fn(*args, nla=make_config(LoadConfig, given, "command line"), **kwargs)
+
+        parameters = params[:at] + options + later
+        command.__signature__ = inspect.Signature(parameters)
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        command.__name__, command.__doc__ = fn.__name__, fn.__doc__
+        return command
+
+    return decorate
 
 
 def say_written(what: str, result: Path | None) -> None:
@@ -168,6 +187,18 @@ def train_ar(cfg: ARConfig, data: Path = typer.Option(..., help="taught dataset 
     say_written("AR", run_train_ar(data, out, cfg, overwrite))
 
 
+@stage_command("token-floor", ARConfig)
+def token_floor(cfg: ARConfig, data: Path = typer.Option(..., help="the NLA's training dataset (from `nlakit extract`)"),
+                nla: Path = typer.Option(..., help="NLA folder (av/ and ar/) that gets token_ar/"),
+                work: Optional[Path] = typer.Option(None, help="folder for the token-taught data and the AR's checkpoints "
+                                                     "(default: <nla>.token-floor)"),
+                overwrite: bool = False) -> None:
+    """Train the token floor: an AR that reads only the current token, stored in the NLA as token_ar/ (every FVE then shows it)."""
+    from ..readings.teachers import run_token_floor
+
+    say_written("token floor AR", run_token_floor(data, nla, cfg, work, overwrite))
+
+
 @stage_command("train-av", AVConfig)
 def train_av(cfg: AVConfig, data: Path = typer.Option(..., help="taught dataset folder"),
              out: Path = typer.Option(..., help="AV folder to write (checkpoints in <out>.work)"), overwrite: bool = False) -> None:
@@ -189,8 +220,8 @@ def rl(cfg: RLConfig, data: Path = typer.Option(..., help="taught dataset folder
 
 
 @stage_command("evaluate", EvaluateConfig)
-def evaluate(cfg: EvaluateConfig, nla: str = NLA_OPTION, av: Optional[str] = AV_OPTION, ar: Optional[str] = AR_OPTION,
-             dtype: str = DTYPE_OPTION, device_map: Optional[str] = DEVICE_MAP_OPTION,
+@loads_nla()
+def evaluate(cfg: EvaluateConfig, nla: LoadConfig = LoadConfig(),
              save: Optional[Path] = typer.Option(None, help="also write the explained rows as parquet"),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
              out: Optional[Path] = typer.Option(None, help="--suite full: folder for suite.json and suite.html")) -> None:
@@ -201,13 +232,12 @@ def evaluate(cfg: EvaluateConfig, nla: str = NLA_OPTION, av: Optional[str] = AV_
         raise NLAError("--out is where --suite full writes suite.json and suite.html: add --suite full, or drop --out")
     if save is not None and save.is_dir():
         raise NLAError(f"--save {save} is a folder: give a .parquet file name")
-    source = nla_source(nla, av, ar, dtype, device_map)
     if cfg.suite == "full":
         from ..readings.suite import run_full_evaluate
 
-        metrics = run_full_evaluate(source, cfg, save, out)
+        metrics = run_full_evaluate(nla, cfg, save, out)
     else:
-        metrics = run_evaluate(source, cfg, save)
+        metrics = run_evaluate(nla, cfg, save)
     if as_json:
         print(to_json(metrics))
     else:
@@ -216,7 +246,8 @@ def evaluate(cfg: EvaluateConfig, nla: str = NLA_OPTION, av: Optional[str] = AV_
 
 
 @stage_command("neurons", NeuronsConfig)
-def neurons(cfg: NeuronsConfig, nla: str = NLA_OPTION,
+@loads_nla()
+def neurons(cfg: NeuronsConfig, nla: LoadConfig = LoadConfig(),
             out: Path = typer.Option(Path("runs/neurons"), help="folder for neurons.parquet, index.html and summary.json "
                                      "(work resumes from <out>.work)"),
             explained: Optional[Path] = typer.Option(None, help="explained parquet from `nlakit evaluate --save`: its tokens are reused, "
@@ -240,11 +271,12 @@ def neurons(cfg: NeuronsConfig, nla: str = NLA_OPTION,
 
 
 @stage_command("directions", DirectionsConfig)
+@loads_nla()
 def directions(cfg: DirectionsConfig,
                file: Optional[Path] = typer.Argument(None, help=".npy (no pickles) or .safetensors: one \\[d] direction or \\[n, d] rows"),
                neuron: list[str] = typer.Option([], "--neuron", help="LAYER:INDEX: the write direction of an MLP neuron in a layer <= K "
                                                 "(repeatable)"),
-               nla: str = NLA_OPTION, as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+               nla: LoadConfig = LoadConfig(), as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """What the NLA says a residual direction adds at layer K: the mean activation plus the direction, explained beside the mean alone."""
     from ..readings.directions import print_directions, run_directions
 
@@ -256,14 +288,11 @@ def directions(cfg: DirectionsConfig,
 
 
 @stage_command("explain", ExplainConfig)
+@loads_nla()
 def explain(
     cfg: ExplainConfig,
     text: Optional[str] = typer.Argument(None, help="the text to read token by token (or give --vectors or --random)"),
-    nla: str = NLA_OPTION,
-    av: Optional[str] = AV_OPTION,
-    ar: Optional[str] = AR_OPTION,
-    dtype: str = DTYPE_OPTION,
-    device_map: Optional[str] = DEVICE_MAP_OPTION,
+    nla: LoadConfig = LoadConfig(),
     vectors: Optional[Path] = typer.Option(None, help="parquet with an `activation_vector` column: explain and score each row's vector"),
     random: Optional[int] = typer.Option(None, "--random", min=1, help="smoke test: explain N random vectors at the NLA's width, "
                                          "scaled like its activations"),
@@ -275,7 +304,6 @@ def explain(
     """Every token of TEXT with the AV's explanation and its per-token FVE; or the vectors of --vectors FILE / --random N."""
     from ..readings.explain import run_explain, run_explain_vectors
 
-    nla = nla_source(nla, av, ar, dtype, device_map)
     if vectors is not None or random is not None:
         if text is not None or html is not None:
             raise NLAError("give a text, or --vectors / --random, not both (--html is for a text)")
@@ -300,7 +328,8 @@ def run_preset(name: str, out: Path, max_minutes: float | None = None) -> None:
     preset = load_preset(name)
     start = time.monotonic()
     metrics = run_pipeline(out, preset, max_minutes)
-    console.print_json(json.dumps({k: metrics[k] for k in ("n", "fve_nrm", "fve_shuffled", "fve_teacher", "mse_nrm", "parse_failure_rate", "baseline")}))
+    keys = ("n", "fve_nrm", "fve_shuffled", "fve_teacher", "fve_token_floor", "fve_over_token", "mse_nrm", "parse_failure_rate", "baseline")
+    console.print_json(json.dumps({k: metrics.get(k) for k in keys}))
     console.print(f"{name} finished in {time.monotonic() - start:.0f} s; report: {out / 'report.html'}")
 
 
@@ -341,9 +370,10 @@ def train(
 
 
 @app.command()
+@loads_nla("dtype")
 def export(
     out: Path = typer.Option(..., help="folder to write av/ and ar/ into"),
-    nla: str = NLA_OPTION,
+    nla: LoadConfig = LoadConfig(),
     format: str = typer.Option("official", help="official: the released NLAs' layout (full weights, truncated AR, value head)"),
     dtype: str = typer.Option("bf16", "--dtype", help="weights written: bf16 (as released) or fp32"),
     verbose: bool = VERBOSE_OPTION,
@@ -357,81 +387,49 @@ def export(
     console.print(f"official-layout NLA written to {export_official(nla, out, dtype)}")
 
 
-@app.command()
-def bench(
-    model: str = typer.Option(DEFAULT_MODEL, help="HF id or path; smollm2-135m is the embedded default"),
-    data: Optional[Path] = typer.Option(None, help="taught dataset folder; default: a small one built on the fly"),
-    out: Path = typer.Option(Path("bench.json"), help="JSON file to write"),
-    quick: bool = typer.Option(False, help="fewer, shorter repetitions (a smoke run)"),
-    repeats: Optional[int] = typer.Option(None, help="timed repetitions per measurement (medians reported)"),
-    threads: Optional[int] = typer.Option(None, help="torch threads; default: torch's own"),
-    sft_only: bool = typer.Option(False, help="only the matmul peak and AR/AV SFT speed (tokens/s, FLOP/s, fraction of peak), "
-                                              "as the trainer runs them with the three options below; prints one JSON line"),
-    batch_tokens: Optional[int] = typer.Option(None, help="SFT batches by token budget (see train-ar --help)", min=1),
-    compile: Optional[bool] = typer.Option(None, "--compile/--no-compile", help="with --sft-only: compile the blocks (see train-ar --help)"),
-    bf16_weights: bool = typer.Option(False, help="with --sft-only: frozen base weights in bf16 (see train-ar --help)"),
-    verbose: bool = VERBOSE_OPTION,
-) -> None:
+@stage_command("bench", BenchConfig)
+def bench(cfg: BenchConfig, out: Path = typer.Option(Path("bench.json"), help="JSON file to write")) -> None:
     """Training and generation speed next to a naive baseline, the machine's limit and its measured matmul peak."""
-    set_output(False, verbose)
     from rich.console import Console as StdoutConsole
 
-    from ..bench import BenchConfig, render_physics, render_scaling, render_table, run_bench
+    from ..bench import run_bench
+    from ..bench.report import render_physics, render_scaling, render_table
 
-    options = {k: v for k, v in dict(model=model, data=data, repeats=repeats, threads=threads, batch_tokens=batch_tokens,
-                                     compile=compile).items() if v is not None}
-    results = run_bench(BenchConfig.preset(quick=quick, sft_only=sft_only, bf16_weights=bf16_weights, **options), out)
-    if sft_only:
+    results = run_bench(cfg, out)
+    if cfg.sft_only:
         print(json.dumps(results, default=str))
         return
     StdoutConsole().print(render_table(results), render_physics(results), *render_scaling(results))
     console.print(f"bench written to {out} ({results['total_s']:.0f} s)")
 
 
-@app.command()
-def serve(
-    nla: str = NLA_OPTION,
-    av: Optional[str] = AV_OPTION,
-    ar: Optional[str] = AR_OPTION,
-    dtype: str = DTYPE_OPTION,
-    device_map: Optional[str] = DEVICE_MAP_OPTION,
-    max_new_tokens: Optional[int] = typer.Option(None, min=1, help="explanation length cap; default: the NLA's own (its AV sidecar's, "
-                                                 "else a released NLA's registry entry, else 64)"),
-    host: str = typer.Option("127.0.0.1", help="interface to bind; the default keeps the explorer on this machine"),
-    port: int = typer.Option(8765, min=1, max=65535, help="TCP port"),
-    dataset: Optional[Path] = typer.Option(None, help="explained parquet from `nlakit evaluate --save` (enables search)"),
-    directions: Optional[Path] = typer.Option(None, help="folder of saved directions (.npy or .safetensors) for steering"),
-    neurons: Optional[Path] = typer.Option(None, help="neuron dictionary from `nlakit neurons` (neurons.parquet) for the Neurons view; "
-                                           "default: the one shipped for the default NLA, if any"),
-    token: Optional[str] = typer.Option(None, help="require this token on every API request (the printed URL carries it); "
-                                        "use it whenever --host is not a loopback address"),
-    verbose: bool = VERBOSE_OPTION,
-) -> None:
+@stage_command("serve", ServeConfig)
+@loads_nla()
+def serve(cfg: ServeConfig, nla: LoadConfig = LoadConfig()) -> None:
     """Local web explorer: click tokens to read their explanations, sample, steer and search."""
-    set_output(False, verbose)
     try:
         import uvicorn
 
-        from .serve.app import LOOPBACK, Limits, create_app, on_model_thread
+        from .serve.app import LOOPBACK, create_app
+        from .serve.explorer import on_model_thread
     except ImportError as err:
         raise NLAError(f"`nlakit serve` needs the serve extra: pip install 'nlakit[serve]' ({err})") from err
     from ..core.nla import NLA
 
-    loopback = host in LOOPBACK
+    loopback = cfg.host in LOOPBACK
     hosts = ["127.0.0.1", "localhost", "[::1]"] if loopback else None  # a rebound DNS name cannot reach the model
-    if not loopback and not token:
-        console.print(f"[bold yellow]warning:[/] --host {host} serves the explorer to the network without authentication: "
+    if not loopback and not cfg.token:
+        console.print(f"[bold yellow]warning:[/] --host {cfg.host} serves the explorer to the network without authentication: "
                       "anyone who can reach this port can run the model; add --token SECRET", soft_wrap=True)
-    if neurons is None and nla == "default" and not (av or ar):
-        from ..readings.neurons import shipped_dictionary
+    if cfg.neurons is None and nla.nla == DEFAULT_NLA and not (nla.av or nla.ar):
+        from ..readings.dictionary import shipped_dictionary
 
-        neurons = shipped_dictionary()
-    loaded = on_model_thread(NLA.load, nla_source(nla, av, ar, dtype, device_map))  # the thread that will serve it (serve.app.on_model_thread)
-    application = create_app(loaded, dataset, directions, Limits(max_new_tokens=max_new_tokens),
-                             allowed_hosts=hosts, token=token, neurons=neurons)
-    query = f"/?token={token}" if token else ""
-    console.print(f"nlakit explorer on http://{'[::1]' if host == '::1' else host}:{port}{query}  (Ctrl-C to stop)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+        cfg = dataclasses.replace(cfg, neurons=shipped_dictionary())
+    loaded = on_model_thread(NLA.load, nla)  # the thread that will serve it
+    application = create_app(loaded, cfg, allowed_hosts=hosts)
+    query = f"/?token={cfg.token}" if cfg.token else ""
+    console.print(f"nlakit explorer on http://{'[::1]' if cfg.host == '::1' else cfg.host}:{cfg.port}{query}  (Ctrl-C to stop)")
+    uvicorn.run(application, host=cfg.host, port=cfg.port, log_level="warning")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,26 +16,20 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..core.config import LoopConfig, Preset, quick_preset
-from ..core.corpus import builtin_heldout
 from ..core.errors import NLAError
-from ..core.files import atomic_write_text, to_json, write_json
+from ..core.files import atomic_write_text, to_json
 from ..core.nla import NLA
-from ..core.report import plot_curves, read_log, write_report
-from ..stages.evaluate import evaluate_rows
+from ..core.report import plot_curves, read_log
 from ..stages.extract import run_extract
 from ..stages.rl import run_rl
 from ..stages.sft import run_train_ar, run_train_av
 from ..stages.teach import run_teach, teacher_from
+from .tour import show_nla
 
 DEMO_TEXTS = [
     "Alice: Are we still meeting at the library tomorrow?\nBob: Yes, at ten, near the history shelves.",
     "def mean(values):\n    return sum(values) / len(values)",
 ]
-
-
-def heldout_documents(preset: Preset) -> list:
-    """Built-in documents in the held-out split: never trained on by any stage."""
-    return builtin_heldout(preset.extract.heldout_fraction, preset.extract.seed, preset.eval_docs)
 
 
 def run_pipeline(out: Path = Path("runs/quick"), preset: Preset | None = None, max_minutes: float | None = None) -> dict:
@@ -74,18 +68,11 @@ def run_pipeline(out: Path = Path("runs/quick"), preset: Preset | None = None, m
     finished("train-ar", timed("train_ar", run_train_ar, data, out / "sft" / "ar", budgeted(preset.ar)))
     finished("train-av", timed("train_av", run_train_av, data, out / "sft" / "av", budgeted(preset.av)))
     finished("rl", timed("rl", run_rl, data, out / "sft" / "av", out / "sft" / "ar", out / "nla", budgeted(preset.rl)))
-    nla = timed("load", NLA.load, out / "nla")
-    docs = heldout_documents(preset)
-    rows = timed("extract_heldout", nla.activations, docs)
-    metrics, scored = timed("evaluate", evaluate_rows, nla, rows, preset.max_new_tokens)
-    explained = timed("explain", lambda: [(t, nla.explain(t, preset.max_new_tokens)) for t in DEMO_TEXTS])
-    metrics.update(texts=f"{len(docs)} held-out built-in documents", stage_seconds=timings,
-                   preset=asdict(preset))
-    write_json(out / "metrics.json", metrics)
-    atomic_write_text(out / "heldout_explanations.jsonl", "".join(to_json(s) + "\n" for s in scored))
     ar_log, av_log = read_log(out / "sft" / "ar" / "log.csv"), read_log(out / "sft" / "av" / "log.csv")
     plot_curves(ar_log, ["loss", "heldout_fve_nrm", "heldout_fve_shuffled"], "AR SFT (mse_nrm, FVE)", out / "ar_curve.png")
     plot_curves(av_log, ["loss", "heldout_loss", "heldout_loss_shuffled"], "AV SFT (cross-entropy)", out / "av_curve.png")
-    report_metrics = {k: v for k, v in metrics.items() if k != "preset"}
-    write_report(out / "report.html", report_metrics, ["ar_curve.png", "av_curve.png", "nla/rl_curves.png"], explained)
+    nla = timed("load", NLA.load, out / "nla")
+    metrics, evaluation = show_nla(nla, out, "report.html", DEMO_TEXTS, preset.eval_docs, preset.max_new_tokens, timings=timings,
+                                   images=["ar_curve.png", "av_curve.png", "nla/rl_curves.png"], extra={"preset": asdict(preset)})
+    atomic_write_text(out / "heldout_explanations.jsonl", "".join(to_json(s) + "\n" for s in evaluation.scored()))
     return metrics

@@ -9,17 +9,17 @@ NLA is `nlakit train --preset quick` (the README gives its time and figures).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 
 from ..core.config import EXPLANATION_TOKENS
-from ..core.corpus import builtin_heldout
 from ..core.files import write_json
 from ..core.nla import NLA
 from ..core.report import write_report
 from ..readings.explain import render_table
-from ..stages.evaluate import evaluate_rows
+from ..stages.evaluate import Evaluation, evaluate_documents
 
 SAMPLES = [
     "The museum finally opened the old letter.",
@@ -36,6 +36,37 @@ NEXT_STEPS = [
 ]
 
 
+def show_nla(nla: NLA, out: Path, page: str, texts: list[str], n_docs: int, max_new_tokens: int | None, *, timings: dict[str, float],
+             title: str = "nlakit report", images: Sequence[str] = (), extra: dict | None = None, console: Console | None = None,
+             **extraction: object) -> tuple[dict, Evaluation]:
+    """What the demo and the end of `nlakit train` show of an NLA: `texts` read token by token (a table each on `console`),
+    the round trip on `n_docs` built-in documents it never trained on (extracted with `extraction`'s changes), then
+    `out/metrics.json` (the metrics, `extra`, and `timings` with this function's own) and the page `out/page`."""
+    started = time.monotonic()
+    explained = []
+    for text in texts:
+        rows = nla.explain(text, max_new_tokens)
+        if console is not None:
+            render_table(rows, nla.baseline.name, console, compact=True)
+        explained.append((text, rows))
+    timings["explain"] = time.monotonic() - started
+    evaluation = evaluate_documents(nla, nla.heldout_documents(n_docs), max_new_tokens, **extraction)
+    timings["heldout"] = time.monotonic() - started - timings["explain"]
+    metrics = {**evaluation.metrics, "texts": f"{len(evaluation.docs)} held-out built-in documents",
+               "stage_seconds": {k: round(v, 1) for k, v in timings.items()}, **(extra or {})}
+    write_json(Path(out) / "metrics.json", metrics)
+    write_report(Path(out) / page, {k: v for k, v in metrics.items() if k not in (extra or {})}, list(images), explained, title=title)
+    return metrics, evaluation
+
+
+def floor_line(metrics: dict) -> str:
+    """What the explanation adds over the current token alone (core/floor.py), or why that is unknown."""
+    if metrics.get("fve_token_floor") is None:
+        return f" Token floor: unknown ({metrics.get('token_floor_note', 'no token AR')})."
+    return (f" Token floor {metrics['fve_token_floor']:.2f} (an AR reading only the current token, same rows): the explanation adds "
+            f"[bold]{metrics['fve_over_token']:+.2f}[/] over the token.")
+
+
 def run_tour(out: Path, console: Console | None = None, max_new_tokens: int = EXPLANATION_TOKENS) -> dict:
     """Explain the samples, score the held-out round trip, write `out/index.html` and `out/metrics.json`."""
     console = console or Console()
@@ -46,32 +77,17 @@ def run_tour(out: Path, console: Console | None = None, max_new_tokens: int = EX
                   f"(d={nla.meta.d_model}). Each token's activation is put into words by the AV; the AR rebuilds the "
                   f"activation from those words; FVE says how much of it came back (1 = all, 0 = no better than the mean).",
                   soft_wrap=True)
-    explained = []
-    for text in SAMPLES:
-        t0 = time.monotonic()
-        rows = nla.explain(text, max_new_tokens)
-        timings.setdefault("explain", 0.0)
-        timings["explain"] += time.monotonic() - t0
-        render_table(rows, nla.baseline.name, console, compact=True)
-        explained.append((text, rows))
-    t0 = time.monotonic()
-    extraction = nla.extract_config()
-    docs = builtin_heldout(extraction.heldout_fraction, extraction.seed, HELDOUT_DOCS)
-    rows = nla.activations(docs, positions_per_doc=POSITIONS, min_position=MIN_POSITION)
-    metrics, _ = evaluate_rows(nla, rows, max_new_tokens)
-    timings["heldout"] = time.monotonic() - t0
+    metrics, evaluation = show_nla(nla, out, "index.html", SAMPLES, HELDOUT_DOCS, max_new_tokens, timings=timings, console=console,
+                                   title="nlakit demo: the shipped NLA reads SmolLM2", positions_per_doc=POSITIONS,
+                                   min_position=MIN_POSITION)
     console.print(
-        f"\n[bold]Held-out round trip[/] ({metrics['n']} tokens, from position {MIN_POSITION} on, of {len(docs)} built-in "
+        f"\n[bold]Held-out round trip[/] ({metrics['n']} tokens, from position {MIN_POSITION} on, of {len(evaluation.docs)} built-in "
         f"documents the NLA never trained on): "
         f"fve_nrm [bold green]{metrics['fve_nrm']:.2f}[/]; shuffled control {metrics['fve_shuffled']:.2f} (explanations "
         f"given to the wrong activations: it should be at or below 0); the teacher's quote of the context through the "
-        f"same AR {metrics['fve_teacher']:.2f}; parse failures {metrics['parse_failure_rate']:.0%}; baseline {metrics['baseline']}.",
-        soft_wrap=True)
-    timings["total"] = time.monotonic() - started
-    metrics.update(texts=f"{len(docs)} held-out built-in documents", stage_seconds={k: round(v, 1) for k, v in timings.items()})
-    write_json(out / "metrics.json", metrics)
-    write_report(out / "index.html", metrics, [], explained, title="nlakit demo: the shipped NLA reads SmolLM2")
-    console.print(f"\nA page to click through: {out / 'index.html'}   ({timings['total']:.0f} s in all)\n\n[bold]Next[/]:")
+        f"same AR {metrics['fve_teacher']:.2f}; parse failures {metrics['parse_failure_rate']:.0%}; baseline {metrics['baseline']}."
+        f"{floor_line(metrics)}", soft_wrap=True)
+    console.print(f"\nA page to click through: {out / 'index.html'}   ({time.monotonic() - started:.0f} s in all)\n\n[bold]Next[/]:")
     for command, what in NEXT_STEPS:
         console.print(f"  [cyan]{command}[/]  {what}", soft_wrap=True)
     return metrics

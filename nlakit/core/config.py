@@ -26,6 +26,7 @@ import yaml
 from .errors import NLAError
 
 DEFAULT_MODEL = "smollm2-135m"
+DEFAULT_NLA = "default"  # --nla default: the NLA shipped with nlakit (pretrained.resolve_nla)
 BUILTIN = "builtin"
 EXPLANATION_TOKENS = 64  # default cap on an explanation's tokens (the shipped NLA writes about 45)
 
@@ -108,20 +109,27 @@ def parse_design(design: str) -> list[re.Match]:
 
 
 @dataclass
-class ExtractConfig(Settings):
+class CorpusConfig(Settings):
+    """Which documents of a corpus are read and how much of each: what extraction and the neuron dictionary share,
+    declared once so that the same flags mean the same split and the same tokens in both."""
+
+    corpus: str = setting(BUILTIN, ".txt (one text per line), .jsonl (`text`) or .parquet; builtin = the shipped corpus")
+    max_docs: int | None = setting(None, "use only the first N documents", min=1)
+    max_length: int = setting(128, "tokens read per document", min=2)
+    min_position: int = setting(4, "skip the first tokens of each document: they decode poorly", min=0)
+    heldout_fraction: float = setting(0.1, "share of documents held out (never trained on)", min=0, below=1)
+    seed: int = setting(0, "seed of the held-out split, the sampled positions and any shuffled control", min=0)
+    batch_size: int = setting(16, "documents per forward pass of the target", min=1)
+
+
+@dataclass
+class ExtractConfig(CorpusConfig):
     """Stage 1: which activations to take from which texts."""
 
     model: str = setting(DEFAULT_MODEL, "target model: HF id or path; smollm2-135m is the embedded default")
-    corpus: str = setting(BUILTIN, ".txt (one text per line), .jsonl (`text`) or .parquet; builtin = the shipped corpus")
     layer_index: int | None = setting(None, "block K (output of block K = hidden_states[K+1]); default 2/3 of the depth",
                                       flag="--layer-index --layer", min=0)
     positions_per_doc: int = setting(4, "token positions sampled per document", min=1)
-    min_position: int = setting(4, "skip the first tokens: they decode poorly", min=0)
-    max_length: int = setting(128, "tokens read per document", min=2)
-    batch_size: int = setting(16, "documents per forward pass", min=1)
-    heldout_fraction: float = setting(0.1, "share of documents held out (never trained on)", min=0, below=1)
-    seed: int = setting(0, "seed of the position sampling and the held-out split", min=0)
-    max_docs: int | None = setting(None, "use only the first N documents", min=1)
     top_k_next: int = setting(5, "the target's top next-token predictions recorded per position", min=2)
     chunk_docs: int = setting(128, "documents per resumable shard", runtime=True, min=1)
 
@@ -272,25 +280,38 @@ class ExplainConfig(Settings):
     seed: int = setting(0, "seed of the sampling and of --random's vectors", min=0)
 
 
-@dataclass
-class NeuronsConfig(Settings):
-    """`nlakit neurons`: which MLP neurons, read over which texts, described from how many contexts, scored on how many tokens."""
+@dataclass(frozen=True)
+class LoadConfig(Settings):
+    """Which NLA a command reads and how it loads: an NLA folder, or its AV and AR given apart (folders or hub ids), the
+    weights' dtype and device map. `NLA.load` takes it in place of a folder; every command that loads an NLA has these options."""
 
-    corpus: str = setting(BUILTIN, ".txt (one text per line), .jsonl (`text`) or .parquet; builtin = the shipped corpus")
+    nla: str = setting(DEFAULT_NLA, "folder holding av/ and ar/; default: the NLA shipped with nlakit")
+    av: str | None = setting(None, "instead of --nla: the AV, a folder or a Hugging Face hub id (kitft/nla-qwen2.5-7b-L20-av); "
+                                   "an existing path is a folder, else owner/name is a hub id (HF_HUB_OFFLINE=1: the cache only)")
+    ar: str | None = setting(None, "the AR beside --av, a folder or a hub id (a released pair's other half is known: one is enough)")
+    dtype: str = setting("auto", "weights of the AV, AR and target: auto (bf16 on a GPU, fp32 on the CPU), bf16 or fp32; "
+                                 "fp16 is refused (activations leave its range)")
+    device_map: str | None = setting(None, "spread each model's blocks over the GPUs (accelerate): auto, balanced, sequential; "
+                                           "default: one device")
+
+    def __str__(self) -> str:
+        return f"--av {self.av} --ar {self.ar}" if self.av or self.ar else self.nla
+
+
+@dataclass
+class NeuronsConfig(CorpusConfig):
+    """`nlakit neurons`: which MLP neurons, read over which texts (CorpusConfig, as extraction reads them), described from
+    how many contexts, scored on how many tokens."""
+
+    heldout_fraction: float = setting(0.1, "share of documents held out: the score ranks their tokens, the top contexts never come "
+                                           "from them (0.1 with seed 0 = the shipped NLA's own held-out split)", above=0)
     layers: str = setting("all", "MLP layers whose neurons are described: all, or a list such as 20 or 3,10,20")
     neurons: str | None = setting(None, "only these neurons, as LAYER:INDEX[,LAYER:INDEX...] (instead of --layers)")
     max_neurons: int | None = setting(None, "only the first N neurons of each layer", min=1)
     top_k: int = setting(6, "top-activating tokens kept, explained and shown per neuron", min=1)
     background: int = setting(64, "ordinary tokens explained once: the word counts a description is compared with", min=0)
-    max_docs: int | None = setting(None, "use only the first N documents", min=1)
-    max_length: int = setting(128, "tokens read per document", min=2)
-    min_position: int = setting(4, "skip the first tokens of each document: the NLA decodes them poorly", min=0)
-    heldout_fraction: float = setting(0.1, "share of documents held out: the score ranks their tokens, the top contexts never come "
-                                           "from them (0.1 with seed 0 = the shipped NLA's own held-out split)", above=0, below=1)
     score_tokens: int = setting(2000, "held-out tokens the score ranks per neuron", min=10)
-    seed: int = setting(0, "seed of the held-out split, the sampled tokens and the shuffled control", min=0)
     max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
-    batch_size: int = setting(16, "documents per forward pass of the target", min=1)
     chunk_rows: int = setting(256, "positions explained per resumable chunk (a killed run loses at most one chunk)", min=1)
 
 
@@ -302,6 +323,99 @@ class DirectionsConfig(Settings):
     max_docs: int = setting(64, "documents the mean activation is taken over", min=1)
     strengths: str = setting("1,2", "multiples of the mean activation norm added along each unit direction, e.g. 0.5,1,2 or -1,1")
     max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
+
+
+@dataclass
+class ServeConfig(Settings):
+    """`nlakit serve`: where the explorer listens and for whom, what it can search and steer with, and the bounds on each
+    request, so that one browser tab cannot stall the machine or exhaust its memory."""
+
+    host: str = setting("127.0.0.1", "interface to bind; the default keeps the explorer on this machine")
+    port: int = setting(8765, "TCP port", min=1, max=65535)
+    token: str | None = setting(None, "require this token on every API request (the printed URL carries it); "
+                                      "use it whenever --host is not a loopback address")
+    dataset: str | None = setting(None, "explained parquet from `nlakit evaluate --save` (enables search)")
+    directions: str | None = setting(None, "folder of saved directions (.npy or .safetensors) for steering")
+    neurons: str | None = setting(None, "neuron dictionary from `nlakit neurons` (neurons.parquet) for the Neurons view; "
+                                        "default: the one shipped for the default NLA, if any")
+    max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
+    max_chars: int = setting(4000, "longest text (or all contrast prompts together) in characters; longer ones get a 413", min=1)
+    max_tokens: int = setting(256, "longest text in tokens (as rendered, chat template included); longer ones get a 413", min=1)
+    max_samples: int = setting(8, "explanations per `sample more` request", min=1)
+    max_prompts: int = setting(16, "prompts per side of a contrast direction", min=1)
+    max_body_bytes: int = setting(256_000, "largest request body in bytes; larger ones get a 413", min=1)
+    max_waiting: int = setting(4, "model requests that may queue behind the running one; more get a 503 at once", min=0)
+    timeout_s: float = setting(120.0, "seconds a model request may wait for its answer before a 503", above=0)
+    cached_texts: int = setting(16, "texts whose activations are kept (clicking their tokens never reruns the target)", min=1)
+    max_search_results: int = setting(100, "most rows one search returns", min=1)
+
+
+BENCH_AXES = ("scaling_batches", "scaling_lengths", "scaling_dims")  # bench settings that list sizes, comma-separated
+BENCH_QUICK = dict(warmup=1, repeats=2, batch_size=4, gen_rows=4, gen_batch=4, max_new_tokens=8, naive_gen_rows=2,
+                   scaling_batches="2,4", scaling_lengths="8,16", scaling_repeats=1)  # --quick: a smoke run
+
+
+def parse_sizes(text: str, name: str) -> tuple[int, ...]:
+    """Comma-separated positive integers (`--scaling-batches 4,8,16`), refused in one line otherwise."""
+    try:
+        values = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise NLAError(f"--{name.replace('_', '-')} takes positive integers separated by commas, such as 4,8,16; got {text!r}")
+    return values
+
+
+@dataclass
+class BenchConfig(Settings):
+    """`nlakit bench`: on which model, how many repetitions of which sizes (`--quick`: a smoke run's), and for `--sft-only`
+    the trainer's GPU settings it measures."""
+
+    model: str = setting(DEFAULT_MODEL, "target model: HF id or path; smollm2-135m is the embedded default")
+    data: str | None = setting(None, "taught dataset folder; default: a small one built on the fly from --corpus")
+    corpus: str = setting(BUILTIN, "texts the on-the-fly dataset is extracted from: .txt, .jsonl, .parquet or builtin")
+    quick: bool = setting(False, "a smoke run: two repetitions of small batches and 8-token generations (settings given win)")
+    warmup: int = setting(1, "untimed runs before each measurement (allocator growth, lazy initialisation, compiling)", min=0)
+    repeats: int = setting(3, "timed repetitions per measurement (medians reported)", min=1)
+    batch_size: int = setting(16, "rows per SFT step", min=1)
+    gen_rows: int = setting(128, "activations explained per generation measurement (one batch)", min=1)
+    gen_batch: int = setting(128, "rows per Verbalizer.generate batch (its default on a CPU)", min=1)
+    max_new_tokens: int = setting(48, "explanation cap of the generation and RL measurements", min=1)
+    naive_gen_rows: int = setting(8, "activations the naive baseline explains (one HF generate call each: slow, so fewer)", min=1)
+    scaling_batches: str = setting("4,8,16", "batch sizes the AR and AV step times are measured at, comma-separated")
+    scaling_lengths: str = setting("16,32,64", "explanation lengths in tokens the step times are measured at, comma-separated")
+    scaling_dims: str = setting("64,128,256,576", "widths (d_model) the memory of a random model's LoRA step is measured at, "
+                                                  "comma-separated")
+    scaling_repeats: int = setting(2, "timed repetitions per scaling point", min=1)
+    seed: int = setting(0, "seed of the batch order and the RL rollouts", min=0)
+    threads: int | None = setting(None, "torch threads for the run; default: torch's own", runtime=True, min=1)
+    peak_n: int | None = setting(None, "size n of the n x n by n x n matmul timed for the peak; default: 2048 on a CPU, 8192 on a GPU", min=1)
+    batch_tokens: int | None = setting(None, "SFT batches by token budget instead of --batch-size rows (see train-ar --help)", min=1)
+    sft_only: bool = setting(False, "only the matmul peak and AR/AV SFT speed (tokens/s, FLOP/s, fraction of peak), as the trainer "
+                                    "runs them with --batch-tokens, --compile and --bf16-weights; prints one JSON line")
+    compile: bool | None = setting(None, "with --sft-only: compile the blocks (see train-ar --help)", flag="--compile/--no-compile")
+    bf16_weights: bool = setting(False, "with --sft-only: frozen base weights in bf16 (see train-ar --help)")
+    sft_docs: int = setting(400, "documents --sft-only extracts (8 positions each): enough rows to fill token budgets", min=1)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in BENCH_AXES:
+            self.sizes(name)
+
+    def sizes(self, name: str) -> tuple[int, ...]:
+        """The sizes a scaling setting lists (`scaling_batches` "4,8,16" -> (4, 8, 16))."""
+        return parse_sizes(getattr(self, name), name)
+
+    @classmethod
+    def preset(cls, quick: bool = False, **kw: Any) -> BenchConfig:
+        """The full run, or `--quick`'s smaller sizes; the settings in `kw` win either way."""
+        return cls(quick=quick, **{**(BENCH_QUICK if quick else {}), **kw})
+
+    @classmethod
+    def defaults_for(cls, *given: Any) -> BenchConfig:
+        """What a command line or a settings file builds on: `--quick` changes the defaults of the sizes it does not set."""
+        merged = {k: v for values in given if isinstance(values, dict) for k, v in values.items()}
+        return cls.preset(quick=merged.get("quick") is True)
 
 
 @dataclass

@@ -10,11 +10,12 @@ reasons measured on SmolLM2-135M (batch 64, 2 cores):
   layer and batch where two plain matmuls take ~0.5 ms: over half of each step;
 - a DynamicCache grows by `torch.cat`, copying the whole cache at every step of every layer.
 
-`inference_copy` builds, once, a copy of a frozen model with the adapters merged and every
-projection's weight stored in bf16, which is what autocast computes with anyway (the
-embeddings, norms and residual stream stay fp32, as under autocast; merging W + BA before
-rounding to bf16 is the one difference, and it can flip a near-tie greedy token). The copy is
-taken only where autocast would run in bf16 and no weight trains: a policy being trained (GRPO)
+`inference_copy` builds, once, a copy of a frozen model with the adapters merged and, where
+autocast runs bf16, every projection's weight stored in bf16, which is what autocast computes
+with anyway (the embeddings, norms and residual stream stay fp32, as under autocast; merging
+W + BA before rounding is the one difference, and it can flip a near-tie greedy token). On a CPU
+without native bf16 the copy keeps fp32 weights: merged adapters and the decode-step attention
+are the same win there. No copy is taken where a weight trains: a policy being trained (GRPO)
 generates with its live weights. The AR's scoring uses the same kind of copy (`fast_model`).
 `decode_attention` swaps in a two-matmul attention for query length 1 on the CPU and hands every
 other call to SDPA unchanged. `growing_cache` writes each new position into a buffer with room to
@@ -90,41 +91,45 @@ def decode_attention(model: nn.Module) -> Iterator[None]:
 
 
 def inference_copy(model: nn.Module, bf16: bool) -> nn.Module:
-    """A frozen copy for running under bf16 autocast: adapters merged, projection weights in bf16.
+    """A frozen copy for inference: adapters merged and, under bf16 autocast, projection weights in bf16.
 
-    `model` itself is returned where the copy would not pay or not be exact: autocast off (fp32
-    numbers are wanted), weights that train (RL's policy, the online AR), weights already in a
-    low precision (a model loaded in bf16 has nothing to gain), or a model sharded by FSDP or
-    spread by a device map (the copy would need the memory twice).
+    Merging pays on every CPU: unmerged LoRA adds two small matmuls beside every projection, which
+    cost about as much as the projection itself at decode time. Where bf16 is not native (AVX2-only
+    CPUs, most laptops) the copy keeps fp32 weights, so the numbers are those of the fp32 model up
+    to the rounding of W + BA. `model` itself is returned where the copy would not pay or not be
+    exact: weights that train (RL's policy, the online AR), weights already in a low precision (a
+    model loaded in bf16 has nothing to gain), or a model sharded by FSDP or spread by a device map
+    (the copy would need the memory twice).
     """
     weights = list(model.parameters())
-    if not bf16 or any(p.requires_grad for p in weights) or weights[0].dtype != torch.float32 or _spread(unwrap(model)) or is_sharded(model):
+    if any(p.requires_grad for p in weights) or weights[0].dtype != torch.float32 or _spread(unwrap(model)) or is_sharded(model):
         return model
+    if not bf16 and not hasattr(model, "merge_and_unload"):
+        return model  # fp32 without adapters: the model is already what the copy would be
     merged = copy.deepcopy(model)
     if hasattr(merged, "merge_and_unload"):
         merged = merged.merge_and_unload()
-    head = merged.get_output_embeddings()  # the AR has none (an Identity)
-    tied = isinstance(head, nn.Linear) and head.weight is merged.get_input_embeddings().weight
-    for module in merged.modules():
-        if isinstance(module, nn.Linear) and (module is not head or not tied):
-            module.weight.data = module.weight.data.to(torch.bfloat16)
-    if tied:  # the embedding stays fp32 (the residual stream starts from it); the head gets its own bf16 copy
-        head.weight = nn.Parameter(head.weight.detach().to(torch.bfloat16), requires_grad=False)
+    if bf16:
+        head = merged.get_output_embeddings()  # the AR has none (an Identity)
+        tied = isinstance(head, nn.Linear) and head.weight is merged.get_input_embeddings().weight
+        for module in merged.modules():
+            if isinstance(module, nn.Linear) and (module is not head or not tied):
+                module.weight.data = module.weight.data.to(torch.bfloat16)
+        if tied:  # the embedding stays fp32 (the residual stream starts from it); the head gets its own bf16 copy
+            head.weight = nn.Parameter(head.weight.detach().to(torch.bfloat16), requires_grad=False)
     return merged.eval().requires_grad_(False)
 
 
 def fast_model(owner: nn.Module, bf16: bool) -> nn.Module:
-    """`owner.lm` (an AV's or AR's model), or its `inference_copy`, built once per `owner.lm` and kept on `owner`.
+    """`owner.lm` (an AV's or AR's model), or its `inference_copy`, built once per `owner.lm` and precision, kept on `owner`.
 
     Kept as a plain attribute, not a submodule: it is neither saved, nor counted, nor trained.
     """
-    if not bf16:
-        return owner.lm
     cached = owner.__dict__.get("_inference_copy")
-    if cached is None or cached[0] is not owner.lm:
-        cached = (owner.lm, inference_copy(owner.lm, bf16))
+    if cached is None or cached[0] is not owner.lm or cached[1] != bf16:
+        cached = (owner.lm, bf16, inference_copy(owner.lm, bf16))
         object.__setattr__(owner, "_inference_copy", cached)
-    return cached[1]
+    return cached[2]
 
 
 def _spread(model: nn.Module) -> bool:

@@ -9,7 +9,8 @@
 One activation flows: target model -> block K's output (hooks.capture_block_output) -> the AV's
 prompt with the vector written over the marker (hooks.inject) -> generated explanation -> the AR
 -> reconstructed vector -> mse_nrm against the original (metrics) -> fve against the baseline.
-The round trip exists here once; evaluate, explain, the suite, the explorer and RL's samples call it.
+The round trip exists once (roundtrip.py, its result a `RoundTrip`); evaluate, explain, the suite, the explorer and
+RL's samples call it.
 
 Where a sidecar is silent (released sidecars record no rawvar, no extraction settings, no
 explanation cap), the pair's entry in `released.RELEASED` fills in, and only here: `baseline`,
@@ -24,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from rich.console import Console
@@ -32,66 +32,20 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .ar import Reconstructor, load_reconstructor
 from .av import Verbalizer, load_verbalizer
-from .config import DEFAULT_DESIGN, ENGINES, EXPLANATION_TOKENS, ExtractConfig
+from .config import DEFAULT_DESIGN, DEFAULT_NLA, ENGINES, EXPLANATION_TOKENS, ExtractConfig, LoadConfig
 from .corpus import Document, builtin_heldout, guess_genre
 from .errors import NLAError
+from .floor import load_token_ar, token_texts
 from .metrics import RAWVAR, Baseline, cos_from_mse, fve_rows, measured_baseline, sidecar_baseline
 from .models import inference_dtype, load_causal_lm, load_tokenizer
-from .pretrained import DEFAULT_NLA, resolve_nla
-from .progress import progress
+from .pretrained import resolve_nla
 from .prompts import template_explanation
 from .reading import extract_documents
 from .released import ReleasedNLA, by_hub_id, for_sidecar, is_hub_id, locate
+from .roundtrip import RoundTrip, roundtrip
 from .sidecar import Sidecar
 
 FALLBACK_DOCS = 16  # built-in held-out documents whose activations stand in for a missing rawvar
-PROGRESS_FROM = 16  # a round trip of this many vectors takes long enough on a CPU to show its progress
-
-
-class RoundTrip(NamedTuple):
-    """What the round trip gives for N vectors."""
-
-    explanations: list[str]  # the parsed explanation, or the raw response where the closing tag never came
-    mse_nrm: np.ndarray  # [N] float64; a failed generation scores metrics.FAILED_MSE
-    parsed: np.ndarray  # [N] bool
-    responses: list[str]  # the raw generated text
-    capped: np.ndarray  # [N] bool: stopped by max_new_tokens before `</explanation>` (not parsed, so scored as failed)
-
-
-def roundtrip(av: Verbalizer, ar: Reconstructor, vectors: np.ndarray, max_new_tokens: int = EXPLANATION_TOKENS, temperature: float = 0.0,
-              seed: int | None = None, batch_size: int | None = None, bf16: bool | None = None,
-              on_batch: Callable[[int], None] | None = None) -> RoundTrip:
-    """The AV explains each vector (greedy at temperature 0), the AR rebuilds it from the explanation.
-
-    More than PROGRESS_FROM vectors get a progress bar on stderr (explained / total, rate, ETA), unless
-    the caller passes `on_batch` to advance a bar of its own (one live bar at a time).
-    """
-    with progress(disable=on_batch is not None or len(vectors) < PROGRESS_FROM) as bar:
-        task = bar.add_task("explaining", total=len(vectors), info="")
-        generation = av.generate(vectors, max_new_tokens=max_new_tokens, temperature=temperature, batch_size=batch_size,
-                                 bf16=bf16, seed=seed, on_batch=on_batch or (lambda n: bar.advance(task, n)))
-    parsed = np.array([e is not None for e in generation.explanations], dtype=bool)
-    capped = np.array([len(ids) >= max_new_tokens for ids in generation.token_ids], dtype=bool) & ~parsed
-    mse = ar.score([e if e is not None else "" for e in generation.explanations], vectors, failed=~parsed, bf16=bf16)
-    explanations = [e if e is not None else t for e, t in zip(generation.explanations, generation.texts)]
-    return RoundTrip(explanations, mse, parsed, generation.texts, capped)
-
-
-@dataclass(frozen=True)
-class NLASource:
-    """Where an NLA comes from and how it loads: what a command's --nla, --av, --ar, --dtype and --device-map say.
-
-    `NLA.load(source)` takes it wherever a folder name is taken, so commands pass it through unchanged.
-    """
-
-    nla: str = DEFAULT_NLA
-    av: str | None = None
-    ar: str | None = None
-    dtype: str | None = None
-    device_map: str | None = None
-
-    def __str__(self) -> str:
-        return f"--av {self.av} --ar {self.ar}" if self.av or self.ar else str(self.nla)
 
 
 def pair_folders(folder: Path | str, av: str | Path | None, ar: str | Path | None) -> tuple[Path, Path, ReleasedNLA | None, list[str]]:
@@ -116,6 +70,14 @@ def pair_folders(folder: Path | str, av: str | Path | None, ar: str | Path | Non
         av, ar = av or release.av, ar or release.ar
         notes.append(f"the {missing} of {release.name} is {other} (registry)")
     return locate(av, "AV"), locate(ar, "AR"), release or by_hub_id(str(ar)), notes
+
+
+def source_folders(source: Path | str | LoadConfig) -> dict[str, Path]:
+    """The folders an NLA is read from, named as a run record names its inputs: {"nla": folder}, or the AV and AR given apart."""
+    if not isinstance(source, LoadConfig) or not (source.av or source.ar):
+        return {"nla": resolve_nla(source.nla if isinstance(source, LoadConfig) else source)}
+    av_dir, ar_dir, _, _ = pair_folders(source.nla, source.av, source.ar)
+    return {"av": av_dir, "ar": ar_dir}
 
 
 def complete_pair(av_meta: Sidecar, ar_meta: Sidecar, release: ReleasedNLA | None) -> list[str]:
@@ -143,6 +105,7 @@ class NLA:
     tokenizer: PreTrainedTokenizerBase
     release: ReleasedNLA | None = None  # the registry entry of a released pair: what its sidecars leave out
     notes: list[str] = field(default_factory=list)  # what was inferred at load, and from where (the CLI prints them)
+    token_ar: Reconstructor | None = None  # the token floor's AR (floor.py), where the NLA folder holds one
 
     @property
     def meta(self) -> Sidecar:
@@ -158,7 +121,7 @@ class NLA:
         return [template_explanation(r, self.teacher_design) for r in rows]
 
     @classmethod
-    def load(cls, folder: Path | str | NLASource = DEFAULT_NLA, engine: str = "transformers", *, av: str | Path | None = None,
+    def load(cls, folder: Path | str | LoadConfig = DEFAULT_NLA, engine: str = "transformers", *, av: str | Path | None = None,
              ar: str | Path | None = None, dtype: str | None = None, device_map: str | dict | None = None) -> NLA:
         """An NLA folder (av/ + ar/), `default` (the one shipped with the package), or `av` and `ar` given apart,
         each a folder or a Hugging Face hub id (`kitft/nla-qwen2.5-7b-L20-av`; see released.locate).
@@ -169,7 +132,7 @@ class NLA:
         """
         if engine not in ENGINES:
             raise NLAError(f"unknown engine {engine!r}: choose one of {ENGINES}")
-        if isinstance(folder, NLASource):
+        if isinstance(folder, LoadConfig):  # what a command's NLA options say
             source = folder
             folder, av, ar = source.nla, av or source.av, ar or source.ar
             dtype, device_map = dtype or source.dtype, device_map or source.device_map
@@ -192,7 +155,8 @@ class NLA:
             from .vllm_engine import VLLMEngine
 
             verbalizer.engine = VLLMEngine.for_verbalizer(verbalizer)
-        nla = cls(verbalizer, reconstructor, target, tokenizer, release, notes)
+        token_ar = load_token_ar(av_dir.parent, ar_meta, **placement) if av is None and ar is None else None
+        nla = cls(verbalizer, reconstructor, target, tokenizer, release, notes, token_ar)
         if release is not None:
             if nla.av_cap() is None:
                 notes.append(f"explanations capped at {release.max_new_tokens} tokens, from {release.name} (registry)")
@@ -229,6 +193,12 @@ class NLA:
         cfg = self.extract_config(**changes)
         return list(extract_documents(self.target, self.tokenizer, docs, cfg, self.meta.layer_index, all_positions, positions))
 
+    def heldout_documents(self, limit: int | None = None) -> list[Document]:
+        """The built-in documents this NLA's extraction held out (never trained on), the first `limit`: what the demo, the end of
+        `nlakit train`, `nlakit evaluate` and a baseline measured for a sidecar without rawvar all read."""
+        cfg = self.extract_config()
+        return builtin_heldout(cfg.heldout_fraction, cfg.seed, limit)
+
     # -- scores
 
     @cached_property
@@ -240,11 +210,10 @@ class NLA:
             return found
         if self.release is not None:
             return Baseline(self.release.rawvar, f"{RAWVAR} of {self.release.name} (registry)")
-        cfg = self.extract_config()
-        rows = self.activations(builtin_heldout(cfg.heldout_fraction, cfg.seed, FALLBACK_DOCS))
+        rows = self.activations(self.heldout_documents(FALLBACK_DOCS))
         if not rows:
             raise NLAError(f"the sidecar has no rawvar, and the built-in held-out documents give no activations at positions >= "
-                           f"{cfg.min_position} to measure one on")
+                           f"{self.extract_config().min_position} to measure one on")
         return measured_baseline(np.stack([r["activation_vector"] for r in rows]), "activations of built-in held-out documents",
                                  self.meta.resolved_mse_scale)
 
@@ -269,32 +238,40 @@ class NLA:
 
     def roundtrip(self, vectors: np.ndarray, max_new_tokens: int | None = None, temperature: float = 0.0, seed: int | None = None,
                   on_batch: Callable[[int], None] | None = None) -> RoundTrip:
-        """Explanations of `vectors` ([N, d] or [d]), their mse_nrm, which ones parsed or were capped, the raw responses
-        (`max_new_tokens`: default the NLA's cap; `on_batch`: see `roundtrip`)."""
-        return roundtrip(self.av, self.ar, vectors, max_new_tokens or self.max_new_tokens, temperature, seed, on_batch=on_batch)
+        """The round trip of `vectors` ([N, d] or [d]): explanations, responses, the AR's reconstructions and their scores, fve_nrm
+        against this NLA's baseline (`max_new_tokens`: default the NLA's cap; `on_batch`: see `roundtrip`)."""
+        return roundtrip(self.av, self.ar, vectors, max_new_tokens or self.max_new_tokens, temperature, seed, on_batch=on_batch,
+                         baseline=self.baseline)
 
     def score(self, explanations: list[str | None], vectors: np.ndarray) -> np.ndarray:
         """mse_nrm of the AR's reconstruction from each explanation (None: a failed generation, scored 2.0)."""
         failed = np.array([e is None for e in explanations], dtype=bool)
         return self.ar.score([e or "" for e in explanations], vectors, failed=failed)
 
+    def token_floor(self, rows: list[dict]) -> np.ndarray | None:
+        """Per-row fve_nrm of the token AR on extracted rows (what the current token alone rebuilds: floor.py), against this NLA's
+        baseline; None where the NLA has no token AR."""
+        if self.token_ar is None or not rows:
+            return None
+        vectors = np.stack([r["activation_vector"] for r in rows])
+        return fve_rows(self.token_ar.score(token_texts(rows), vectors), self.baseline.value)
+
+    def with_floor(self, result: RoundTrip, rows: list[dict]) -> RoundTrip:
+        """`result` (the round trip of `rows`' vectors) with each row's token floor beside its FVE."""
+        return dataclasses.replace(result, token_floor=self.token_floor(rows))
+
     def scored(self, mse: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-row fve_nrm (against `baseline`) and cos for mse_nrm values."""
+        """Per-row fve_nrm (against `baseline`) and cos for mse_nrm values scored elsewhere (a round trip carries its own)."""
         return {"fve_nrm": fve_rows(mse, self.baseline.value),
                 "cos": np.asarray(cos_from_mse(mse, self.meta.d_model, self.meta.resolved_mse_scale))}
 
     # -- reading a text
 
     def explain(self, text: str, max_new_tokens: int | None = None) -> list[dict]:
-        """One row per token of `text`: position, token, explanation, fve_nrm, mse_nrm, parsed, capped, activation norm, context."""
+        """One row per token of `text`: position, token, context, then a round trip's row (RoundTrip.rows: explanation,
+        response, mse_nrm, fve_nrm, cos, parsed, capped, activation_norm)."""
         rows = self.activations([Document("input:0", text, guess_genre(text))], all_positions=True)
         if not rows:
             return []
-        vectors = np.stack([r["activation_vector"] for r in rows])
-        result = self.roundtrip(vectors, max_new_tokens)
-        fve = self.scored(result.mse_nrm)["fve_nrm"]
-        return [
-            {"position": r["position"], "token": r["token"], "explanation": e, "fve_nrm": float(f), "mse_nrm": float(m),
-             "parsed": bool(ok), "capped": bool(cut), "activation_norm": float(np.linalg.norm(v)), "context": r["context"]}
-            for r, e, f, m, ok, cut, v in zip(rows, result.explanations, fve, result.mse_nrm, result.parsed, result.capped, vectors)
-        ]
+        result = self.with_floor(self.roundtrip(np.stack([r["activation_vector"] for r in rows]), max_new_tokens), rows)
+        return result.rows([{k: r[k] for k in ("position", "token", "context")} for r in rows])

@@ -13,13 +13,13 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from .config import DEFAULT_MODEL
+from .config import DEFAULT_MODEL, DEFAULT_NLA
 from .errors import NLAError
 from .files import atomic_write_text, build_folder
+from .floor import TOKEN_AR
 from .models import load_tensors, save_tensors
 from .sidecar import SIDECAR_NAME
 
-DEFAULT_NLA = "default"
 MODEL_FILES = ("adapter_config.json", "adapter_model.safetensors", "value_head.safetensors", SIDECAR_NAME, "log.csv")
 RUN_FILES = ("metrics.json", "preset.json", "ar_curve.png", "av_curve.png", "nla/rl_curves.png", "nla/log.csv")
 
@@ -44,6 +44,16 @@ def _half(src: Path, dst: Path) -> None:
     save_tensors(dst, {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()})
 
 
+def copy_model(src: Path, dst: Path) -> None:
+    """An AV's or AR's files as the package ships them: adapters and head in fp16, sidecar and log as they are."""
+    dst.mkdir(parents=True)
+    for name in MODEL_FILES:
+        if (src / name).exists() and name.endswith(".safetensors"):
+            _half(src / name, dst / name)
+        elif (src / name).exists():
+            shutil.copy(src / name, dst / name)
+
+
 def export_pretrained(run: Path, target: Path) -> Path:
     """Copy a finished `nlakit train` run (its nla/ models, metrics, curves) into a shippable folder."""
     run, target = Path(run), Path(target)
@@ -52,14 +62,10 @@ def export_pretrained(run: Path, target: Path) -> Path:
             raise NLAError(f"{run / 'nla' / role} is not a finished LoRA model folder: run `nlakit train` to the end first")
 
     def write(tmp: Path) -> None:
-        for role in ("av", "ar"):
-            (tmp / role).mkdir(parents=True)
-            for name in MODEL_FILES:
-                src = run / "nla" / role / name
-                if src.exists() and name.endswith(".safetensors"):
-                    _half(src, tmp / role / name)
-                elif src.exists():
-                    shutil.copy(src, tmp / role / name)
+        for role in ("av", "ar", TOKEN_AR):  # the token floor's AR, where the run trained one
+            if role == TOKEN_AR and not (run / "nla" / role).is_dir():
+                continue
+            copy_model(run / "nla" / role, tmp / role)
         for name in RUN_FILES:
             if (run / name).exists():
                 shutil.copy(run / name, tmp / name.replace("/", "_"))

@@ -1,16 +1,17 @@
 """The layer-K reading: the target model's block-K output at chosen tokens, and its top next tokens.
 
-One forward pass lives here; extract (the stage), `NLA.activations`, the suite, the neuron
-dictionary and the explorer all read activations through it, so a vector means the same thing
-wherever nlakit shows one.
+One forward pass lives here (`forward_target`); extract (the stage), `NLA.activations`, the suite's
+patching, the neuron dictionary's scan and the explorer all read activations through it, so a vector
+means the same thing wherever nlakit shows one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .config import ExtractConfig
 from .corpus import Document
-from .hooks import capture_block_output
+from .hooks import capture_block_output, capture_mlp_neurons, patch_block_output, stop_after_block
 from .models import input_device
 
 
@@ -51,6 +52,50 @@ def pad_batch(token_lists: list[list[int]], pad_id: int = 0) -> tuple[torch.Tens
     return ids, mask
 
 
+@dataclass
+class TargetPass:
+    """What one forward pass of the target keeps: block K's output, the last block's, and MLP neurons where asked.
+
+    Under a device map block K and the last block may sit on other devices: each is indexed where it is.
+    """
+
+    hidden: torch.Tensor  # [B, T, d] block K's output: the residual stream the AV reads (before any patch)
+    final: torch.Tensor | None  # [B, T, d] the decoder's last hidden state; None when the pass stopped early
+    neurons: dict[int, torch.Tensor] = field(default_factory=dict)  # layer -> [B, T, width] MLP neuron activations
+
+    def vectors(self, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """Block K's output at (rows, cols)."""
+        return self.hidden[rows.to(self.hidden.device), cols.to(self.hidden.device)]
+
+    def next_token_logits(self, model: PreTrainedModel, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """The target's next-token logits after (rows, cols)."""
+        return model.get_output_embeddings()(self.final[rows.to(self.final.device), cols.to(self.final.device)])
+
+
+@torch.no_grad()
+def forward_target(model: PreTrainedModel, layer_index: int, token_lists: list[list[int]], pad_id: int = 0, *,
+                   patch: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None, neuron_layers: Sequence[int] = (),
+                   stop_after: int | None = None) -> TargetPass:
+    """The one forward pass of the target over a right-padded batch (real positions are unchanged by the padding).
+
+    `patch` (rows, cols, values): block K's output replaced there first, the rest of the model rerun on it (`hidden` keeps
+    the unpatched output); `neuron_layers`: also keep those blocks' MLP neurons; `stop_after`: end the pass after that block
+    (a reading that needs nothing later skips the rest; `final` is then None).
+    """
+    ids, mask = pad_batch(token_lists, pad_id)
+    device = input_device(model)  # under a device map, block K and the last block may sit on other devices
+    out = None
+    with contextlib.ExitStack() as stack:  # the captures first, so their hooks on a block run before a patch or a stop
+        captured = stack.enter_context(capture_block_output(model, layer_index))
+        neurons = stack.enter_context(capture_mlp_neurons(model, list(neuron_layers))) if neuron_layers else {}
+        if patch is not None:
+            stack.enter_context(patch_block_output(model, layer_index, *patch))
+        if stop_after is not None:
+            stack.enter_context(stop_after_block(model, stop_after))
+        out = model.get_decoder()(input_ids=ids.to(device), attention_mask=mask.to(device))
+    return TargetPass(captured["hidden"], out.last_hidden_state if out is not None else None, neurons)
+
+
 @torch.no_grad()
 def run_target(
     model: PreTrainedModel,
@@ -61,15 +106,11 @@ def run_target(
     pad_id: int = 0,
 ) -> list[TokenActivations]:
     """One padded batch through the target: block-K vectors and top-k next tokens at `positions`."""
-    ids, mask = pad_batch(token_lists, pad_id)
-    device = input_device(model)  # under a device map, block K and the last block may sit on other devices
-    with capture_block_output(model, layer_index) as captured:
-        final = model.get_decoder()(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
+    reading = forward_target(model, layer_index, token_lists, pad_id)
     rows = torch.tensor([r for r, pos in enumerate(positions) for _ in pos], dtype=torch.long)
     cols = torch.tensor([p for pos in positions for p in pos], dtype=torch.long)
-    hidden = captured["hidden"]
-    vectors = hidden[rows.to(hidden.device), cols.to(hidden.device)].float().cpu().numpy()
-    logits = model.get_output_embeddings()(final[rows.to(final.device), cols.to(final.device)])
+    vectors = reading.vectors(rows, cols).float().cpu().numpy()
+    logits = reading.next_token_logits(model, rows, cols)
     top = logits.topk(top_k, dim=-1)  # probabilities of the top k only: no second vocabulary-sized tensor
     next_probs = (top.values.float() - logits.float().logsumexp(dim=-1, keepdim=True)).exp()
     next_ids, next_probs = top.indices.tolist(), next_probs.tolist()

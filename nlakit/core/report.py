@@ -1,13 +1,67 @@
-"""Loss-curve plots and the static HTML report of a run."""
+"""The one place nlakit writes HTML pages and figures: the page shell, its style, and matplotlib.
+
+Every page is one self-contained file (inline CSS, JS and data; nothing fetched), so it opens
+from a file or a mail: `page` writes the head, the shared STYLE and the escaped title around a
+body that each reading builds itself, and `script_data` puts data into a script so that no
+`</script>` inside it can end the script early. Figures are drawn by `figure_png` on the Agg
+backend (no display needed): `plot_curves` saves one as a file, `figure_uri` inlines one.
+"""
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
+import io
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from .files import atomic_write, atomic_write_text
+from .files import atomic_write, atomic_write_text, to_json
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+.tok{padding:1px 0;border-radius:3px;cursor:help;white-space:pre-wrap}.text{line-height:1.9;font-family:monospace}
+table{border-collapse:collapse;width:100%;font-size:14px}td,th{border:1px solid #ddd;padding:4px;vertical-align:top}
+.metrics td:first-child{font-weight:600}img{max-width:100%}"""
+
+
+def page(title: str, body: str, style: str = "", script: str = "") -> str:
+    """A whole page: head, STYLE plus the page's own `style`, the escaped title, `body` (HTML the caller built and escaped),
+    then `script` (run after the body exists)."""
+    tail = f"<script>{script}</script>" if script else ""
+    return f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}{style}</style>{body}{tail}"
+
+
+def script_data(value: Any) -> str:
+    """`value` as a JavaScript literal for inside <script>: strict JSON with every `<` escaped, so no `</script>` ends it."""
+    return to_json(value).replace("<", "\\u003c")
+
+
+# ---------------------------------------------------------------- figures
+
+
+def figure_png(draw: Callable[[Any], None], size: tuple[float, float] = (8, 3.6), dpi: int = 100) -> bytes:
+    """`draw(ax)` on one figure, rendered to PNG bytes on the Agg backend (the figure is closed after)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=size)
+    try:
+        draw(ax)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def figure_uri(draw: Callable[[Any], None], size: tuple[float, float] = (8, 3.6)) -> str:
+    """`draw(ax)` as a PNG data URI, so the page that shows it stays one self-contained file."""
+    return "data:image/png;base64," + base64.b64encode(figure_png(draw, size)).decode()
 
 
 def read_log(path: Path) -> list[dict]:
@@ -19,23 +73,22 @@ def read_log(path: Path) -> list[dict]:
 
 def plot_curves(log: list[dict], keys: list[str], title: str, path: Path) -> None:
     """One PNG with a line per logged key against the step (keys missing from the log are skipped)."""
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def draw(ax: Any) -> None:
+        for key in keys:
+            points = [(r["step"], r[key]) for r in log if key in r]
+            if points:
+                ax.plot(*zip(*points), marker="o" if len(points) < 20 else None, label=key)
+        ax.set_xlabel("step")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend()
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for key in keys:
-        points = [(r["step"], r[key]) for r in log if key in r]
-        if points:
-            ax.plot(*zip(*points), marker="o" if len(points) < 20 else None, label=key)
-    ax.set_xlabel("step")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    plt.close(fig)
+    png = figure_png(draw, (6, 3.5), dpi=110)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(png))
+
+
+# ---------------------------------------------------------------- the run report and its token view
 
 
 def _fve_colour(value: float) -> str:
@@ -58,12 +111,6 @@ def token_view(rows: list[dict]) -> str:
         for r in rows
     )
     return f'<p class="text">{"".join(spans)}</p><table><tr><th>pos</th><th>token</th><th>FVE</th><th>explanation</th></tr>{table}</table>'
-
-
-STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
-.tok{padding:1px 0;border-radius:3px;cursor:help;white-space:pre-wrap}.text{line-height:1.9;font-family:monospace}
-table{border-collapse:collapse;width:100%;font-size:14px}td,th{border:1px solid #ddd;padding:4px;vertical-align:top}
-.metrics td:first-child{font-weight:600}img{max-width:100%}"""
 
 
 def _cell(value: object) -> str:
@@ -95,5 +142,4 @@ def write_report(path: Path, metrics: dict, images: list[str], explained: list[t
     body += [f'<img src="{html.escape(img)}">' for img in images]
     for text, token_rows in explained:
         body.append(f"<h2>{html.escape(text[:80])}</h2>{token_view(token_rows)}")
-    page = f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}</style>{''.join(body)}"
-    atomic_write_text(path, page)
+    atomic_write_text(path, page(title, "".join(body)))

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..core.config import DirectionsConfig
+from ..core.config import DirectionsConfig, LoadConfig
 from ..core.corpus import load_corpus
 from ..core.errors import NLAError
 from ..core.hooks import decoder_layers, mlp_down_proj
@@ -93,7 +93,7 @@ def new_words(text: str, reference: str) -> list[str]:
     return list(dict.fromkeys(w.lower() for w in _WORD.findall(text) if w.lower() not in seen and w.lower() not in STOPWORDS))
 
 
-def run_directions(nla_dir: Path | str, cfg: DirectionsConfig, file: Path | None = None, neurons: list[str] = ()) -> dict:
+def run_directions(nla_dir: Path | str | LoadConfig, cfg: DirectionsConfig, file: Path | None = None, neurons: list[str] = ()) -> dict:
     """Explain the mean activation, then mean + strength * mean_norm * unit direction for each direction and strength."""
     if file is None and not neurons:
         raise NLAError("give a FILE of directions (.npy or .safetensors) or --neuron LAYER:INDEX")
@@ -110,19 +110,19 @@ def run_directions(nla_dir: Path | str, cfg: DirectionsConfig, file: Path | None
     units = rows / np.linalg.norm(rows, axis=1, keepdims=True)
     vectors = np.concatenate([mean[None]] + [mean + s * norm * units for s in strengths]).astype(np.float32)
     result = nla.roundtrip(vectors, cfg.max_new_tokens)
-    rebuilt = nla.ar.reconstruct(result.explanations)
-    base = result.explanations[0]
+    rebuilt = result.reconstructions  # the AR's vector from each explanation, made once by the round trip
+    explained, base = result.rows(), result.explanations[0]
     directions = []
     for d, (name, unit) in enumerate(zip(names, units)):
         steered = []
         for j, strength in enumerate(strengths):
             row = 1 + j * len(names) + d
-            steered.append({"strength": strength, "explanation": result.explanations[row], "parsed": bool(result.parsed[row]),
-                            "toward_direction": cosine(rebuilt[row], unit), "new_words": new_words(result.explanations[row], base)})
+            steered.append({"strength": strength, **explained[row], "toward_direction": cosine(rebuilt[row], unit),
+                            "new_words": new_words(result.explanations[row], base)})
         directions.append({"name": name, "norm": float(np.linalg.norm(rows[d])), "cos_with_mean": cosine(mean, unit),
                            "mean_toward_direction": cosine(rebuilt[0], unit), "steered": steered})
     return {"layer_k": nla.meta.layer_index, "model": nla.meta.base_model, "documents": len(docs), "mean_norm": norm,
-            "mean": {"explanation": base, "parsed": bool(result.parsed[0])}, "directions": directions}
+            "mean": explained[0], "directions": directions}
 
 
 def print_directions(result: dict, console: Console | None = None) -> None:

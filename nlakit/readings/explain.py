@@ -23,28 +23,36 @@ from rich.table import Table
 
 from ..core import dataset, files
 from ..core.av import Verbalizer
-from ..core.config import ExplainConfig
+from ..core.config import ExplainConfig, LoadConfig
 from ..core.errors import NLAError
 from ..core.files import atomic_write_text
 from ..core.metrics import rescale
 from ..core.nla import NLA
 from ..core.prompts import with_av_prompt
-from ..core.report import STYLE, token_view
+from ..core.report import page, script_data, token_view
 from ..core.sidecar import check_vectors
 
 
 def render_table(rows: list[dict], baseline: str, console: Console | None = None, compact: bool = False) -> None:
     """A row per token: position, token, FVE (coloured), explanation (on one line when `compact`)."""
     title = f"What the NLA reads at each token of {rows[-1]['context'][-60:]!r}" if compact and rows else "What the NLA reads at each token"
-    table = Table(title=title, caption=f"FVE = fve_nrm against the baseline {baseline}", show_lines=not compact)
+    caption = f"FVE = fve_nrm against the baseline {baseline}"
+    if any(r.get("fve_token_floor") is not None for r in rows):
+        caption += "; token = the token floor, what an AR reading only the current token rebuilds (same baseline)"
+    table = Table(title=title, caption=caption, show_lines=not compact)
     table.add_column("pos", justify="right")
     table.add_column("token")
     table.add_column("FVE", justify="right")
+    floors = [r.get("fve_token_floor") for r in rows]
+    if any(f is not None for f in floors):
+        table.add_column("token", justify="right")  # the token floor: what the current token alone rebuilds (core/floor.py)
     table.add_column("explanation")
-    for r in rows:
+    for r, floor in zip(rows, floors):
         colour = "green" if r["fve_nrm"] > 0.3 else "yellow" if r["fve_nrm"] > 0 else "red"
         text = " | ".join(line.strip() for line in r["explanation"].splitlines() if line.strip()) if compact else r["explanation"]
-        table.add_row(str(r["position"]), repr(r["token"]), f"[{colour}]{r['fve_nrm']:.2f}[/]", escape(text))
+        cells = [str(r["position"]), repr(r["token"]), f"[{colour}]{r['fve_nrm']:.2f}[/]"]
+        cells += [] if not any(f is not None for f in floors) else ["-" if floor is None else f"{floor:.2f}"]
+        table.add_row(*cells, escape(text))
     (console or Console()).print(table)
 
 
@@ -58,23 +66,23 @@ PAGE_STYLE = """#detail{position:sticky;top:0;background:#fff;border:1px solid #
 PAGE_SCRIPT = """const toks=document.querySelectorAll('.tok');toks.forEach((s,i)=>s.addEventListener('click',()=>{
 toks.forEach(t=>t.classList.remove('sel'));s.classList.add('sel');const r=ROWS[i];
 document.getElementById('d-head').textContent='token '+JSON.stringify(r.token)+' at position '+r.position+
-' | FVE '+r.fve_nrm.toFixed(3)+' | mse_nrm '+r.mse_nrm.toFixed(3)+' | activation norm '+r.activation_norm.toFixed(3);
+' | FVE '+r.fve_nrm.toFixed(3)+(r.fve_token_floor===null?'':' (token floor '+r.fve_token_floor.toFixed(3)+')')+
+' | mse_nrm '+r.mse_nrm.toFixed(3)+' | activation norm '+r.activation_norm.toFixed(3);
 const e=r.explanation;document.getElementById('d-text').textContent=e.trim()?e:'(whitespace only: '+e.length+' characters)';}));"""
 
 
 def to_html(rows: list[dict], text: str, baseline: str) -> str:
-    """One self-contained page (inline CSS and JS, nothing fetched), so it opens from a file or a mail:
-    report.token_view's coloured tokens, plus a panel showing the clicked token's explanation."""
-    keys = ("position", "token", "explanation", "fve_nrm", "mse_nrm", "activation_norm")
-    data = files.to_json([{k: r[k] for k in keys} for r in rows]).replace("<", "\\u003c")  # no `</script>` can end the data early
-    return (f"<!doctype html><meta charset='utf-8'><title>nlakit explain</title><style>{STYLE}{PAGE_STYLE}</style>"
-            f"<h1>What the NLA reads at each token</h1><p>{html.escape(text[:200])}</p>"
+    """The `--html` page (report.page: self-contained, so it opens from a file or a mail): report.token_view's
+    coloured tokens, plus a panel showing the clicked token's explanation."""
+    keys = ("position", "token", "explanation", "fve_nrm", "fve_token_floor", "mse_nrm", "activation_norm")
+    body = (f"<h1>What the NLA reads at each token</h1><p>{html.escape(text[:200])}</p>"
             f"<p>FVE = fve_nrm against the baseline {html.escape(baseline)}.</p>"
             f"<div id='detail'><b id='d-head'>Click a token to read its explanation.</b><pre id='d-text'></pre></div>"
-            f"{token_view(rows)}<script>const ROWS={data};{PAGE_SCRIPT}</script>")
+            f"{token_view(rows)}")
+    return page("nlakit explain", body, PAGE_STYLE, f"const ROWS={script_data([{k: r[k] for k in keys} for r in rows])};{PAGE_SCRIPT}")
 
 
-def run_explain(nla_dir: Path | str, text: str, as_json: bool = False, max_new_tokens: int | None = None, html_path: Path | None = None,
+def run_explain(nla_dir: Path | str | LoadConfig, text: str, as_json: bool = False, max_new_tokens: int | None = None, html_path: Path | None = None,
                 cfg: ExplainConfig | None = None) -> list[dict]:
     """Every token of `text`, explained greedily (with `cfg`'s AV prompt and injection scale, when given) and scored."""
     if not text.strip():
@@ -158,19 +166,17 @@ def random_vectors(nla: NLA, n: int, seed: int) -> np.ndarray:
 
 
 def explain_vectors(nla: NLA, vectors: np.ndarray, cfg: ExplainConfig) -> list[dict]:
-    """`cfg.n` explanations of each vector (one batched round trip), each with mse_nrm, fve_nrm, parsed and the baseline."""
+    """`cfg.n` explanations of each vector (one batched round trip): its index and sample, RoundTrip.rows' keys, the baseline."""
     if cfg.n > 1 and cfg.temperature == 0:
         raise NLAError(f"--n {cfg.n} greedy explanations of a vector would all be the same: add --temperature (e.g. 0.7)")
     vectors = check_vectors(vectors, nla.meta.d_model, "the vectors to explain")
     repeated = np.repeat(vectors, cfg.n, axis=0)
     result = nla.roundtrip(repeated, cfg.max_new_tokens, cfg.temperature, cfg.seed)
-    fve = nla.scored(result.mse_nrm)["fve_nrm"]
-    return [{"vector": i // cfg.n, "sample": i % cfg.n, "explanation": e, "mse_nrm": float(m), "fve_nrm": float(f), "parsed": bool(ok),
-             "activation_norm": float(np.linalg.norm(v)), "baseline": nla.baseline.name}
-            for i, (e, m, f, ok, v) in enumerate(zip(result.explanations, result.mse_nrm, fve, result.parsed, repeated))]
+    return [{**row, "baseline": nla.baseline.name}
+            for row in result.rows([{"vector": i // cfg.n, "sample": i % cfg.n} for i in range(len(repeated))])]
 
 
-def run_explain_vectors(nla_dir: Path | str, cfg: ExplainConfig, vectors: Path | None = None, random: int | None = None,
+def run_explain_vectors(nla_dir: Path | str | LoadConfig, cfg: ExplainConfig, vectors: Path | None = None, random: int | None = None,
                         out: Path | None = None, as_json: bool = False) -> list[dict]:
     """`nlakit explain --vectors FILE` / `--random N`: explain, score, print, and write `out` (parquet) when given."""
     if (vectors is None) == (random is None):

@@ -22,12 +22,10 @@ it, the same figure with another neuron's description (a derangement: the shuffl
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -37,32 +35,25 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from ..core import dataset
-from ..core.config import DEFAULT_MODEL, NeuronsConfig
+from ..core.config import LoadConfig, NeuronsConfig
 from ..core.corpus import Document, is_heldout, load_corpus
 from ..core.distributed import data_parallel, is_main_process, wait_for_everyone
 from ..core.errors import NLAError
-from ..core.files import StageRun, atomic_write_text, to_json, write_json
-from ..core.hooks import capture_block_output, capture_mlp_neurons, decoder_layers, mlp_down_proj, stop_after_block
+from ..core.files import StageRun, atomic_write_text, write_json
+from ..core.hooks import decoder_layers, mlp_down_proj
 from ..core.metrics import derangement, normalize, spearman
-from ..core.nla import NLA
-from ..core.pretrained import resolve_nla
+from ..core.nla import NLA, source_folders
 from ..core.progress import progress
 from ..core.prompts import STOPWORDS, explanation_fields, format_explanation
-from ..core.reading import TokenActivations, pad_batch, rows_for, sample_positions, tokenize
-from ..core.report import STYLE
+from ..core.reading import TokenActivations, forward_target, rows_for, sample_positions, tokenize
 from ..stages.extract import corpus_source
+from .dictionary import DICTIONARY, dictionary_page
 
-DICTIONARY, PAGE, SUMMARY = "neurons.parquet", "index.html", "summary.json"
+PAGE, SUMMARY = "index.html", "summary.json"  # beside DICTIONARY; its name, reader and page are in dictionary.py
 CONTEXT_CHARS = 240  # the end of each top context kept in the dictionary: enough to read, small enough to ship
 TERMS_SHOWN = 4  # items per field in a description
 FIELDS = ("token", "quoted", "topic", "next", "genre")  # what a description counts, in the order it reads
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
-
-
-def shipped_dictionary(model: str = DEFAULT_MODEL) -> Path | None:
-    """The dictionary shipped in the package for the default model (nlakit/data/neurons/<model>/), if present."""
-    path = Path(str(resources.files("nlakit") / "data" / "neurons" / model / DICTIONARY))
-    return path if path.is_file() else None
 
 
 # ---------------------------------------------------------------- which neurons
@@ -174,10 +165,9 @@ def scan_corpus(nla: NLA, docs: list[Document], token_ids: list[list[int]], cfg:
         task = bar.add_task("reading the corpus", total=len(docs), info="")
         for start in range(0, len(order), cfg.batch_size):
             batch = order[start : start + cfg.batch_size]
-            ids, mask = pad_batch([token_ids[i] for i in batch], tokenizer.pad_token_id or 0)
-            with capture_block_output(model, k_layer) as block, capture_mlp_neurons(model, layers) as acts, \
-                    stop_after_block(model, max(layers[-1], k_layer)):
-                model.get_decoder()(input_ids=ids.to(model.device), attention_mask=mask.to(model.device))
+            reading = forward_target(model, k_layer, [token_ids[i] for i in batch], tokenizer.pad_token_id or 0,
+                                     neuron_layers=layers, stop_after=max(layers[-1], k_layer))  # core.reading: the one forward pass
+            acts = reading.neurons
             rows, cols, keys, score_rows, score_cols = [], [], [], [], []
             for row, doc in enumerate(batch):
                 for pos, token in enumerate(token_ids[doc]):
@@ -198,7 +188,7 @@ def scan_corpus(nla: NLA, docs: list[Document], token_ids: list[list[int]], cfg:
                 top_values = best.values
                 where = {key: j for j, key in enumerate(keys)}
                 picked = [where[key] for key in sorted(entered)]
-                vectors = block["hidden"][torch.tensor(rows)[picked], torch.tensor(cols)[picked]].float().cpu().numpy()
+                vectors = reading.hidden[torch.tensor(rows)[picked], torch.tensor(cols)[picked]].float().cpu().numpy()
                 kept.update(zip(sorted(entered), vectors))
                 if len(kept) > 2 * top_keys.numel() + len(background):  # forget tokens pushed out of every top-k
                     needed = set(top_keys.flatten().tolist()) | wanted_background
@@ -206,7 +196,7 @@ def scan_corpus(nla: NLA, docs: list[Document], token_ids: list[list[int]], cfg:
             if score_rows:
                 score_acts.append(torch.cat([acts[layer][score_rows, score_cols][:, columns[layer].to(acts[layer].device)].float().cpu()
                                              for layer in layers], 1).numpy())
-                score_vectors.append(block["hidden"][score_rows, score_cols].float().cpu().numpy())
+                score_vectors.append(reading.hidden[score_rows, score_cols].float().cpu().numpy())
             bar.advance(task, len(batch))
     if len(top_values) == 0:
         raise NLAError(f"no tokens to read: every text is shorter than --min-position {cfg.min_position} tokens")
@@ -249,10 +239,15 @@ def reused_explanations(path: Path | None) -> dict[tuple[str, int], tuple[str, f
     if missing:
         raise NLAError(f"{path} lacks the columns {missing}: write it with `nlakit evaluate --save FILE`")
     mse = table.column("mse_nrm").to_pylist() if "mse_nrm" in table.column_names else [math.nan] * table.num_rows
-    failed = table.column("parse_failed").to_pylist() if "parse_failed" in table.column_names else [False] * table.num_rows
+    if "parsed" in table.column_names:  # RoundTrip.rows' key
+        parsed = table.column("parsed").to_pylist()
+    elif "parse_failed" in table.column_names:  # a file saved before evaluate's rows were RoundTrip.rows
+        parsed = [not failed for failed in table.column("parse_failed").to_pylist()]
+    else:
+        parsed = [True] * table.num_rows
     return {(d, int(p)): (e, float(m) if m is not None else math.nan)
-            for d, p, e, m, bad in zip(table.column("doc_id").to_pylist(), table.column("position").to_pylist(),
-                                       table.column("explanation").to_pylist(), mse, failed) if isinstance(e, str) and not bad}
+            for d, p, e, m, ok in zip(table.column("doc_id").to_pylist(), table.column("position").to_pylist(),
+                                      table.column("explanation").to_pylist(), mse, parsed) if isinstance(e, str) and ok}
 
 
 def chunk_path(work: Path, index: int) -> Path:
@@ -403,9 +398,9 @@ def distribution(values: np.ndarray) -> dict[str, float]:
 # ---------------------------------------------------------------- the stage
 
 
-def run_neurons(nla_dir: Path | str, cfg: NeuronsConfig, out: Path, explained: Path | None = None, overwrite: bool = False) -> dict | None:
+def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path, explained: Path | None = None, overwrite: bool = False) -> dict | None:
     """Build (or find already built) the dictionary in `out`; returns its summary (None in a non-main process)."""
-    inputs = {"corpus": corpus_source(cfg.corpus), "nla": resolve_nla(nla_dir)} | ({"explained": explained} if explained else {})
+    inputs = {"corpus": corpus_source(cfg.corpus), **source_folders(nla_dir)} | ({"explained": explained} if explained else {})
     run = StageRun("neurons", out, cfg, inputs, overwrite)
     if run.done():
         return read_summary(run.out)
@@ -458,78 +453,3 @@ def read_summary(out: Path) -> dict:
     from ..core.files import read_json
 
     return read_json(Path(out) / SUMMARY, "dictionary summary")
-
-
-# ---------------------------------------------------------------- the page
-
-
-PAGE_STYLE = """.entry{border-top:1px solid #ddd;padding:6px 0}.entry h3{margin:4px 0;font-size:15px}.hit{background:#ffd54f;font-weight:600}
-.ctx{font-family:monospace;white-space:pre-wrap;color:#444}.expl{font-family:monospace;white-space:pre-wrap;color:#235;font-size:12px}
-#q{width:100%;font-size:16px;padding:6px}.muted{color:#667;font-size:13px}"""
-PAGE_SCRIPT = """const box=document.getElementById('list'),q=document.getElementById('q'),note=document.getElementById('note');
-function el(t,p,...c){const n=document.createElement(t);Object.assign(n,p||{});n.append(...c);return n}
-function context(c){const d=el('div',{className:'ctx'});const i=c.token&&c.context.endsWith(c.token)?c.context.length-c.token.length:c.context.length;
-d.append('…'+c.context.slice(0,i),el('span',{className:'hit',textContent:c.context.slice(i)}));return d}
-function render(){const s=q.value.trim().toLowerCase();const hits=ENTRIES.filter(e=>!s||e.name===s||e.description.toLowerCase().includes(s)||
-e.top_contexts.some(c=>c.token.toLowerCase().includes(s)));
-note.textContent=hits.length+' of '+ENTRIES.length+' neurons'+(hits.length>200?' (first 200 shown)':'');
-box.replaceChildren(...hits.slice(0,200).map(e=>el('div',{className:'entry'},el('h3',{textContent:'neuron '+e.name+'  ·  score '+
-(e.score===null?'n/a':e.score.toFixed(3))+' (shuffled control '+(e.score_shuffled===null?'n/a':e.score_shuffled.toFixed(3))+')'}),
-el('div',{textContent:e.description}),...e.top_contexts.map(c=>el('div',{},el('span',{className:'muted',textContent:'activation '+c.activation.toFixed(2)}),
-context(c),el('div',{className:'expl',textContent:c.explanation})))))) }
-q.addEventListener('input',render);render();"""
-
-
-def dictionary_page(rows: list[dict], summary: dict) -> str:
-    """One self-contained page (inline CSS, JS and data; nothing fetched): search neurons by name, description or token."""
-    keep = ("name", "description", "score", "score_shuffled")
-    data = [{**{k: r[k] for k in keep}, "top_contexts": [{k: c[k] for k in ("token", "context", "activation", "explanation")}
-                                                          for c in r["top_contexts"]]}
-            for r in sorted(rows, key=lambda r: -r["score"] if math.isfinite(r["score"]) else math.inf)]
-    script_data = to_json(data).replace("<", "\\u003c")  # no `</script>` inside the data can end it early
-    s, c = summary["score"], summary["score_shuffled"]
-    figures = (f"score (Spearman rho over {summary['heldout_tokens_scored']} held-out tokens) median {s.get('q50', math.nan):.3f} "
-               f"[q10 {s.get('q10', math.nan):.3f}, q90 {s.get('q90', math.nan):.3f}]; shuffled control median {c.get('q50', math.nan):.3f} "
-               f"[q10 {c.get('q10', math.nan):.3f}, q90 {c.get('q90', math.nan):.3f}]; above its control for {summary['beats_control']:.0%}")
-    return (f"<!doctype html><meta charset='utf-8'><title>nlakit neurons</title><style>{STYLE}{PAGE_STYLE}</style>"
-            f"<h1>What each neuron of {html.escape(summary['model'])} does, as the NLA reads it</h1>"
-            f"<p class='muted'>{summary['neurons']} neurons of layer(s) {html.escape(str(summary['layers']))}, read by the NLA at layer "
-            f"{summary['layer_k']}. {html.escape(figures)}.</p>"
-            "<input id='q' type='search' placeholder='search: a word, a token, or a neuron such as 20:17' autofocus><p id='note' class='muted'></p>"
-            f"<div id='list'></div><script>const ENTRIES={script_data};{PAGE_SCRIPT}</script>")
-
-
-# ---------------------------------------------------------------- reading a dictionary (the explorer)
-
-
-class NeuronDictionary:
-    """DuckDB over a dictionary parquet: search by neuron name, description or top-context token (bound parameters only)."""
-
-    def __init__(self, path: Path):
-        import duckdb
-
-        if not Path(path).is_file():
-            raise NLAError(f"neuron dictionary not found: {path}")
-        self.path, self.con = Path(path), duckdb.connect()
-        try:
-            self.con.execute("CREATE TABLE neurons AS SELECT * FROM read_parquet(?)", [str(path)])
-        except duckdb.Error as err:
-            raise NLAError(f"cannot read {path} as a neuron dictionary: {err}") from None
-        columns = {r[0] for r in self.con.execute("DESCRIBE neurons").fetchall()}
-        missing = {"name", "layer", "neuron", "description", "score", "score_shuffled", "top_contexts"} - columns
-        if missing:
-            raise NLAError(f"{path} lacks the columns {sorted(missing)}: build it with `nlakit neurons`")
-        self.rows = int(self.con.execute("SELECT count(*) FROM neurons").fetchone()[0])
-
-    def query(self, phrase: str = "", limit: int = 20) -> list[dict]:
-        pattern = "%" + phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        cursor = self.con.cursor()  # one cursor per call: requests run on several threads
-        try:
-            result = cursor.execute(
-                "SELECT name, layer, neuron, description, score, score_shuffled, top_contexts FROM neurons "
-                "WHERE ? = '' OR name = ? OR description ILIKE ? ESCAPE '\\' OR list_bool_or([c.token ILIKE ? ESCAPE '\\' FOR c IN top_contexts]) "
-                "ORDER BY score DESC NULLS LAST, layer, neuron LIMIT ?", [phrase, phrase, pattern, pattern, limit])
-            columns = [d[0] for d in result.description]
-            return [dict(zip(columns, row)) for row in result.fetchall()]
-        finally:
-            cursor.close()

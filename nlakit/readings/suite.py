@@ -28,10 +28,7 @@ or a fixed template. The suite puts each measure beside the controls that would 
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import html
-import io
 import math
 import re
 from dataclasses import dataclass
@@ -42,11 +39,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core.config import EvaluateConfig
+from ..core.config import EvaluateConfig, LoadConfig
 from ..core.corpus import Document
 from ..core.errors import NLAError
 from ..core.files import atomic_write_text, json_safe, to_json
-from ..core.hooks import capture_block_output, patch_block_output
 from ..core.metrics import (
     FAILED_MSE,
     constant_baselines,
@@ -64,8 +60,9 @@ from ..core.models import input_device
 from ..core.nla import NLA
 from ..core.progress import progress
 from ..core.prompts import STOPWORDS, WORD
-from ..core.reading import pad_batch, tokenize
-from ..core.report import STYLE
+from ..core.reading import forward_target, tokenize
+from ..core.report import figure_uri, page
+from ..core.roundtrip import RoundTrip
 from ..stages.evaluate import evaluate_texts
 
 N_CANDIDATES = 16
@@ -80,14 +77,18 @@ ANY_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 @dataclass
 class Explained:
-    """What every measure shares: the vectors, the AR's input texts and their reconstructions."""
+    """What every measure shares: the round trip (vectors, the AR's input texts, their reconstructions, read once) and the
+    shuffled control's pairing."""
 
-    vectors: np.ndarray  # [n, d] raw activations
-    texts: list[str]  # what the AR reads ("" for a failed parse, as NLA.roundtrip does)
-    failed: np.ndarray  # [n] bool: no closing tag
-    recon: np.ndarray  # [n, d] the AR's reconstructions of `texts`
+    result: RoundTrip
     shuffled: np.ndarray  # [n] index of the row whose explanation stands in (a derangement)
-    capped: np.ndarray | None = None  # [n] bool: cut by the explanation cap (a subset of `failed`)
+
+    def __post_init__(self) -> None:
+        self.vectors = self.result.vectors  # [n, d] raw activations
+        self.texts = self.result.ar_texts  # what the AR read ("" for a failed parse)
+        self.failed = ~self.result.parsed  # [n] bool: no closing tag
+        self.recon = self.result.reconstructions  # [n, d] the AR's reconstructions of `texts`
+        self.capped = self.result.capped  # [n] bool: cut by the explanation cap (a subset of `failed`)
 
 
 # ---------------------------------------------------------------- scoring helpers
@@ -109,16 +110,6 @@ def reconstruct(nla: NLA, texts: list[str]) -> np.ndarray:
 # ---------------------------------------------------------------- explanations and controls
 
 
-def explain_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The AR input text of each row, its parse-failure flag and its capped flag; reuses explanations the rows carry."""
-    if all("explanation" in r for r in rows):
-        failed = np.array([bool(r.get("parse_failed", False)) for r in rows])
-        capped = np.array([bool(r.get("capped", False)) for r in rows])
-        return ["" if f else str(r["explanation"]) for r, f in zip(rows, failed)], failed, capped
-    result = nla.roundtrip(np.stack([r["activation_vector"] for r in rows]), max_new_tokens)
-    return [e if ok else "" for e, ok in zip(result.explanations, result.parsed)], ~result.parsed, result.capped
-
-
 def random_direction_mse(nla: NLA, vectors: np.ndarray, rng: np.random.Generator, max_new_tokens: int | None) -> np.ndarray:
     """The round trip of Gaussian vectors with the rows' norms.
 
@@ -132,15 +123,14 @@ def control_measures(nla: NLA, rows: list[dict], ex: Explained, means: np.ndarra
     """Round trip and every control, per row, on the same vectors."""
     rawvar = nla.baseline.value
     meannorm = nla.meannorm
-    mse = score(nla, ex.recon, ex.vectors, ex.failed)
-    mse_shuffled = score(nla, ex.recon[ex.shuffled], ex.vectors, ex.failed[ex.shuffled])
+    mse_shuffled = ex.result.shuffled_mse(ex.shuffled)
     teacher = nla.teacher_texts(rows)
     out = {
-        "fve_nrm": fve_rows(mse, rawvar),
-        "fve_meannorm": fve_rows(mse, meannorm),
-        "cos": np.asarray(cos_from_mse(mse, nla.meta.d_model, nla.meta.resolved_mse_scale)),
-        "parse_failed": ex.failed.astype(np.float64),
-        "capped": (ex.capped if ex.capped is not None else np.zeros(len(rows), bool)).astype(np.float64),
+        "fve_nrm": ex.result.fve_nrm,
+        "fve_meannorm": fve_rows(ex.result.mse_nrm, meannorm),
+        "cos": ex.result.cos,
+        "parsed": ex.result.parsed.astype(np.float64),
+        "capped": ex.capped.astype(np.float64),
         "fve_shuffled": fve_rows(mse_shuffled, rawvar),
         "fve_teacher": fve_rows(score(nla, reconstruct(nla, teacher), ex.vectors), rawvar),
         "fve_random_direction": fve_rows(random_direction_mse(nla, ex.vectors, rng, max_new_tokens), rawvar),
@@ -228,18 +218,13 @@ def next_token_logprobs(model: nn.Module, layer_index: int, token_lists: list[li
     With `patches`, block K's output at each last token is replaced first (the rest of the model
     reruns on it); padding is on the right, as in extraction, so real positions are unchanged.
     """
-    device = input_device(model)  # under a device map block K and the last block may sit on other devices: index each where it is
-    ids, mask = pad_batch(token_lists, pad_id)
+    device = input_device(model)
     rows = torch.arange(len(token_lists), device=device)
     cols = torch.tensor([len(t) - 1 for t in token_lists], device=device)
-    with contextlib.ExitStack() as stack:
-        captured = stack.enter_context(capture_block_output(model, layer_index))
-        if patches is not None:
-            stack.enter_context(patch_block_output(model, layer_index, rows, cols, torch.from_numpy(patches).to(device)))
-        final = model.get_decoder()(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
-    logits = model.get_output_embeddings()(final[rows.to(final.device), cols.to(final.device)]).double()
-    hidden = captured["hidden"]
-    return torch.log_softmax(logits, dim=-1).cpu(), hidden[rows.to(hidden.device), cols.to(hidden.device)].float().cpu()
+    patch = None if patches is None else (rows, cols, torch.from_numpy(patches).to(device))
+    reading = forward_target(model, layer_index, token_lists, pad_id, patch=patch)  # core.reading: the one forward pass
+    logits = reading.next_token_logits(model, rows, cols).double()
+    return torch.log_softmax(logits, dim=-1).cpu(), reading.vectors(rows, cols).float().cpu()
 
 
 def kl_and_agreement(original: torch.Tensor, patched: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -292,12 +277,16 @@ def text_prefix(text: str, k: int) -> str:
 
 
 def salience_measures(nla: NLA, ex: Explained, max_lines: int = MAX_PREFIX_LINES) -> dict[str, np.ndarray]:
-    """fve_prefix_k for k = 1 .. the longest explanation's line count (capped)."""
+    """fve_prefix_k for k = 1 .. the longest explanation's line count (capped). A prefix that is the whole explanation
+    takes the round trip's reconstruction: the AR reads each text once."""
     longest = max((len([x for x in t.splitlines() if x.strip()]) for t in ex.texts), default=0)
     out = {}
     for k in range(1, max(1, min(longest, max_lines)) + 1):
         prefixes = [text_prefix(t, k) for t in ex.texts]
-        out[f"fve_prefix_{k}"] = fve_rows(score(nla, reconstruct(nla, prefixes), ex.vectors, ex.failed), nla.baseline.value)
+        cut = [i for i, (prefix, text) in enumerate(zip(prefixes, ex.texts)) if prefix != text]
+        pred = ex.recon.copy()
+        pred[cut] = reconstruct(nla, [prefixes[i] for i in cut])
+        out[f"fve_prefix_{k}"] = fve_rows(score(nla, pred, ex.vectors, ex.failed), nla.baseline.value)
     return out
 
 
@@ -385,22 +374,6 @@ def bars(ax: Any, stats: dict[str, dict[str, dict]], measures: list[str], title:
     ax.legend(fontsize=7)
 
 
-def figure_uri(draw: Any, size: tuple[float, float] = (8, 3.6)) -> str:
-    """Render `draw(ax)` to a PNG data URI, so the report is one self-contained file."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=size)
-    draw(ax)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
 def salience_plot(ax: Any, stats: dict[str, dict[str, dict]], k_max: int) -> None:
     """FVE against the number of explanation lines kept, per group, with CI whiskers."""
     ks = np.arange(1, k_max + 1)
@@ -456,8 +429,7 @@ def write_report(out_dir: Path, report: dict, stats: dict[str, dict[str, dict]])
         figure_uri(lambda ax: bars(ax, stats, OVERLAP, "content overlap with the context")),
     ]
     constants = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.4f}</td></tr>" for k, v in report["constants"].items())
-    page = (
-        f"<!doctype html><meta charset='utf-8'><title>nlakit suite</title><style>{STYLE}</style>"
+    body = (
         f"<h1>nlakit evaluation suite</h1><p>{report['n']} activations, layer {report['layer_index']}, "
         f"baseline {html.escape(report['baseline'])} = {report['rawvar']:.4f}, {report['retrieval']['n_candidates']} retrieval candidates "
         f"(chance top-1 {report['retrieval']['chance_top1']:.3f}, MRR {report['retrieval']['chance_mrr']:.3f}), "
@@ -466,7 +438,7 @@ def write_report(out_dir: Path, report: dict, stats: dict[str, dict[str, dict]])
         + "".join(f'<img src="{uri}">' for uri in images)
         + f"<h2>All measures</h2>{html_table(json_safe(stats))}"
     )
-    atomic_write_text(out_dir / "suite.html", page)
+    atomic_write_text(out_dir / "suite.html", page("nlakit suite", body))
 
 
 # ---------------------------------------------------------------- entry point
@@ -474,19 +446,21 @@ def write_report(out_dir: Path, report: dict, stats: dict[str, dict[str, dict]])
 
 def run_suite(nla: NLA, rows: list[dict], out_dir: Path | None = None, n_boot: int = 1000, seed: int = 0, *,
               max_new_tokens: int | None = None, n_candidates: int = N_CANDIDATES, mean_vector: np.ndarray | None = None,
-              batch_size: int = 16) -> dict:
+              batch_size: int = 16, result: RoundTrip | None = None) -> dict:
     """Every measure on `rows` (as NLA.activations gives them), per genre with bootstrap CIs.
 
-    Rows that already carry `explanation` (and `parse_failed`) are not explained again; rows with
-    `token_ids` (attach_token_ids) are patched on exactly the extraction's tokens. Returns the
+    `result`: the rows' round trip when one was run already (evaluate's), so the AV and AR do not run on them again;
+    rows with `token_ids` (attach_token_ids) are patched on exactly the extraction's tokens. Returns the
     report; its `summary` is flat (overall means) for merging into the evaluate metrics.
     """
     if not rows:
         raise NLAError("no activations for the suite: the texts are empty or shorter than min_position")
     rng = np.random.default_rng(seed)
     vectors = np.stack([np.asarray(r["activation_vector"], np.float32) for r in rows])
-    texts, failed, capped = explain_rows(nla, rows, max_new_tokens)
-    ex = Explained(vectors, texts, failed, reconstruct(nla, texts), derangement(len(rows), rng), capped)
+    result = result if result is not None else nla.roundtrip(vectors, max_new_tokens)
+    if len(result) != len(rows):
+        raise NLAError(f"the round trip given to the suite has {len(result)} rows for {len(rows)} activations")
+    ex = Explained(result, derangement(len(rows), rng))
     means = mean_directions(vectors, mean_vector)
     per_row = control_measures(nla, rows, ex, means, rng, max_new_tokens)
     retrieval, size = retrieval_measures(ex, n_candidates, rng)
@@ -519,20 +493,15 @@ def assemble(nla: NLA, rows: list[dict], ex: Explained, per_row: dict[str, np.nd
                    "kl_self_max": float(np.nanmax(per_row["kl_self"])) if patched else None},
         "groups": stats,
         "summary": json_safe(summary),
-        "rows": [{**{k: r.get(k) for k in record_keys}, "explanation": t, **{m: v[i] for m, v in per_row.items()}}
-                 for i, (r, t) in enumerate(zip(rows, ex.texts))],
+        "rows": [{**row, **{m: v[i] for m, v in per_row.items() if m not in row}}  # the round trip's own keys, then each measure
+                 for i, row in enumerate(ex.result.rows([{k: r.get(k) for k in record_keys} for r in rows]))],
     }
 
 
-def suite_rows(nla: NLA, rows: list[dict], scored: list[dict], docs: list[Document]) -> list[dict]:
-    """Rows for run_suite from evaluate_rows' output: its explanations and parse flags reused, exact token ids attached."""
-    merged = [{**r, "explanation": s["explanation"], "parse_failed": s["parse_failed"], "capped": s.get("capped", False)}
-              for r, s in zip(rows, scored)]
-    return attach_token_ids(nla, merged, docs)
-
-
-def run_full_evaluate(nla_dir: Path | str, cfg: EvaluateConfig, save: Path | None = None, out: Path | None = None) -> dict:
+def run_full_evaluate(nla_dir: Path | str | LoadConfig, cfg: EvaluateConfig, save: Path | None = None, out: Path | None = None) -> dict:
     """`nlakit evaluate --suite full`: the stage's round trip and controls, then every measure of the suite (report in `out`)."""
-    result = evaluate_texts(nla_dir, cfg, save)
-    summary = run_suite(result.nla, suite_rows(result.nla, result.rows, result.scored, result.docs), out, max_new_tokens=cfg.max_new_tokens)
-    return {**result.metrics, **summary["summary"]}
+    evaluation = evaluate_texts(nla_dir, cfg, save)  # its round trip is the suite's: the AV and AR run once
+    nla = evaluation.nla
+    summary = run_suite(nla, attach_token_ids(nla, evaluation.rows, evaluation.docs), out, max_new_tokens=cfg.max_new_tokens,
+                        result=evaluation.result)
+    return {**evaluation.metrics, **summary["summary"]}

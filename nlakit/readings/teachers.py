@@ -26,7 +26,9 @@ from ..core.ar import load_reconstructor
 from ..core.config import DEFAULT_DESIGN, ARConfig, AVConfig, TeachersConfig
 from ..core.errors import NLAError
 from ..core.files import RUN_RECORD, build_folder, read_record, write_json
+from ..core.floor import TOKEN_AR, TOKEN_DESIGN
 from ..core.metrics import derangement, fve, fve_rows
+from ..core.pretrained import resolve_nla
 from ..core.sidecar import SIDECAR_NAME
 from ..stages.sft import run_train_ar, run_train_av
 from ..stages.teach import TemplateTeacher, run_teach
@@ -94,9 +96,9 @@ def roundtrip_measures(av_dir: Path, ar_dir: Path, data: Path, cfg: TeachersConf
 
     rows, vectors = heldout_rows(data, cfg.eval_rows)
     nla = NLA.load(av=av_dir, ar=ar_dir)
-    metrics, scored = evaluate_rows(nla, [{**r, dataset.VECTOR: v} for r, v in zip(rows, vectors)], cfg.max_new_tokens, cfg.seed)
+    metrics, result = evaluate_rows(nla, [{**r, dataset.VECTOR: v} for r, v in zip(rows, vectors)], cfg.max_new_tokens, cfg.seed)
     keep = ("fve_nrm", "fve_shuffled", "fve_teacher", "parse_failure_rate", "capped_rate")
-    return {**{k: metrics[k] for k in keep}, "example": scored[0]["explanation"]}
+    return {**{k: metrics[k] for k in keep}, "example": result.explanations[0]}
 
 
 def run_teachers(data: Path, out: Path, cfg: TeachersConfig) -> dict:
@@ -133,3 +135,24 @@ def run_teachers(data: Path, out: Path, cfg: TeachersConfig) -> dict:
     summary = {"data": str(data), "settings": json.loads(json.dumps(cfg.__dict__)), "designs": results}
     write_json(out / "teachers.json", summary)
     return summary
+
+
+def run_token_floor(data: Path, nla: Path | str, cfg: ARConfig, work: Path | None = None, overwrite: bool = False) -> Path:
+    """Train the token floor's AR (core/floor.py) on `data`'s activations and store it as `<nla>/token_ar`.
+
+    `data` should be the NLA's own training dataset (or one extracted with the same settings): the floor
+    is then measured on the vectors the NLA was trained to read. The AR starts from fresh adapters and
+    reads only the `token` design (`Reads: " library"`). The run resumes from `<work>/ar.work`.
+    """
+    data, root = Path(data), resolve_nla(nla)
+    if not (root / "ar" / SIDECAR_NAME).exists():
+        raise NLAError(f"{root} is not an NLA folder (no ar/{SIDECAR_NAME}): give the folder holding av/ and ar/")
+    target = root / TOKEN_AR
+    if target.exists() and not overwrite:
+        raise NLAError(f"{target} exists: pass --overwrite to train a new token floor in its place")
+    work = Path(work) if work is not None else root.with_name(root.name + ".token-floor")
+    taught = design_dataset(data, work / "data", TOKEN_DESIGN)
+    ar_dir = run_train_ar(taught, work / "ar", cfg)
+    if ar_dir is None:
+        raise NLAError("the token AR stopped before its last step: rerun the same command to continue from its checkpoint")
+    return build_folder(target, lambda tmp: shutil.copytree(ar_dir, tmp, dirs_exist_ok=True))

@@ -7,7 +7,9 @@ printed beside the figure). Next to it, always:
 - fve_shuffled: each vector scored against the explanation of another one (should be about 0 or
   below: an explanation that fits any activation carries no information about this one);
 - fve_teacher: the AR on the template teacher's explanation of the same token (what the AR can
-  do with a quote of the real context, a ceiling the AV is trying to reach).
+  do with a quote of the real context, a ceiling the AV is trying to reach);
+- fve_token_floor: what an AR rebuilds from the current token alone on the same rows (core/floor.py),
+  and fve_over_token, what the explanation adds over it; both per genre in `by_genre`.
 """
 
 from __future__ import annotations
@@ -18,46 +20,51 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core import dataset
-from ..core.config import EvaluateConfig
-from ..core.corpus import Document, builtin_heldout, load_corpus
+from ..core.config import EvaluateConfig, LoadConfig
+from ..core.corpus import Document, load_corpus
 from ..core.errors import NLAError
 from ..core.metrics import derangement, fve
 from ..core.nla import NLA
+from ..core.roundtrip import RoundTrip
 
 HELDOUT = "heldout"  # --texts value: the built-in documents held out by the NLA's own extraction split
 
 
 
 class Evaluation(NamedTuple):
-    """An evaluate run: the NLA, the documents read, the extracted rows, the metrics and the scored rows."""
+    """An evaluate run: the NLA, the documents read, the extracted rows, the metrics and the rows' round trip."""
 
     nla: NLA
     docs: list[Document]
     rows: list[dict]
     metrics: dict
-    scored: list[dict]
+    result: RoundTrip
+
+    def scored(self) -> list[dict]:
+        """Each extracted row (without its vector) with its round trip: RoundTrip.rows' keys, as `--save` writes them."""
+        return self.result.rows(self.rows)
 
 
-def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None, seed: int = 0) -> tuple[dict, list[dict]]:
-    """Metrics over extracted rows, and the rows with their explanations and scores added.
+def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None, seed: int = 0) -> tuple[dict, RoundTrip]:
+    """Metrics over extracted rows, and their round trip (`result.rows(rows)`: the rows with explanations and scores).
 
     `max_new_tokens`: default the NLA's cap. An explanation cut by it is a parse failure (scored 2.0) and counted
-    in `capped_rate` too, so a cap too low for the NLA shows as such, not as a bad NLA.
+    in `capped_rate` too, so a cap too low for the NLA shows as such, not as a bad NLA. The shuffled control reuses
+    the round trip's reconstructions: the AR reads each explanation once.
     """
     if not rows:
         raise NLAError("no activations to evaluate: the texts are empty or shorter than min_position")
     vectors = np.stack([r["activation_vector"] for r in rows])
     max_new_tokens = max_new_tokens or nla.max_new_tokens
-    result = nla.roundtrip(vectors, max_new_tokens)
-    baseline, scores = nla.baseline, nla.scored(result.mse_nrm)
-    shuffled = derangement(len(rows), np.random.default_rng(seed))
-    mse_shuffled = nla.score([result.explanations[i] if result.parsed[i] else None for i in shuffled], vectors)
+    result = nla.with_floor(nla.roundtrip(vectors, max_new_tokens), rows)
+    baseline = nla.baseline
+    mse_shuffled = result.shuffled_mse(derangement(len(rows), np.random.default_rng(seed)))
     mse_teacher = nla.score(nla.teacher_texts(rows), vectors)
     metrics = {
         "n": len(rows),
-        "fve_nrm": fve(result.mse_nrm, baseline.value),
+        "fve_nrm": result.fve,
         "mse_nrm": float(result.mse_nrm.mean()),
-        "cos": float(np.mean(scores["cos"])),
+        "cos": float(np.mean(result.cos)),
         "fve_shuffled": fve(mse_shuffled, baseline.value),
         "fve_teacher": fve(mse_teacher, baseline.value),
         "parse_failure_rate": float(np.mean(~result.parsed)),
@@ -65,33 +72,46 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None,
         "max_new_tokens": max_new_tokens,
         "baseline": baseline.name,
         "rawvar": baseline.value,
+        **floor_metrics(result, [r.get("genre", "") for r in rows]),
     }
-    scored = [
-        {**{k: v for k, v in r.items() if k != "activation_vector"}, "explanation": e, "mse_nrm": float(m),
-         "fve_nrm": float(f), "parse_failed": not ok, "capped": bool(cut), "activation_norm": float(np.linalg.norm(r["activation_vector"]))}
-        for r, e, m, f, ok, cut in zip(rows, result.explanations, result.mse_nrm, scores["fve_nrm"], result.parsed, result.capped)
-    ]
-    return metrics, scored
+    return metrics, result
 
 
-def evaluate_texts(nla_dir: Path | str, cfg: EvaluateConfig, save: Path | None = None) -> Evaluation:
+def floor_metrics(result: RoundTrip, genres: list[str]) -> dict:
+    """The token floor beside the FVE (floor.py): overall, the margin over it, and both per genre; a note where the NLA has none."""
+    if result.token_floor is None:
+        return {"fve_token_floor": None, "token_floor_note": "this NLA has no token_ar/: train one with `nlakit token-floor`"}
+    genres = np.array(genres)
+    by_genre = {g: {"n": int((genres == g).sum()), "fve_nrm": float(result.fve_nrm[genres == g].mean()),
+                    "fve_token_floor": float(result.token_floor[genres == g].mean())} for g in sorted(set(genres.tolist()))}
+    for row in by_genre.values():
+        row["fve_over_token"] = row["fve_nrm"] - row["fve_token_floor"]
+    return {"fve_token_floor": result.floor, "fve_over_token": result.fve - result.floor, "by_genre": by_genre}
+
+
+def evaluate_documents(nla: NLA, docs: list[Document], max_new_tokens: int | None = None, seed: int = 0,
+                       **changes: object) -> Evaluation:
+    """The round trip and its controls on the activations of `docs`, extracted as the NLA was trained (or with `changes`)."""
+    rows = nla.activations(docs, **changes)
+    if not rows:
+        raise NLAError(f"no activations to evaluate: every text is shorter than min_position={nla.extract_config(**changes).min_position} "
+                       "tokens")
+    metrics, result = evaluate_rows(nla, rows, max_new_tokens, seed)
+    return Evaluation(nla, docs, rows, metrics, result)
+
+
+def evaluate_texts(nla_dir: Path | str | LoadConfig, cfg: EvaluateConfig, save: Path | None = None) -> Evaluation:
     """The round trip on `cfg.texts` (the built-in held-out documents by default), and everything a reading built on it needs."""
     nla = NLA.load(nla_dir, cfg.engine)
-    if str(cfg.texts) == HELDOUT:
-        extraction = nla.extract_config()
-        docs = builtin_heldout(extraction.heldout_fraction, extraction.seed, cfg.max_docs)
-    else:
-        docs = load_corpus(cfg.texts, cfg.max_docs)
-    rows = nla.activations(docs)
-    if not rows:
-        raise NLAError(f"no activations to evaluate: every text is shorter than min_position={nla.extract_config().min_position} tokens")
-    metrics, scored = evaluate_rows(nla, rows, cfg.max_new_tokens, cfg.seed)
-    metrics["texts"] = str(cfg.texts)
+    docs = nla.heldout_documents(cfg.max_docs) if str(cfg.texts) == HELDOUT else load_corpus(cfg.texts, cfg.max_docs)
+    evaluation = evaluate_documents(nla, docs, cfg.max_new_tokens, cfg.seed)
+    evaluation.metrics["texts"] = str(cfg.texts)
     if save:
-        dataset.write_rows(Path(save), [{**s, "activation_vector": r["activation_vector"]} for s, r in zip(scored, rows)], nla.meta.d_model)
-    return Evaluation(nla, docs, rows, metrics, scored)
+        rows = [{**s, dataset.VECTOR: r[dataset.VECTOR]} for s, r in zip(evaluation.scored(), evaluation.rows)]
+        dataset.write_rows(Path(save), rows, nla.meta.d_model)
+    return evaluation
 
 
-def run_evaluate(nla_dir: Path | str, cfg: EvaluateConfig, save: Path | None = None) -> dict:
+def run_evaluate(nla_dir: Path | str | LoadConfig, cfg: EvaluateConfig, save: Path | None = None) -> dict:
     """Round-trip metrics with their controls (`--suite full` adds the suite's measures: readings.suite.run_full_evaluate)."""
     return evaluate_texts(nla_dir, cfg, save).metrics

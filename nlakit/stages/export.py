@@ -27,11 +27,11 @@ from transformers import PreTrainedTokenizerBase
 
 from ..core.ar import VALUE_HEAD, Reconstructor, load_reconstructor
 from ..core.av import Verbalizer, load_verbalizer
-from ..core.config import DEFAULT_MODEL
+from ..core.config import DEFAULT_MODEL, LoadConfig
 from ..core.errors import NLAError
 from ..core.files import atomic_write_text, build_folder, read_json
 from ..core.models import keep_layers, text_config
-from ..core.pretrained import resolve_nla
+from ..core.nla import pair_folders
 from ..core.progress import progress
 from ..core.sidecar import SIDECAR_NAME, Sidecar
 
@@ -119,23 +119,27 @@ def _write_sidecar(folder: Path, data: dict[str, Any]) -> None:
     atomic_write_text(folder / SIDECAR_NAME, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
-def export_official(nla: str | Path, out: Path, dtype: str = "bf16") -> Path:
+def export_official(nla: str | Path | LoadConfig, out: Path, dtype: str = "bf16") -> Path:
     """Write `out/av` and `out/ar` in the official layout, each with its model card (through a tmp folder,
-    moved into place at the end). `dtype`: bf16 (as released) or fp32."""
-    source, out = resolve_nla(nla), Path(out)
-    if out.resolve() == source.resolve():
-        raise NLAError("export into a new folder: --out must differ from --nla")
+    moved into place at the end). `nla`: an NLA folder, or a LoadConfig (`nlakit export`'s --nla, or --av and --ar
+    given apart; its --device-map places the models while they merge). `dtype`: the weights written, bf16 (as released) or fp32."""
+    source = nla if isinstance(nla, LoadConfig) else LoadConfig(nla=str(nla))
+    av_dir, ar_dir, _, _ = pair_folders(source.nla, source.av, source.ar)
+    out = Path(out)
+    if out.resolve() in (av_dir.parent.resolve(), ar_dir.parent.resolve()):
+        raise NLAError("export into a new folder: --out must differ from --nla (and from the folders holding --av and --ar)")
     if dtype not in EXPORT_DTYPES:
         raise NLAError(f"unknown export dtype {dtype!r}: choose one of {', '.join(EXPORT_DTYPES)}")
-    metrics = recorded_metrics(source)
+    metrics = recorded_metrics(av_dir.parent) if not (source.av or source.ar) else None  # an NLA folder's recorded evaluation
+    placement = {"device_map": source.device_map}
 
     def write(tmp: Path) -> None:
         with progress() as bar:
             task = bar.add_task("export", total=2, info="AV: merge and save")
-            av = load_verbalizer(source / "av")
+            av = load_verbalizer(av_dir, **placement)
             write_av(av, tmp / "av", EXPORT_DTYPES[dtype])
             bar.update(task, advance=1, info="AR: merge, truncate and save")
-            ar = load_reconstructor(source / "ar")
+            ar = load_reconstructor(ar_dir, **placement)
             write_ar(ar, tmp / "ar", EXPORT_DTYPES[dtype])
             for role, meta in (("av", av.meta), ("ar", ar.meta)):
                 atomic_write_text(tmp / role / "README.md", model_card(meta, role, metrics, dtype))

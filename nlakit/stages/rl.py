@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
 import math
 import random
 import time
@@ -58,11 +57,11 @@ from ..core.av import Verbalizer, load_verbalizer
 from ..core.config import RLConfig
 from ..core.distributed import any_process, data_parallel, fsdp_requested, is_main_process, is_sharded, load_device, shard_frozen_blocks
 from ..core.errors import NLAError
-from ..core.files import StageRun, atomic_write_text, write_log
+from ..core.files import StageRun, atomic_write_text, to_json, write_log
 from ..core.metrics import FAILED_MSE, Baseline, fve, mse_nrm
-from ..core.nla import roundtrip
 from ..core.prompts import CLOSING_TAG, parse_explanation
 from ..core.report import plot_curves
+from ..core.roundtrip import roundtrip
 from ..core.sidecar import Sidecar
 from .trainer import Part, Trainer, constant_lr, optimise, trainable
 
@@ -330,9 +329,8 @@ def rl_step(state: RLState, vectors: np.ndarray, cfg: RLConfig, baseline: Baseli
         sync = {"sync_s": state.av.engine.sync_s}
     ar_metrics = ar_update(state, rollout, cfg)
     state.position += cfg.batch_size
-    parsed = ~rollout.failed
     return {"reward_mean": float(reward.mean()), "reward_std": float(reward.std()),
-            "train_fve_nrm": fve(mse[parsed].numpy(), baseline.value) if parsed.any() else math.nan,
+            "train_fve_nrm": fve(mse.numpy(), baseline.value),  # failed rollouts at FAILED_MSE, as in every FVE nlakit reports
             "parse_fail_rate": float(rollout.failed.float().mean()), "response_len": float(np.mean(rollout.lengths)),
             **av_metrics, **ar_metrics, "av_grad_norm": av_grad_norm, "av_lr": state.av_part.scheduler.get_last_lr()[0],
             "rollout_s": rollout_s, "reward_s": reward_s, **sync, "step_s": time.monotonic() - t0}
@@ -348,15 +346,15 @@ def injection_smell(text: str, marker: str | None, share: float = SMELL_SHARE) -
     return bool(chars) and odd / len(chars) >= share
 
 
-def check_samples(state: RLState, vectors: np.ndarray, cfg: RLConfig, step: int) -> list[dict]:
-    """The round trip (greedy) of fixed held-out vectors, checked for the smell. Every row runs: same passes everywhere."""
+def check_samples(state: RLState, vectors: np.ndarray, cfg: RLConfig, step: int, baseline: Baseline) -> list[dict]:
+    """The round trip (greedy) of fixed held-out vectors (RoundTrip.rows), checked for the smell. Every row runs: same
+    passes everywhere."""
     if not len(vectors):
         return []
-    result = roundtrip(state.av, state.ar, vectors, cfg.max_new_tokens, batch_size=len(vectors), bf16=cfg.bf16)
+    result = roundtrip(state.av, state.ar, vectors, cfg.max_new_tokens, batch_size=len(vectors), bf16=cfg.bf16, baseline=baseline)
     marker = state.av.meta.tokens.get("injection_char")
-    rows = [{"step": step, "row": i, "text": text, "explanation": e if ok else None, "mse_nrm": float(m) if ok else None,
-             "smell": injection_smell(text, marker)}
-            for i, (text, e, m, ok) in enumerate(zip(result.responses, result.explanations, result.mse_nrm, result.parsed))]
+    rows = [{**row, "smell": injection_smell(row["response"], marker)}
+            for row in result.rows([{"step": step, "row": i} for i in range(len(vectors))])]
     smelly = sum(r["smell"] for r in rows)
     if smelly:
         console.print(f"[bold yellow]warning:[/] step {step}: {smelly}/{len(rows)} greedy samples are mostly CJK or "
@@ -441,10 +439,10 @@ def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, ove
 
     def on_save() -> None:
         """Greedy samples at each checkpoint (every process takes part where the blocks are sharded)."""
-        samples = check_samples(state, sample_vectors, cfg, trainer.step) if is_main_process() or is_sharded(state.av.lm) else []
+        samples = check_samples(state, sample_vectors, cfg, trainer.step, baseline) if is_main_process() or is_sharded(state.av.lm) else []
         if is_main_process():
             trainer.state["samples"] += samples
-            atomic_write_text(work / "samples.jsonl", "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in trainer.state["samples"]))
+            atomic_write_text(work / "samples.jsonl", "".join(to_json(s) + "\n" for s in trainer.state["samples"]))
 
     with tensorboard(work, trainer.step) as writer:
         def logged_step() -> dict:
