@@ -169,6 +169,15 @@ def test_rows_report_flops_and_the_fraction_of_the_measured_peak(results):
     assert positive(results["rl"]["flops_per_s"]) and results["rl"]["vs_peak"] == pytest.approx(results["rl"]["flops_per_s"] / peak["flops_per_s"])
 
 
+def test_every_machine_reports_the_fp32_path_against_the_fp32_peak(results):
+    """An AVX2 laptop's figure from any machine: on an fp32 machine it is the run's own generation row, on a bf16 one its own run."""
+    fp32 = results["fp32_path"]
+    assert positive(fp32["peak_flops_per_s"]) and positive(fp32["generation_flops_per_s"])
+    assert fp32["generation_vs_peak"] == pytest.approx(fp32["generation_flops_per_s"] / fp32["peak_flops_per_s"])
+    if results["precision"] == "fp32":
+        assert fp32["peak_flops_per_s"] == results["peak"]["flops_per_s"]
+
+
 def test_count_flops_matches_a_hand_count(tiny_model):
     """The tiny Llama: d 64, MLP 128, 2 blocks, 4 heads of 16 (2 KV heads), tied LM head; LoRA r 16 on all 7 projections."""
     lm = load_causal_lm(tiny_model)

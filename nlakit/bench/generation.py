@@ -13,6 +13,7 @@ from ..core.models import quiet_transformers
 from .data import BenchData
 from .flops import Shapes, generation_flops
 from .limits import generation_limit
+from .machine import matmul_peak
 from .measure import Step, log, measure
 
 
@@ -24,12 +25,9 @@ def bench_generation(av: Verbalizer, data: BenchData, cfg: BenchConfig, bf16: bo
     """
     vectors = data.vectors[: cfg.gen_rows]
     log.log(f"generation: nlakit, {len(vectors)} activations")
-    shapes = Shapes.of(av.lm)
 
     def ours() -> dict[str, float]:
-        out = av.generate(vectors, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch, bf16=bf16)
-        return {"activations": len(vectors), "tokens": sum(len(t) for t in out.token_ids),
-                "flops": generation_flops(av, [len(t) for t in out.token_ids], shapes)}
+        return _generated(av, vectors, cfg, bf16)
 
     trainable = [p for p in av.parameters() if p.requires_grad]
     av.requires_grad_(False)
@@ -42,6 +40,36 @@ def bench_generation(av: Verbalizer, data: BenchData, cfg: BenchConfig, bf16: bo
     naive = measure(naive_generate(av, vectors[: cfg.naive_gen_rows], cfg.max_new_tokens), cfg.warmup, cfg.repeats)
     limit = generation_limit(av.causal_lm, min(cfg.gen_batch, len(vectors)), len(av.prompt_ids), cfg.max_new_tokens, cfg)
     return {"nlakit": nlakit, "naive": naive, "limit": limit}
+
+
+def fp32_path(av: Verbalizer, data: BenchData, cfg: BenchConfig, device: torch.device, generation: dict[str, Any] | None,
+              peak: dict[str, Any] | None) -> dict[str, Any]:
+    """The fp32 path (what a CPU without native bf16 runs: merged adapters, fp32 weights) against the fp32 matmul peak.
+
+    Where the machine's own precision is fp32, `generation` and `peak` are that run's and nothing is measured twice;
+    on a bf16 machine both are measured again in fp32, so every machine reports the figure AVX2-only laptops get.
+    """
+    if generation is None or peak is None:
+        log.log("fp32 path: the fp32 matmul peak and fp32 generation")
+        peak = matmul_peak(torch.float32, device, cfg.peak_n)
+        trainable = [p for p in av.parameters() if p.requires_grad]
+        av.requires_grad_(False)
+        try:
+            vectors = data.vectors[: cfg.gen_rows]
+            generation = {"nlakit": measure(lambda: _generated(av, vectors, cfg, False), cfg.warmup, cfg.repeats)}
+        finally:
+            for p in trainable:
+                p.requires_grad_(True)
+    ours = generation["nlakit"]
+    return {"peak_flops_per_s": peak["flops_per_s"], "generation_flops_per_s": ours["flops_per_s"],
+            "generation_activations_per_s": ours.get("activations_per_s"), "generation_vs_peak": ours["flops_per_s"] / peak["flops_per_s"]}
+
+
+def _generated(av: Verbalizer, vectors: torch.Tensor, cfg: BenchConfig, bf16: bool | None) -> dict[str, float]:
+    """One timed generate(): what it explained, the tokens it wrote and their FLOPs (bench.flops)."""
+    out = av.generate(vectors, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch, bf16=bf16)
+    return {"activations": len(vectors), "tokens": sum(len(t) for t in out.token_ids),
+            "flops": generation_flops(av, [len(t) for t in out.token_ids], Shapes.of(av.lm))}
 
 
 def naive_generate(av: Verbalizer, vectors: torch.Tensor, max_new_tokens: int) -> Step:

@@ -99,6 +99,9 @@ def render_physics(results: dict[str, Any]) -> Table:
             table.add_row(r["name"], _fmt(giga(r["flops_per_s"])), _fmt(r["vs_peak"]), _fmt(giga(r.get("limit_flops_per_s"))),
                           _fmt(r.get("limit_vs_peak")))
     table.add_row("RL step", _fmt(giga(results["rl"]["flops_per_s"])), _fmt(results["rl"]["vs_peak"]), "-", "-")
+    if fp32 := results.get("fp32_path"):  # the path of CPUs without native bf16, against the fp32 peak
+        table.add_row(f"generation, fp32 path (peak {giga(fp32['peak_flops_per_s']):,.0f})", _fmt(giga(fp32["generation_flops_per_s"])),
+                      _fmt(fp32["generation_vs_peak"]), "-", "-")
     table.caption = "FLOPs counted from the model's shapes (bench.flops.count_flops); SFT limits: full fine-tune fwd+bwd"
     return table
 

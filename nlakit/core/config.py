@@ -264,6 +264,9 @@ class EvaluateConfig(Settings):
                                  "causal patching, salience, overlap, per-genre bootstrap CIs", choices=("fast", "full"))
     engine: str = setting("transformers", "AV generation: transformers (built in) or vllm (prompt_embeds; needs vLLM)", choices=ENGINES)
     seed: int = setting(0, "seed of the shuffled control", min=0)
+    samples: int = setting(1, "also explain each vector N times at --temperature and let the AR pick the best (best-of-N), "
+                              "reported beside the greedy figure with its cost, never in its place; 1: greedy only", min=1)
+    temperature: float = setting(0.7, "sampling temperature of --samples (the greedy explanation is always at 0)", above=0)
 
 
 @dataclass

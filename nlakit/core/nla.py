@@ -42,7 +42,7 @@ from .pretrained import resolve_nla
 from .prompts import template_explanation
 from .reading import extract_documents
 from .released import ReleasedNLA, by_hub_id, for_sidecar, is_hub_id, locate
-from .roundtrip import RoundTrip, roundtrip
+from .roundtrip import RoundTrip, pick_best, roundtrip
 from .sidecar import Sidecar
 
 FALLBACK_DOCS = 16  # built-in held-out documents whose activations stand in for a missing rawvar
@@ -247,6 +247,12 @@ class NLA:
         """mse_nrm of the AR's reconstruction from each explanation (None: a failed generation, scored 2.0)."""
         failed = np.array([e is None for e in explanations], dtype=bool)
         return self.ar.score([e or "" for e in explanations], vectors, failed=failed)
+
+    def best_of(self, vectors: np.ndarray, n: int, temperature: float = 0.7, max_new_tokens: int | None = None,
+                seed: int | None = 0) -> RoundTrip:
+        """Best-of-N: each vector explained `n` times at `temperature`, the AR keeping the explanation it rebuilds best (pick_best)."""
+        vectors = np.atleast_2d(np.asarray(vectors, np.float32))
+        return pick_best(self.roundtrip(np.repeat(vectors, n, axis=0), max_new_tokens, temperature, seed), n)
 
     def token_floor(self, rows: list[dict]) -> np.ndarray | None:
         """Per-row fve_nrm of the token AR on extracted rows (what the current token alone rebuilds: floor.py), against this NLA's

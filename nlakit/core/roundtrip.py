@@ -110,3 +110,16 @@ def roundtrip(av: Verbalizer, ar: Reconstructor, vectors: np.ndarray, max_new_to
     return RoundTrip(vectors, explanations, list(generation.texts), reconstructions, mse,
                      fve_rows(mse, baseline.value if baseline is not None else math.nan),
                      np.asarray(cos_from_mse(mse, ar.meta.d_model, scale), np.float64), parsed, capped, scale, baseline)
+
+
+def pick_best(samples: RoundTrip, n: int) -> RoundTrip:
+    """Best-of-N: `samples` holds N explanations of each vector in a row (np.repeat order); keep, per vector, the one the
+    AR rebuilds best. The pick reads the vector being explained, which an explanation of it may do: the AV is the
+    proposal, the AR the judge. Its shuffled control (shuffled_mse) shows how much of the gain any vector would get."""
+    if len(samples) % n:
+        raise ValueError(f"{len(samples)} samples are not {n} per vector")
+    best = samples.mse_nrm.reshape(-1, n).argmin(axis=1) + np.arange(len(samples) // n) * n
+    pick = lambda a: np.asarray(a)[best]  # noqa: E731
+    return RoundTrip(pick(samples.vectors), [samples.explanations[i] for i in best], [samples.responses[i] for i in best],
+                     pick(samples.reconstructions), pick(samples.mse_nrm), pick(samples.fve_nrm), pick(samples.cos), pick(samples.parsed),
+                     pick(samples.capped), samples.scale, samples.baseline)

@@ -14,6 +14,7 @@ printed beside the figure). Next to it, always:
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,7 +46,8 @@ class Evaluation(NamedTuple):
         return self.result.rows(self.rows)
 
 
-def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None, seed: int = 0) -> tuple[dict, RoundTrip]:
+def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None, seed: int = 0, samples: int = 1,
+                  temperature: float = 0.7) -> tuple[dict, RoundTrip]:
     """Metrics over extracted rows, and their round trip (`result.rows(rows)`: the rows with explanations and scores).
 
     `max_new_tokens`: default the NLA's cap. An explanation cut by it is a parse failure (scored 2.0) and counted
@@ -56,7 +58,9 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None,
         raise NLAError("no activations to evaluate: the texts are empty or shorter than min_position")
     vectors = np.stack([r["activation_vector"] for r in rows])
     max_new_tokens = max_new_tokens or nla.max_new_tokens
+    started = time.monotonic()
     result = nla.with_floor(nla.roundtrip(vectors, max_new_tokens), rows)
+    greedy_seconds = time.monotonic() - started
     baseline = nla.baseline
     mse_shuffled = result.shuffled_mse(derangement(len(rows), np.random.default_rng(seed)))
     mse_teacher = nla.score(nla.teacher_texts(rows), vectors)
@@ -73,8 +77,20 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None,
         "baseline": baseline.name,
         "rawvar": baseline.value,
         **floor_metrics(result, [r.get("genre", "") for r in rows]),
+        "greedy_seconds": greedy_seconds,
     }
+    if samples > 1:
+        metrics["best_of_n"] = best_of_metrics(nla, vectors, samples, temperature, max_new_tokens, seed)
     return metrics, result
+
+
+def best_of_metrics(nla: NLA, vectors: np.ndarray, samples: int, temperature: float, max_new_tokens: int, seed: int) -> dict:
+    """Best-of-N beside the greedy figure: its FVE, its own shuffled control, and what it cost."""
+    started = time.monotonic()
+    best = nla.best_of(vectors, samples, temperature, max_new_tokens, seed)
+    shuffled = best.shuffled_mse(derangement(len(best), np.random.default_rng(seed)))
+    return {"samples": samples, "temperature": temperature, "fve_nrm": best.fve, "fve_shuffled": fve(shuffled, nla.baseline.value),
+            "parse_failure_rate": float(np.mean(~best.parsed)), "seconds": time.monotonic() - started}
 
 
 def floor_metrics(result: RoundTrip, genres: list[str]) -> dict:
@@ -89,14 +105,14 @@ def floor_metrics(result: RoundTrip, genres: list[str]) -> dict:
     return {"fve_token_floor": result.floor, "fve_over_token": result.fve - result.floor, "by_genre": by_genre}
 
 
-def evaluate_documents(nla: NLA, docs: list[Document], max_new_tokens: int | None = None, seed: int = 0,
-                       **changes: object) -> Evaluation:
+def evaluate_documents(nla: NLA, docs: list[Document], max_new_tokens: int | None = None, seed: int = 0, samples: int = 1,
+                       temperature: float = 0.7, **changes: object) -> Evaluation:
     """The round trip and its controls on the activations of `docs`, extracted as the NLA was trained (or with `changes`)."""
     rows = nla.activations(docs, **changes)
     if not rows:
         raise NLAError(f"no activations to evaluate: every text is shorter than min_position={nla.extract_config(**changes).min_position} "
                        "tokens")
-    metrics, result = evaluate_rows(nla, rows, max_new_tokens, seed)
+    metrics, result = evaluate_rows(nla, rows, max_new_tokens, seed, samples, temperature)
     return Evaluation(nla, docs, rows, metrics, result)
 
 
@@ -104,7 +120,7 @@ def evaluate_texts(nla_dir: Path | str | LoadConfig, cfg: EvaluateConfig, save: 
     """The round trip on `cfg.texts` (the built-in held-out documents by default), and everything a reading built on it needs."""
     nla = NLA.load(nla_dir, cfg.engine)
     docs = nla.heldout_documents(cfg.max_docs) if str(cfg.texts) == HELDOUT else load_corpus(cfg.texts, cfg.max_docs)
-    evaluation = evaluate_documents(nla, docs, cfg.max_new_tokens, cfg.seed)
+    evaluation = evaluate_documents(nla, docs, cfg.max_new_tokens, cfg.seed, samples=cfg.samples, temperature=cfg.temperature)
     evaluation.metrics["texts"] = str(cfg.texts)
     if save:
         rows = [{**s, dataset.VECTOR: r[dataset.VECTOR]} for s, r in zip(evaluation.scored(), evaluation.rows)]
