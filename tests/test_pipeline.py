@@ -240,6 +240,7 @@ def tiny_preset(model: str):
         ar=ARConfig(steps=2, batch_size=4, eval_every=2, eval_rows=8, save_every=1),
         av=AVConfig(steps=2, batch_size=4, eval_every=2, eval_rows=4, save_every=1),
         rl=RLConfig(steps=1, batch_size=2, group_size=2, max_new_tokens=6, save_every=1),
+        token_floor=ARConfig(steps=2, batch_size=4, eval_every=2, eval_rows=8, save_every=1),
         eval_docs=3, max_new_tokens=6,
     )
 
@@ -257,6 +258,8 @@ def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp
     assert saved["fve_nrm"] == pytest.approx(metrics["fve_nrm"]) and "fve_shuffled" in saved
     assert "<span class=\"tok\"" in (tmp_path / "demo" / "report.html").read_text()
     assert saved["baseline"] == RAWVAR
+    assert (tmp_path / "demo" / "nla" / "token_ar" / "nla_meta.yaml").exists(), "every trained NLA gets its token floor"
+    assert saved["fve_token_floor"] is not None and saved["fve_over_token"] == pytest.approx(saved["fve_nrm"] - saved["fve_token_floor"])
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a finished stage ran again")
@@ -273,6 +276,7 @@ def test_demo_writes_metrics_curves_and_report_and_reuses_stages(tiny_model, tmp
 
     packed = export_pretrained(tmp_path / "demo", tmp_path / "packed")
     assert load_tensors(packed / "av" / "adapter_model.safetensors")
+    assert load_tensors(packed / "token_ar" / "adapter_model.safetensors"), "the token floor ships with the NLA"
     assert all(t.dtype == torch.float16 for t in load_tensors(packed / "ar" / "value_head.safetensors").values())
     assert json.loads((packed / "files.json").read_text())["total_bytes"] > 0 and (packed / "preset.json").exists()
     vectors = np.stack([r["activation_vector"] for r in NLA.load(packed).activations(load_corpus(preset.extract.corpus)[:2])])

@@ -18,8 +18,10 @@ from pathlib import Path
 from ..core.config import LoopConfig, Preset, quick_preset
 from ..core.errors import NLAError
 from ..core.files import atomic_write_text, to_json
+from ..core.floor import TOKEN_AR
 from ..core.nla import NLA
 from ..core.report import plot_curves, read_log
+from ..readings.teachers import run_token_floor
 from ..stages.extract import run_extract
 from ..stages.rl import run_rl
 from ..stages.sft import run_train_ar, run_train_av
@@ -68,6 +70,8 @@ def run_pipeline(out: Path = Path("runs/quick"), preset: Preset | None = None, m
     finished("train-ar", timed("train_ar", run_train_ar, data, out / "sft" / "ar", budgeted(preset.ar)))
     finished("train-av", timed("train_av", run_train_av, data, out / "sft" / "av", budgeted(preset.av)))
     finished("rl", timed("rl", run_rl, data, out / "sft" / "av", out / "sft" / "ar", out / "nla", budgeted(preset.rl)))
+    if not (out / "nla" / TOKEN_AR).exists():  # the token floor every FVE of this NLA is shown beside
+        timed("token_floor", run_token_floor, data, out / "nla", budgeted(preset.token_floor), out / "token_floor")
     ar_log, av_log = read_log(out / "sft" / "ar" / "log.csv"), read_log(out / "sft" / "av" / "log.csv")
     plot_curves(ar_log, ["loss", "heldout_fve_nrm", "heldout_fve_shuffled"], "AR SFT (mse_nrm, FVE)", out / "ar_curve.png")
     plot_curves(av_log, ["loss", "heldout_loss", "heldout_loss_shuffled"], "AV SFT (cross-entropy)", out / "av_curve.png")

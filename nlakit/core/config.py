@@ -431,6 +431,8 @@ class Preset(Settings):
     ar: ARConfig = field(default_factory=ARConfig)
     av: AVConfig = field(default_factory=AVConfig)
     rl: RLConfig = field(default_factory=RLConfig)
+    # the token floor's AR (core/floor.py): fresh adapters reading only the current token, trained after GRPO into nla/token_ar
+    token_floor: ARConfig = field(default_factory=lambda: ARConfig(steps=400, batch_size=32, eval_every=100, eval_rows=512, save_every=50))
     eval_docs: int = setting(30, "held-out built-in documents evaluated at the end", min=1)
     max_new_tokens: int = setting(EXPLANATION_TOKENS, "explanation length cap of the final evaluation", min=1)
 
@@ -442,6 +444,7 @@ def quick_from_scratch_preset() -> Preset:
         ar=ARConfig(steps=80, batch_size=8, eval_every=40, eval_rows=48, save_every=20),
         av=AVConfig(steps=80, batch_size=8, eval_every=40, eval_rows=24, save_every=20),
         rl=RLConfig(steps=8, batch_size=4, group_size=4, av_lr=2e-4, ar_lr=1e-3, save_every=4, warmup_steps=2),
+        token_floor=ARConfig(steps=80, batch_size=8, eval_every=40, eval_rows=48, save_every=20),
     )
 
 
