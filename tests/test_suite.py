@@ -241,7 +241,8 @@ def test_cli_evaluate_suite_full(oracle_nla, real_rows, tiny_corpus, tmp_path, m
     main(["evaluate", "--nla", "unused", "--texts", str(tiny_corpus), "--max-docs", "4", "--json", "--suite", "full",
           "--out", str(tmp_path / "out")])
     full = json.loads(capsys.readouterr().out)
-    assert {k: full[k] for k in fast} == pytest.approx(fast)  # additive: today's metrics unchanged
+    figures = [k for k in fast if not k.endswith("_seconds")]  # timings differ from run to run
+    assert {k: full[k] for k in figures} == pytest.approx({k: fast[k] for k in figures})  # additive: today's metrics unchanged
     assert full["suite_retrieval_top1"] == 1.0 and full["suite_kl_self"] < 1e-6
     assert full["suite_rows_patched"] == full["n"]  # token ids taken from the documents
     assert (tmp_path / "out" / "suite.html").exists()
