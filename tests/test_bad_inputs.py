@@ -94,6 +94,8 @@ BAD = [
     (["explain", "--nla", "{nla}", "--random", "2", "--temperature", "-1"], "temperature (--temperature) must be at least 0"),
     (["explain", "--nla", "{nla}", "--random", "2", "--injection-scale", "0"], "injection_scale (--injection-scale) must be greater than 0"),
     (["serve", "--nla", "{nla}", "--port", "99999"], "port (--port) must be at most 65535"),
+    (["serve", "--nla", "{nla}", "--token", ""], "--token is empty"),
+    (["serve", "--nla", "{nla}", "--token", "  "], "--token is empty"),
     # corpora and datasets
     (["extract", "--out", "{root}/x", "--corpus", "{root}/missing.txt"], "corpus file not found"),
     (["extract", "--out", "{root}/x", "--corpus", "{root}/binary.txt"], "looks binary"),

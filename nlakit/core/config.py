@@ -352,6 +352,11 @@ class ServeConfig(Settings):
     cached_texts: int = setting(16, "texts whose activations are kept (clicking their tokens never reruns the target)", min=1)
     max_search_results: int = setting(100, "most rows one search returns", min=1)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.token is not None and not self.token.strip():  # `--token "$UNSET"` would otherwise serve with no authentication
+            raise NLAError("--token is empty (an unset variable?): give the token, or leave --token out")
+
 
 BENCH_AXES = ("scaling_batches", "scaling_lengths", "scaling_dims")  # bench settings that list sizes, comma-separated
 BENCH_QUICK = dict(warmup=1, repeats=2, batch_size=4, gen_rows=4, gen_batch=4, max_new_tokens=8, naive_gen_rows=2,
