@@ -95,6 +95,8 @@ BAD = [
     (["explain", "--nla", "{nla}", "--random", "2", "--injection-scale", "0"], "injection_scale (--injection-scale) must be greater than 0"),
     (["serve", "--nla", "{nla}", "--port", "99999"], "port (--port) must be at most 65535"),
     (["serve", "--nla", "{nla}", "--token", ""], "--token is empty"),
+    (["extract", "--out", "{root}/x", "--corpus", "{root}/notes [draft].txt"], "notes [draft].txt"),  # square brackets are text
+    (["extract", "--out", "{root}/x", "--corpus", "{root}/[/b].txt"], "[/b].txt"),  # not markup that crashes the printer
     (["serve", "--nla", "{nla}", "--token", "  "], "--token is empty"),
     # corpora and datasets
     (["extract", "--out", "{root}/x", "--corpus", "{root}/missing.txt"], "corpus file not found"),

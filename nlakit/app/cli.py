@@ -17,6 +17,7 @@ from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..core.config import (
     DEFAULT_NLA,
@@ -130,7 +131,7 @@ def loads_nla(*skip: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 def say_written(what: str, result: Path | None) -> None:
     if result is not None:  # None: stopped by --max-minutes, and the trainer said where its checkpoint is
-        console.print(f"{what} written to {result}", soft_wrap=True)
+        console.print(escape(f"{what} written to {result}"), soft_wrap=True)
 
 
 # ---------------------------------------------------------------- stages
@@ -438,7 +439,7 @@ def main(argv: list[str] | None = None) -> None:
     except NLAError as err:
         if env("NLAKIT_DEBUG"):
             raise
-        console.print(f"[bold red]error:[/] {err}", soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(str(err))}", soft_wrap=True)  # a user's `[draft]` is text, not markup
         raise SystemExit(2) from None
     except typer.Exit as exit_:
         raise SystemExit(exit_.exit_code) from None
@@ -446,7 +447,7 @@ def main(argv: list[str] | None = None) -> None:
         if env("NLAKIT_DEBUG"):
             raise
         where = f" {err.filename}" if getattr(err, "filename", None) else ""
-        console.print(f"[bold red]error:[/]{where}: {err.strerror or err}", soft_wrap=True)
+        console.print(f"[bold red]error:[/]{escape(f'{where}: {err.strerror or err}')}", soft_wrap=True)
         raise SystemExit(2) from None
     except typer.Abort:
         raise SystemExit(1) from None
