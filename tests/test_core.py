@@ -3,6 +3,7 @@ position sampling and the explanation parser."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -192,3 +193,25 @@ def test_tokenizer_without_marker_is_refused(tiny_model, make_sidecar, make_toke
     meta = make_sidecar(tiny_model)
     with pytest.raises(NLAError, match="marker"):
         av_prompt(plain, meta)
+
+
+def test_vectors_that_cannot_be_read_as_real_float32_directions_are_refused():
+    """Complex values, and norms float32 over- or underflows (every later step would see a zero vector): one line each."""
+    from nlakit.core.sidecar import check_vectors
+
+    assert check_vectors(np.ones((2, 4)), 4).dtype == np.float32
+    for vectors, fragment in ((np.ones((1, 4)) * (1 + 1j), "complex"), (np.full((1, 4), 1e-30), "norms float32 cannot hold"),
+                              (np.full((1, 4), 1e20), "norms float32 cannot hold")):
+        with pytest.raises(NLAError, match=fragment):
+            check_vectors(vectors, 4)
+
+
+def test_a_line_separator_inside_a_text_line_does_not_split_the_document(tmp_path):
+    """U+2028, NEL and form feed are characters of a line, not line ends (str.splitlines treats them as ends)."""
+    from nlakit.core.corpus import load_corpus
+
+    text = "first part\u2028second\x85third\x0cfourth"
+    (tmp_path / "c.txt").write_text(f"{text}\r\nanother line\n", encoding="utf-8")
+    (tmp_path / "c.jsonl").write_text(json.dumps({"text": text}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [d.text for d in load_corpus(str(tmp_path / "c.txt"))] == [text, "another line"]
+    assert [d.text for d in load_corpus(str(tmp_path / "c.jsonl"))] == [text]

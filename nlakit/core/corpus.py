@@ -44,9 +44,15 @@ def _read_text(path: Path) -> str:
     return text
 
 
+def _lines(text: str) -> list[str]:
+    """A file's lines: split at "\n" (and "\r\n") only. str.splitlines also splits at U+2028, NEL and form feed,
+    which may sit inside one text line (or one JSON string) and would cut a document in two."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def _read_jsonl(path: Path) -> list[dict]:
     rows = []
-    for number, line in enumerate(_read_text(path).splitlines(), 1):
+    for number, line in enumerate(_lines(_read_text(path)), 1):
         if not line.strip():
             continue
         try:
@@ -62,7 +68,7 @@ def _read_jsonl(path: Path) -> list[dict]:
 def _read_rows(path: Path) -> list[dict]:
     suffix = path.suffix.lower()
     if suffix == ".txt":
-        return [{"text": line} for line in _read_text(path).splitlines() if line.strip()]
+        return [{"text": line} for line in _lines(_read_text(path)) if line.strip()]
     if suffix in (".jsonl", ".json"):
         return _read_jsonl(path)
     if suffix == ".parquet":

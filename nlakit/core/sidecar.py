@@ -211,7 +211,10 @@ def _base_model(data: dict[str, Any], extraction: dict[str, Any]) -> str:
 
 
 def check_vectors(vectors: np.ndarray, d_model: int, what: str = "activations") -> np.ndarray:
-    """Return `vectors` as float32 [N, d], or raise naming the problem (width, NaN/inf, shape)."""
+    """Return `vectors` as float32 [N, d], or raise naming the problem (width, NaN/inf, shape, complex, a norm float32
+    cannot hold)."""
+    if np.iscomplexobj(vectors):
+        raise NLAError(f"{what} are complex numbers: give real-valued vectors")
     arr = np.asarray(vectors, dtype=np.float32)
     if arr.ndim == 1:
         arr = arr[None, :]
@@ -227,4 +230,10 @@ def check_vectors(vectors: np.ndarray, d_model: int, what: str = "activations") 
     if zero.any():  # a zero vector has no direction: nothing to explain, and mse_nrm is undefined
         rows = np.flatnonzero(zero)[:5].tolist()
         raise NLAError(f"{what} contain all-zero vectors (rows {rows}{'...' if zero.sum() > 5 else ''})")
+    with np.errstate(over="ignore", under="ignore"):  # in float32, as every later step computes it: 0 or inf would become a zero vector
+        norms = np.linalg.norm(arr, axis=1)
+    out_of_range = ~np.isfinite(norms) | (norms < np.finfo(np.float32).tiny)
+    if out_of_range.any():
+        rows = np.flatnonzero(out_of_range)[:5].tolist()
+        raise NLAError(f"{what} have norms float32 cannot hold (rows {rows}: they over- or underflow): rescale them")
     return arr

@@ -56,7 +56,7 @@ def read_directions(path: Path, d_model: int) -> tuple[list[str], np.ndarray]:
     names, rows = [], []
     for name, array in tensors.items():
         array = np.asarray(array)
-        if array.ndim not in (1, 2) or not np.issubdtype(array.dtype, np.number):
+        if array.ndim not in (1, 2) or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
             raise NLAError(f"{path}: `{name}` has shape {array.shape} and type {array.dtype}; expected ({d_model},) or (n, {d_model}) numbers")
         block = check_vectors(array, d_model, f"directions in {path}")
         names += [name] if array.ndim == 1 else [f"{name}[{i}]" for i in range(len(block))]
