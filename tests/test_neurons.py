@@ -268,3 +268,13 @@ def test_the_streaming_scan_matches_a_brute_force_pass(planted):
     fresh = {(r["doc_id"], r["position"]): r["activation_vector"] for r in nla.activations(docs, positions=wanted, max_length=cfg.max_length)}
     assert len(rows) == len(fresh) == len(scan.keys) and len(scan.background) == 5
     assert all(np.allclose(r["activation_vector"], fresh[(r["doc_id"], r["position"])], atol=1e-4) for r in rows)
+
+
+def test_complex_directions_are_refused(tmp_path):
+    """A complex .npy would lose its imaginary part silently in a float cast: refused in one line instead."""
+    from nlakit.readings.directions import read_directions
+
+    path = tmp_path / "d.npy"
+    np.save(path, np.ones(8, dtype=np.complex64))
+    with pytest.raises(NLAError, match="expected"):
+        read_directions(path, 8)
