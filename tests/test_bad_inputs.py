@@ -35,7 +35,7 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory, taught, sft_pair) -> dict[str, Path]:
+def files(tmp_path_factory, taught, sft_pair, tiny_model) -> dict[str, Path]:
     """Broken inputs of every kind, made once: corpora, sidecars, model folders, checkpoints."""
     root = tmp_path_factory.mktemp("bad")
     (root / "binary.txt").write_bytes(b"\x00\x01\x02binary\x00")
@@ -63,7 +63,8 @@ def files(tmp_path_factory, taught, sft_pair) -> dict[str, Path]:
     adapter.write_bytes(adapter.read_bytes()[:100])
     np.save(root / "wide.npy", np.ones((2, 3), np.float32))  # directions of the wrong width
     (root / "empty.txt").write_text("\n  \n")
-    return {"root": root, "data": taught, "nla": sft_pair.nla, "truncated": truncated}
+    (root / "short.txt").write_text("hi\nok\n")  # texts shorter than min_position
+    return {"root": root, "data": taught, "nla": sft_pair.nla, "truncated": truncated, "model": tiny_model}
 
 
 BAD = [
@@ -95,6 +96,8 @@ BAD = [
     (["explain", "--nla", "{nla}", "--random", "2", "--injection-scale", "0"], "injection_scale (--injection-scale) must be greater than 0"),
     (["serve", "--nla", "{nla}", "--port", "99999"], "port (--port) must be at most 65535"),
     (["serve", "--nla", "{nla}", "--token", ""], "--token is empty"),
+    (["directions", "--nla", "{nla}", "--corpus", "{root}/short.txt", "--neuron", "1:0"], "no text in"),
+    (["extract", "--out", "{root}/x", "--model", "{model}", "--top-k-next", "100000"], "more than the vocabulary"),
     (["extract", "--out", "{root}/x", "--corpus", "{root}/notes [draft].txt"], "notes [draft].txt"),  # square brackets are text
     (["extract", "--out", "{root}/x", "--corpus", "{root}/[/b].txt"], "[/b].txt"),  # not markup that crashes the printer
     (["serve", "--nla", "{nla}", "--token", "  "], "--token is empty"),

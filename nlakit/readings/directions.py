@@ -105,7 +105,11 @@ def run_directions(nla_dir: Path | str | LoadConfig, cfg: DirectionsConfig, file
         name, row = neuron_direction(nla, spec)
         names.append(name)
         rows = np.concatenate([rows, row[None]])
-    activations = np.stack([r["activation_vector"] for r in nla.activations(docs)])
+    read = nla.activations(docs)
+    if not read:  # np.stack of nothing would be a traceback
+        raise NLAError(f"no text in {cfg.corpus} is longer than min_position={nla.extract_config().min_position} tokens: the mean "
+                       "activation the directions are added to needs at least one")
+    activations = np.stack([r["activation_vector"] for r in read])
     mean, norm = activations.mean(axis=0), float(np.linalg.norm(activations, axis=1).mean())
     units = rows / np.linalg.norm(rows, axis=1, keepdims=True)
     vectors = np.concatenate([mean[None]] + [mean + s * norm * units for s in strengths]).astype(np.float32)

@@ -49,6 +49,8 @@ def run_extract(cfg: ExtractConfig, out: Path, overwrite: bool = False) -> Path:
         return run.out
     docs = load_corpus(cfg.corpus, cfg.max_docs)
     tokenizer = load_tokenizer(cfg.model)
+    if cfg.top_k_next > len(tokenizer):
+        raise NLAError(f"--top-k-next {cfg.top_k_next} is more than the vocabulary of {cfg.model} ({len(tokenizer)} tokens)")
     model = load_causal_lm(cfg.model)
     layer = cfg.layer_index if cfg.layer_index is not None else default_layer(num_layers(model))
     d_model = hidden_size(model)
