@@ -96,6 +96,7 @@ BAD = [
     (["explain", "--nla", "{nla}", "--random", "2", "--injection-scale", "0"], "injection_scale (--injection-scale) must be greater than 0"),
     (["serve", "--nla", "{nla}", "--port", "99999"], "port (--port) must be at most 65535"),
     (["serve", "--nla", "{nla}", "--token", ""], "--token is empty"),
+    (["neurons", "--nla", "{nla}", "--out", "{root}/n", "--neurons", "1:0", "--layers", "1"], "leave out --layers"),
     (["directions", "--nla", "{nla}", "--corpus", "{root}/short.txt", "--neuron", "1:0"], "no text in"),
     (["extract", "--out", "{root}/x", "--model", "{model}", "--top-k-next", "100000"], "more than the vocabulary"),
     (["extract", "--out", "{root}/x", "--corpus", "{root}/notes [draft].txt"], "notes [draft].txt"),  # square brackets are text

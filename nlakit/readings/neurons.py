@@ -91,6 +91,8 @@ def select_neurons(cfg: NeuronsConfig, model: torch.nn.Module) -> list[tuple[int
     """(layer, index) of every neuron described, sorted, so each layer's columns are contiguous."""
     n_layers = len(decoder_layers(model))
     width = lambda layer: mlp_down_proj(model, layer).in_features  # noqa: E731
+    if cfg.neurons and (cfg.layers != "all" or cfg.max_neurons is not None):  # either would be ignored without a word
+        raise NLAError("--neurons names the neurons itself: leave out --layers and --max-neurons, or drop --neurons")
     if cfg.neurons:
         chosen = {parse_neuron(s.strip(), n_layers, width) for s in cfg.neurons.split(",") if s.strip()}
     else:
