@@ -135,3 +135,14 @@ def test_teachers_ranks_designs_resumes_and_leaves_the_dataset_alone(tiny_model,
 def test_teachers_refuses_a_folder_that_is_no_dataset(tmp_path):
     with pytest.raises(NLAError, match="not a dataset folder"):
         run_teachers(Path(tmp_path), tmp_path / "rank", TeachersConfig(ar_steps=1))
+
+
+def test_a_design_naming_more_next_tokens_than_the_rows_record_is_refused():
+    """next5 on rows extracted with --top-k-next 2 would write two tokens under a design that says five."""
+    from nlakit.core.errors import NLAError
+    from nlakit.core.prompts import template_explanation
+
+    row = {"context": "the cat sat on the", "genre": "story", "token": " the", "next_tokens": [" mat", " floor"], "next_probs": [0.5, 0.2]}
+    assert template_explanation(row, "next2").count('"') == 4
+    with pytest.raises(NLAError, match="record 2"):
+        template_explanation(row, "next5")

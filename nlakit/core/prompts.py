@@ -192,7 +192,11 @@ def template_explanation(row: dict, design: str = DEFAULT_DESIGN) -> str:
                     raise NLAError(f"teacher design {design!r} writes next-token probabilities and these rows have none "
                                    "(extracted before nlakit recorded them): extract again, or drop the 'p'")
                 probs = list(row["next_probs"])
-            lines.append(next_line(list(row["next_tokens"])[: int(m.group(3))], probs))
+            wanted, recorded = int(m.group(3)), len(row["next_tokens"])
+            if wanted > recorded:  # the line would say fewer tokens than the design names, silently
+                raise NLAError(f"teacher design {design!r} writes {wanted} next tokens and these rows record {recorded}: extract "
+                               f"again with --top-k-next {wanted} or more, or use next{recorded}")
+            lines.append(next_line(list(row["next_tokens"])[:wanted], probs))
     return "\n".join(lines)
 
 
