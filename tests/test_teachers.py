@@ -146,3 +146,22 @@ def test_a_design_naming_more_next_tokens_than_the_rows_record_is_refused():
     assert template_explanation(row, "next2").count('"') == 4
     with pytest.raises(NLAError, match="record 2"):
         template_explanation(row, "next5")
+
+
+def test_a_design_folder_made_from_other_activations_is_refused(taught, tmp_path):
+    """`teachers --data B` after `--data A` into the same --out must not teach A's copied rows as B's."""
+    import shutil
+
+    from nlakit.core.errors import NLAError
+    from nlakit.readings.teachers import design_dataset
+
+    other = tmp_path / "other"
+    shutil.copytree(taught, other)
+    record = json.loads((other / "nla_run.json").read_text())
+    record["extract"]["settings"]["seed"] = 99  # another extraction
+    (other / "nla_run.json").write_text(json.dumps(record))
+    folder = tmp_path / "out" / "token" / "data"
+    design_dataset(taught, folder, "token")
+    assert design_dataset(taught, folder, "token") == folder  # the same source: reused
+    with pytest.raises(NLAError, match="made from another dataset"):
+        design_dataset(other, folder, "token")

@@ -25,7 +25,7 @@ from ..core import dataset
 from ..core.ar import load_reconstructor
 from ..core.config import DEFAULT_DESIGN, ARConfig, AVConfig, TeachersConfig
 from ..core.errors import NLAError
-from ..core.files import RUN_RECORD, build_folder, read_record, write_json
+from ..core.files import RUN_RECORD, build_folder, content_digest, read_json, read_record, write_json
 from ..core.floor import TOKEN_AR, TOKEN_DESIGN
 from ..core.metrics import derangement, fve, fve_rows
 from ..core.pretrained import resolve_nla
@@ -34,6 +34,8 @@ from ..stages.sft import run_train_ar, run_train_av
 from ..stages.teach import TemplateTeacher, run_teach
 from .suite import bootstrap
 
+SOURCE = "made_from.json"  # digests of the dataset a design folder was copied from
+
 
 def design_dataset(data: Path, folder: Path, design: str) -> Path:
     """`data`'s activations taught with `design`, in a folder of their own.
@@ -41,6 +43,13 @@ def design_dataset(data: Path, folder: Path, design: str) -> Path:
     The split files are hard links where the filesystem allows (teach replaces files, never writes into them),
     and the copy forgets `data`'s own teach record so that this design's teach runs.
     """
+    # what made `data`: its extraction's fingerprint (settings, corpus and model digests; teach leaves it alone), else its files
+    made_from = read_record(data).get("extract") or {split: content_digest(data / f"{split}.parquet") for split in dataset.SPLITS}
+    if folder.exists():  # a rerun, perhaps with another --data: a copy of other activations is never reused
+        recorded = read_json(folder / SOURCE, "design dataset record") if (folder / SOURCE).exists() else None
+        if recorded != json.loads(json.dumps(made_from)):
+            raise NLAError(f"{folder} was made from another dataset than {data} (or records none): give another --out, or "
+                           f"remove {folder}")
     if not folder.exists():
         def write(tmp: Path) -> None:
             for split in dataset.SPLITS:
@@ -52,6 +61,7 @@ def design_dataset(data: Path, folder: Path, design: str) -> Path:
             shutil.copy2(data / SIDECAR_NAME, tmp / SIDECAR_NAME)
             record = {k: v for k, v in read_record(data).items() if k != "teach"}
             write_json(tmp / RUN_RECORD, record)
+            write_json(tmp / SOURCE, made_from)
 
         build_folder(folder, write)
     return run_teach(folder, TemplateTeacher(design))
