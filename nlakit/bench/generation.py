@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -17,6 +19,19 @@ from .machine import matmul_peak
 from .measure import Step, log, measure
 
 
+@contextlib.contextmanager
+def frozen(av: Verbalizer) -> Iterator[None]:
+    """The AV frozen while measured, as a loaded NLA is in explain, evaluate and serve (so generate runs its inference
+    copy), then trainable again for the measurements after it."""
+    trainable = [p for p in av.parameters() if p.requires_grad]
+    av.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in trainable:
+            p.requires_grad_(True)
+
+
 def bench_generation(av: Verbalizer, data: BenchData, cfg: BenchConfig, bf16: bool | None) -> dict[str, Any]:
     """Verbalizer.generate (batched, shared prefix) vs one HF generate per activation vs a plain decoding loop.
 
@@ -29,13 +44,8 @@ def bench_generation(av: Verbalizer, data: BenchData, cfg: BenchConfig, bf16: bo
     def ours() -> dict[str, float]:
         return _generated(av, vectors, cfg, bf16)
 
-    trainable = [p for p in av.parameters() if p.requires_grad]
-    av.requires_grad_(False)
-    try:
+    with frozen(av):
         nlakit = measure(ours, cfg.warmup, cfg.repeats)
-    finally:
-        for p in trainable:
-            p.requires_grad_(True)
     log.log(f"generation: naive, {min(cfg.naive_gen_rows, len(vectors))} activations")
     naive = measure(naive_generate(av, vectors[: cfg.naive_gen_rows], cfg.max_new_tokens), cfg.warmup, cfg.repeats)
     limit = generation_limit(av.causal_lm, min(cfg.gen_batch, len(vectors)), len(av.prompt_ids), cfg.max_new_tokens, cfg)
@@ -52,14 +62,9 @@ def fp32_path(av: Verbalizer, data: BenchData, cfg: BenchConfig, device: torch.d
     if generation is None or peak is None:
         log.log("fp32 path: the fp32 matmul peak and fp32 generation")
         peak = matmul_peak(torch.float32, device, cfg.peak_n)
-        trainable = [p for p in av.parameters() if p.requires_grad]
-        av.requires_grad_(False)
-        try:
-            vectors = data.vectors[: cfg.gen_rows]
+        vectors = data.vectors[: cfg.gen_rows]
+        with frozen(av):
             generation = {"nlakit": measure(lambda: _generated(av, vectors, cfg, False), cfg.warmup, cfg.repeats)}
-        finally:
-            for p in trainable:
-                p.requires_grad_(True)
     ours = generation["nlakit"]
     return {"peak_flops_per_s": peak["flops_per_s"], "generation_flops_per_s": ours["flops_per_s"],
             "generation_activations_per_s": ours.get("activations_per_s"), "generation_vs_peak": ours["flops_per_s"] / peak["flops_per_s"]}

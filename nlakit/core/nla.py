@@ -36,7 +36,7 @@ from .config import DEFAULT_DESIGN, DEFAULT_NLA, ENGINES, EXPLANATION_TOKENS, Ex
 from .corpus import Document, builtin_heldout, guess_genre
 from .errors import NLAError
 from .floor import load_token_ar, token_texts
-from .metrics import RAWVAR, Baseline, cos_from_mse, fve_rows, measured_baseline, sidecar_baseline
+from .metrics import RAWVAR, Baseline, fve_rows, measured_baseline, sidecar_baseline
 from .models import inference_dtype, load_causal_lm, load_tokenizer
 from .pretrained import resolve_nla
 from .prompts import template_explanation
@@ -265,11 +265,6 @@ class NLA:
     def with_floor(self, result: RoundTrip, rows: list[dict]) -> RoundTrip:
         """`result` (the round trip of `rows`' vectors) with each row's token floor beside its FVE."""
         return dataclasses.replace(result, token_floor=self.token_floor(rows))
-
-    def scored(self, mse: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-row fve_nrm (against `baseline`) and cos for mse_nrm values scored elsewhere (a round trip carries its own)."""
-        return {"fve_nrm": fve_rows(mse, self.baseline.value),
-                "cos": np.asarray(cos_from_mse(mse, self.meta.d_model, self.meta.resolved_mse_scale))}
 
     # -- reading a text
 
