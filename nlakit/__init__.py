@@ -1,7 +1,8 @@
 """nlakit: Natural Language Autoencoders for Hugging Face causal LMs.
 
-The public API is small: `NLA` (load a trained pair, explain text, round-trip and score vectors)
-and `NLAError` (the one exception users see). Everything else is reached through the CLI
+The public API is small: `NLA` (load a trained pair, explain text, round-trip and score vectors),
+`Dictionary` (a neuron dictionary from `nlakit neurons`: load, search, entry, export) and `NLAError`
+(the one exception users see). Everything else is reached through the CLI
 (`nlakit --help`) or the stage modules. `NLA` is imported on first use, so `import nlakit` and
 `nlakit --help` stay fast.
 """
@@ -9,7 +10,7 @@ and `NLAError` (the one exception users see). Everything else is reached through
 from .core.errors import NLAError
 
 __version__ = "0.1.0"
-__all__ = ["NLA", "NLAError", "__version__"]
+__all__ = ["NLA", "Dictionary", "NLAError", "__version__"]
 
 
 def __getattr__(name: str):
@@ -17,4 +18,8 @@ def __getattr__(name: str):
         from .core.nla import NLA
 
         return NLA
+    if name == "Dictionary":
+        from .readings.dictionary import Dictionary
+
+        return Dictionary
     raise AttributeError(f"module 'nlakit' has no attribute {name!r}")

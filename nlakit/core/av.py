@@ -11,6 +11,7 @@ batch and shares its KV cache across rows. Training computes logits only on expl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -44,9 +45,11 @@ class Verbalizer(nn.Module):
     def __init__(self, lm: nn.Module, tokenizer: PreTrainedTokenizerBase, meta: Sidecar):
         super().__init__()
         if not meta.injection_scale:
-            raise NLAError("the AV sidecar has no extraction.injection_scale")
+            raise NLAError("the AV sidecar has no extraction.injection_scale: give one (`nlakit explain --injection-scale N`)")
         self.lm, self.tokenizer, self.meta = lm, tokenizer, meta
         self.prompt_ids, self.marker_pos = av_prompt(tokenizer, meta)
+        if meta.prompt_templates.get("av_chat") and not getattr(tokenizer, "chat_template", None):
+            tokenizer.chat_template = meta.prompt_templates["av_chat"]  # a base model's plain format: saved with the tokenizer
         self.stop_ids = stop_token_ids(tokenizer, lm)  # the model's own turn-end tokens; the vLLM engine takes the same set
         self.engine = None  # None: nlakit's own KV-cache loop; else a callable such as vllm_engine.VLLMEngine
 
@@ -134,8 +137,9 @@ class Verbalizer(nn.Module):
     @torch.no_grad()
     def generate(self, vectors: np.ndarray | torch.Tensor, max_new_tokens: int = EXPLANATION_TOKENS, temperature: float = 0.0,
                  batch_size: int | None = None, bf16: bool | None = None, seed: int | None = None,
-                 on_batch: Callable[[int], None] | None = None) -> Generation:
-        """Explanations for each vector: greedy at temperature 0, else sampled.
+                 on_batch: Callable[[int], None] | None = None, top_p: float = 1.0, top_k: int = 0) -> Generation:
+        """Explanations for each vector: greedy at temperature 0, else sampled (`top_p` < 1 / `top_k` > 0: from the
+        truncated distribution, `truncate`; training sampled without either).
 
         `logprobs` are those of the sampling distribution (at `temperature`), as a policy gradient needs.
         The default batch is 128 rows on a CPU (on 2 cores, 64 rows explain 11 activations/s, 128 rows 15/s: the weights are
@@ -144,13 +148,15 @@ class Verbalizer(nn.Module):
         batch_size = batch_size or (256 if self.device.type == "cuda" else 128)
         vectors = torch.as_tensor(check_vectors(np.asarray(vectors), self.meta.d_model, "activations to explain"))
         generator = torch.Generator(device=self.device).manual_seed(seed) if seed is not None else None
+        if self.engine is not None and (top_p < 1 or top_k > 0):
+            raise NLAError("top-p and top-k sampling run on the transformers engine only")
         result = Generation([], [], [], [])
         for start in range(0, len(vectors), batch_size):
             batch = vectors[start : start + batch_size]
             if self.engine is not None:
                 ids, logps = self.engine(self.prompt_embeds(batch), max_new_tokens, temperature, None if seed is None else seed + start)
             else:
-                ids, logps = self._generate_batch(batch, max_new_tokens, temperature, bf16, generator)
+                ids, logps = self._generate_batch(batch, max_new_tokens, temperature, bf16, generator, top_p, top_k)
             for seq, lp in zip(ids, logps):
                 text = self.tokenizer.decode(seq, skip_special_tokens=True)
                 result.texts.append(text)
@@ -168,14 +174,14 @@ class Verbalizer(nn.Module):
         return frozenset(i for i, t in enumerate(tokens) if t is not None and ">" in t)
 
     def _generate_batch(self, vectors: torch.Tensor, max_new_tokens: int, temperature: float, bf16: bool | None,
-                        generator: torch.Generator | None) -> tuple[list[list[int]], list[list[float]]]:
+                        generator: torch.Generator | None, top_p: float = 1.0, top_k: int = 0) -> tuple[list[list[int]], list[list[float]]]:
         bf16 = bf16_enabled(bf16, self.device)
         lm = unwrap(fast_model(self, bf16))
         with autocast(bf16, self.device), decode_attention(lm):
-            return self._decode(lm, vectors, max_new_tokens, temperature, generator)
+            return self._decode(lm, vectors, max_new_tokens, temperature, generator, top_p, top_k)
 
     def _decode(self, lm: nn.Module, vectors: torch.Tensor, max_new_tokens: int, temperature: float,
-                generator: torch.Generator | None) -> tuple[list[list[int]], list[list[float]]]:
+                generator: torch.Generator | None, top_p: float = 1.0, top_k: int = 0) -> tuple[list[list[int]], list[list[float]]]:
         """The KV-cache loop: the shared prefix once, then one token per row per step; finished rows leave the batch."""
         n = len(vectors)
         cache = self.prefix_cache(n, lm, growing_cache(len(self.prompt_ids) + max_new_tokens))
@@ -191,7 +197,7 @@ class Verbalizer(nn.Module):
         logprobs: list[list[float]] = [[] for _ in range(n)]
         for _ in range(max_new_tokens):
             if temperature > 0:
-                logp = torch.log_softmax(logits.float() / temperature, dim=-1)
+                logp = truncate(torch.log_softmax(logits.float() / temperature, dim=-1), top_p, top_k)
                 token = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(1)
                 chosen = logp.gather(1, token[:, None]).squeeze(1).tolist()
             else:  # greedy: the sampling distribution is a point mass, so each chosen token's log-probability is 0
@@ -221,6 +227,20 @@ class Verbalizer(nn.Module):
         self.lm.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)
         self.meta.save(folder)
+
+
+def truncate(logp: torch.Tensor, top_p: float = 1.0, top_k: int = 0) -> torch.Tensor:
+    """Log-probabilities [B, V] renormalised over the `top_k` most likely tokens and the smallest set whose probability
+    reaches `top_p` (the usual nucleus rule: the most likely token is always kept); unchanged at top_p 1, top_k 0."""
+    if top_k > 0 and top_k < logp.shape[-1]:
+        kth = logp.topk(top_k, dim=-1).values[:, -1:]
+        logp = logp.masked_fill(logp < kth, -math.inf)
+    if top_p < 1:
+        sorted_logp, order = logp.sort(dim=-1, descending=True)
+        before = sorted_logp.exp().cumsum(dim=-1) - sorted_logp.exp()  # the mass of the tokens ahead of each one
+        drop = torch.zeros_like(logp, dtype=torch.bool).scatter(-1, order, before >= top_p)
+        logp = logp.masked_fill(drop, -math.inf)
+    return torch.log_softmax(logp, dim=-1) if top_p < 1 or top_k > 0 else logp
 
 
 def build_verbalizer(meta: Sidecar, device: torch.device | str | None = None) -> Verbalizer:

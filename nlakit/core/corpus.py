@@ -61,6 +61,15 @@ def _read_jsonl(path: Path) -> list[dict]:
             raise NLAError(f"{path}:{number} is not valid JSON: {err}") from err
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
             raise NLAError(f"{path}:{number} has no string `text` field")
+        for key in ("text", "genre"):  # a `\ud800` escape parses, then breaks every tokenizer and writer downstream
+            value = row.get(key)
+            if not isinstance(value, str):
+                continue
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise NLAError(f"{path}:{number}: `{key}` holds a lone surrogate (a `\\u{ord(value[err.start]):04x}` escape "
+                               f"at character {err.start}), which is not Unicode text: fix or drop that line") from None
         rows.append(row)
     return rows
 

@@ -14,7 +14,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import NLAError
-from .files import atomic_write, content_digest, read_json, write_json
+from .files import atomic_write, content_digest, made_here, read_json, write_json
+from .progress import note
 from .sidecar import SIDECAR_NAME, Sidecar, check_vectors
 
 VECTOR = "activation_vector"
@@ -127,7 +128,9 @@ def vector_store(folder: Path, split: str = "train") -> np.ndarray:
 
     Built once by streaming the parquet in record batches (each checked for width and NaN), so
     neither building nor training holds the whole matrix in memory: a batch reads only its rows.
-    The cache is keyed on the parquet's contents (`<split>.vectors.json`), not its date.
+    The cache is keyed on the parquet's contents (`<split>.vectors.json`), not its date, and on the cache
+    file itself (made_here): a cache copied or received with a folder is rebuilt, so a planted one (zeros,
+    say) never becomes training data.
     """
     folder = Path(folder)
     meta = Sidecar.load(folder)
@@ -136,7 +139,10 @@ def vector_store(folder: Path, split: str = "train") -> np.ndarray:
         raise NLAError(f"missing {parquet}: run `nlakit extract` first")
     with_width(meta, parquet)
     digest = content_digest(parquet)
-    if not cache.exists() or not key.exists() or read_json(key, "vector cache key").get("parquet") != digest:
+    recorded = read_json(key, "vector cache key") if key.exists() else None
+    if not cache.exists() or recorded != _cache_key(cache, digest):
+        if cache.exists():
+            note(f"{cache} was not made here from this {parquet.name} (copied, received or stale): rebuilding it")
         try:
             source = pq.ParquetFile(parquet)
         except (pa.ArrowInvalid, OSError) as err:
@@ -152,8 +158,13 @@ def vector_store(folder: Path, split: str = "train") -> np.ndarray:
             out.flush()
 
         atomic_write(cache, write)
-        write_json(key, {"parquet": digest})
+        write_json(key, _cache_key(cache, digest))
     return np.load(cache, mmap_mode="r")
+
+
+def _cache_key(cache: Path, digest: str) -> dict:
+    """What a vector cache was made from (the parquet's digest) and which file it is (made here, its size)."""
+    return {"parquet": digest, "cache": [*made_here(cache), cache.stat().st_size] if cache.exists() else None}
 
 
 def rows(store: np.ndarray, index: list[int] | np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import errno
 import hashlib
 import io
 import json
@@ -21,7 +22,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,22 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private; outputs should look like any other file
         os.replace(tmp, path)
+    except Exception as err:
+        if out_of_space(err):
+            raise NLAError(f"no space left on the device to write {path} (it is left as it was): free some space and "
+                           "rerun") from None
+        raise
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def out_of_space(err: BaseException) -> bool:
+    """Whether `err` is a full disk or quota: an OSError's errno, or the same inside a library's own error type
+    (safetensors reports `IoError(Os { code: 28 ... })` as a SafetensorError, torch as a RuntimeError)."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return not isinstance(err, OSError) and ("No space left on device" in str(err) or "Disk quota exceeded" in str(err))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -103,22 +117,68 @@ def write_log(path: Path, log: list[dict]) -> None:
     atomic_write_text(path, buffer.getvalue())
 
 
+def check_output(out: Path, inputs: Iterable[str | Path] = (), overwrite: bool = False, existing: bool = False) -> Path:
+    """The one rule for where a command may write its output folder, checked before any work.
+
+    Nothing a user made is replaced unless `overwrite` names this exact output: a file at `out` is always
+    refused (the output is a folder; the file stays), an output that equals, holds or lies inside one of
+    the `inputs` would destroy what it reads, and an existing non-empty folder needs `overwrite`
+    (`existing=True`: the caller, a `StageRun`, has decided that already from the folder's run record).
+    """
+    out = Path(out)
+    if out.is_symlink() and not out.is_dir() or out.exists() and not out.is_dir():
+        raise NLAError(f"output {out} is a file, not a folder: give another output name (the file is left as it is)")
+    where = out.resolve()
+    for source in inputs:
+        path = Path(source)
+        if not path.exists():  # a model's hub name, a corpus name: nothing on disk to overwrite
+            continue
+        read = path.resolve()
+        relation = ("is" if where == read else "holds" if where in read.parents else
+                    "lies inside" if read in where.parents else None)
+        if relation:
+            raise NLAError(f"output {out} {relation} the input {source}: writing there would destroy what the command reads; "
+                           "choose a folder apart from its inputs")
+    if not existing and not overwrite and out.is_dir() and any(out.iterdir()):
+        raise NLAError(f"{out} already exists: choose another folder (or pass --overwrite to replace it once the new "
+                       "result is complete)")
+    return out
+
+
+def scratch_folder(final: Path, kind: str) -> Path:
+    """A new empty folder beside `final`, named for this run alone (`<final>.tmp-<pid>-<random>`): never a user's
+    `<final>.tmp` or `<final>.old`, and never another run's scratch."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=final.parent, prefix=f"{final.name}.{kind}-{os.getpid()}-"))
+    os.chmod(folder, 0o777 & ~_UMASK)  # mkdtemp makes folders private; an output should look like any other folder
+    return folder
+
+
 def finalize_folder(tmp: Path, final: Path) -> None:
-    """Move a fully written folder into place (the old one removed only after the new one exists)."""
-    old = final.with_name(final.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    """Move a fully written folder into place; the old one is set aside under a name of this run's own and removed
+    only once the new one is in place (put back if the move fails)."""
+    if not final.exists() and not final.is_symlink():
+        tmp.rename(final)
+        return
+    backup = scratch_folder(final, "old")
+    final.rename(backup / final.name)
+    try:
+        tmp.rename(final)
+    except BaseException:
+        (backup / final.name).rename(final)
+        backup.rmdir()
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
 
 
-def build_folder(final: Path, write: Callable[[Path], None]) -> Path:
-    """Write a whole folder through `write(tmp)` beside `final`, then swap it in."""
-    final = Path(final)
-    tmp = final.with_name(final.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+def build_folder(final: Path, write: Callable[[Path], None], inputs: Iterable[str | Path] = (), overwrite: bool = False) -> Path:
+    """Write a whole folder through `write(tmp)` beside `final`, then swap it in.
+
+    `check_output`'s rule applies first: an existing folder is replaced only with `overwrite`, never an input.
+    A failing `write` leaves `final` as it was.
+    """
+    final = check_output(Path(final), inputs, overwrite)
+    tmp = scratch_folder(final, "tmp")
     try:
         write(tmp)
     except BaseException:
@@ -129,6 +189,16 @@ def build_folder(final: Path, write: Callable[[Path], None]) -> Path:
 
 
 # ---------------------------------------------------------------- fingerprints
+
+
+def made_here(path: Path) -> list[int]:
+    """Which file on this machine `path` is (device, inode), for a cache to record when it writes itself.
+
+    A cache whose record names another file was copied, received or planted: a key beside it proves nothing
+    (a sender can write any key), so such a cache is rebuilt, never trusted.
+    """
+    stat = Path(path).stat()
+    return [stat.st_dev, stat.st_ino]
 
 
 def content_digest(path: str | Path) -> str:
@@ -205,8 +275,10 @@ class StageRun:
     def done(self) -> bool:
         """True when `out` holds this stage's result for these settings and inputs.
 
-        A folder made by another stage or run is refused (with what differs), unless `overwrite`.
+        A folder made by another stage or run is refused (with what differs), unless `overwrite`; so is an output
+        that is a file or overlaps an input (`check_output`), before any work.
         """
+        check_output(self.out, self.inputs.values(), self.overwrite, existing=True)
         if not self.out.exists():
             return False
         recorded = read_record(self.out).get(self.stage)
@@ -222,20 +294,38 @@ class StageRun:
         raise NLAError(f"{self.out} holds a {self.stage} result made with other {differences(recorded, self.fingerprint)}: "
                        "pass --overwrite to replace it, or choose another folder")
 
-    def begin(self) -> Path:
+    def begin(self, main: bool = True, barrier: Callable[[], None] | None = None) -> Path:
         """The work folder, checked against this run: a killed run with the same fingerprint resumes.
 
-        Under `overwrite` the old work folder (scratch nlakit made) is cleared; the old output stays until `publish`.
+        Under `overwrite` the old work folder (scratch nlakit made) is cleared; so is one holding nothing but its run
+        record (a run that stopped before saving any progress, e.g. on a bad setting: it must not block the corrected
+        rerun). A work folder with progress in it is never removed without `overwrite`, and a folder that nlakit did
+        not make (no run record) never. The old output stays until `publish`.
+
+        Under several processes (`main`: whether this is the first; `barrier`: wait for all of them), every process
+        checks the folder before the first one changes it, and none goes on until it is ready: no process clears
+        a folder another has just made.
         """
-        work = self.work
-        recorded = read_record(work).get(self.stage) if work.exists() else None
-        if self.overwrite and work.exists():  # a fresh run; called once the stage's inputs have been read and checked
-            shutil.rmtree(work)
-        elif recorded is not None and not self.matches(recorded):
+        work, barrier = self.work, barrier or (lambda: None)
+        if work.exists() and not work.is_dir():
+            raise NLAError(f"{work} is a file, where {self.stage} keeps its checkpoints: move it away")
+        ours = (work / RUN_RECORD).is_file()
+        if work.exists() and not ours and any(work.iterdir()):
+            raise NLAError(f"{work} exists and is not an nlakit work folder (no {RUN_RECORD}): move it away, "
+                           "or choose another output folder")
+        recorded = read_record(work).get(self.stage) if ours else None
+        progress = ours and any(not p.name.startswith(".") and p.name != RUN_RECORD for p in work.iterdir())
+        fresh = ours and (self.overwrite or not progress)  # a fresh run; called once the stage's inputs have been read and checked
+        if not fresh and recorded is not None and not self.matches(recorded):
             raise NLAError(f"{work} holds an unfinished {self.stage} run with other {differences(recorded, self.fingerprint)}: "
                            "pass --overwrite to start afresh, or choose another output folder")
-        work.mkdir(parents=True, exist_ok=True)
-        write_record(work, self.stage, self.fingerprint)
+        barrier()
+        if main:
+            if fresh:
+                shutil.rmtree(work)
+            work.mkdir(parents=True, exist_ok=True)
+            write_record(work, self.stage, self.fingerprint)
+        barrier()
         return work
 
     def publish(self, write: Callable[[Path], None], clear_work: bool = False) -> Path:
@@ -249,7 +339,7 @@ class StageRun:
             write(tmp)
             write_record(tmp, self.stage, self.fingerprint)
 
-        out = build_folder(self.out, write_all)
+        out = build_folder(self.out, write_all, self.inputs.values(), overwrite=True)  # `done` has ruled on the old folder
         if clear_work:
             shutil.rmtree(self.work, ignore_errors=True)
         return out

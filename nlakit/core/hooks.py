@@ -23,14 +23,59 @@ def unwrap(model: nn.Module) -> nn.Module:
     return model.get_base_model() if hasattr(model, "get_base_model") else model
 
 
+# Where architectures keep their blocks: `layers` (Llama, Qwen, Mistral, Gemma, Phi, GPT-NeoX, OLMo), `h` (GPT-2, Falcon,
+# Bloom), `blocks` (MPT-style); and their final norm: `norm` (Llama ... OLMo), `final_layernorm` (Phi),
+# `final_layer_norm` (GPT-NeoX, OPT), `ln_f` (GPT-2, Falcon, Bloom), `norm_f` (MPT).
+LAYER_LISTS = ("layers", "h", "blocks")
+FINAL_NORMS = ("norm", "final_layernorm", "final_layer_norm", "ln_f", "norm_f", "final_norm")
+
+
+def _decoder(model: nn.Module) -> nn.Module:
+    inner = unwrap(model)
+    return inner.get_decoder() if hasattr(inner, "get_decoder") else inner
+
+
+def _stack(model: nn.Module) -> tuple[str, nn.Module, str]:
+    """(path of the block-holding module under `get_decoder()`, that module, the name of its block list)."""
+    decoder = _decoder(model)
+    for path in ("", "language_model", "model", "decoder"):
+        holder = getattr(decoder, path, None) if path else decoder
+        for name in LAYER_LISTS:
+            if isinstance(holder, nn.Module) and isinstance(getattr(holder, name, None), nn.ModuleList):
+                return path, holder, name
+    raise NLAError(f"cannot find decoder layers in {type(unwrap(model)).__name__}: nlakit reads blocks kept in a "
+                   f"ModuleList named {' / '.join(LAYER_LISTS)} under the model's get_decoder()")
+
+
 def decoder_layers(model: nn.Module) -> nn.ModuleList:
     """The list of decoder blocks: the one place that knows where architectures keep them."""
-    inner = unwrap(model)
-    decoder = inner.get_decoder() if hasattr(inner, "get_decoder") else inner
-    for candidate in (decoder, getattr(decoder, "language_model", None), getattr(decoder, "model", None)):
-        if candidate is not None and isinstance(getattr(candidate, "layers", None), nn.ModuleList):
-            return candidate.layers
-    raise NLAError(f"cannot find decoder layers in {type(model).__name__}")
+    _, holder, name = _stack(model)
+    return getattr(holder, name)
+
+
+def final_norm_path(model: nn.Module) -> str | None:
+    """Where the norm applied after the last block sits, as a dotted path under `get_decoder()` (None: the model has none).
+
+    The AR is cut after block K and must read its residual stream unnormalised, as the official loaders make it: this
+    is the one place that finds that norm, for the AR's strip and export's key filter alike. It is a child of the module
+    holding the blocks, not inside a block: a known name first, else the only norm-type child that is not an embedding
+    norm (an unknown layout with several is refused rather than guessed).
+    """
+    path, holder, _ = _stack(model)
+    children = dict(holder.named_children())
+    names = [n for n in FINAL_NORMS if n in children]
+    if not names:
+        names = [n for n, m in children.items() if "norm" in type(m).__name__.lower() and "emb" not in n.lower()]
+        if len(names) > 1:
+            raise NLAError(f"cannot tell which of {names} is {type(unwrap(model)).__name__}'s final norm")
+    return ".".join(filter(None, (path, names[0]))) if names else None
+
+
+def strip_final_norm(model: nn.Module) -> None:
+    """Replace the final norm by the identity (in place): the model then returns block outputs as they are."""
+    path = final_norm_path(model)
+    if path is not None:
+        _decoder(model).set_submodule(path, nn.Identity())
 
 
 def _block(model: nn.Module, layer_index: int) -> nn.Module:

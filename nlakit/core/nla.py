@@ -15,6 +15,8 @@ RL's samples call it.
 Where a sidecar is silent (released sidecars record no rawvar, no extraction settings, no
 explanation cap), the pair's entry in `released.RELEASED` fills in, and only here: `baseline`,
 `meannorm`, `max_new_tokens`, `extract_config` and, at load, an AV's layer and injection scale.
+A pair in the official layout that the registry does not know (anyone's own checkpoints from the
+official pipeline) gets that pipeline's settings instead of nlakit's (`released.pipeline_defaults`).
 Each fallback is named (the baseline's name, `notes`).
 """
 
@@ -39,9 +41,9 @@ from .floor import load_token_ar, token_texts
 from .metrics import RAWVAR, Baseline, fve_rows, measured_baseline, sidecar_baseline
 from .models import inference_dtype, load_causal_lm, load_tokenizer
 from .pretrained import resolve_nla
-from .prompts import template_explanation
+from .prompts import ar_text, template_explanation
 from .reading import extract_documents
-from .released import ReleasedNLA, by_hub_id, for_sidecar, is_hub_id, locate
+from .released import ReleasedNLA, by_hub_id, for_sidecar, is_hub_id, locate, pipeline_defaults, pipeline_note
 from .roundtrip import RoundTrip, pick_best, roundtrip
 from .sidecar import Sidecar
 
@@ -80,8 +82,12 @@ def source_folders(source: Path | str | LoadConfig) -> dict[str, Path]:
     return {"av": av_dir, "ar": ar_dir}
 
 
-def complete_pair(av_meta: Sidecar, ar_meta: Sidecar, release: ReleasedNLA | None) -> list[str]:
-    """Fill what the AV sidecar leaves out from the AR's or the registry (in place); notes saying what came from where."""
+def complete_pair(av_meta: Sidecar, ar_meta: Sidecar, release: ReleasedNLA | None, injection_scale: float | None = None) -> list[str]:
+    """Fill what the AV sidecar leaves out from the AR's or the registry (in place); notes saying what came from where.
+
+    `injection_scale` (explain's --injection-scale, the official client's override) stands in for an AV sidecar that
+    records none, before the registry's: that is what the official flag is for.
+    """
     notes = []
     if release is not None and (ar_meta.layer_index, ar_meta.d_model) != (release.layer_index, release.d_model):
         raise NLAError(f"the AR sidecar says layer {ar_meta.layer_index}, d_model {ar_meta.d_model}; {release.name} "
@@ -89,10 +95,27 @@ def complete_pair(av_meta: Sidecar, ar_meta: Sidecar, release: ReleasedNLA | Non
     if av_meta.layer_index is None:  # an AV sidecar from before the release scrub
         av_meta.layer_index = ar_meta.layer_index
         notes.append(f"the AV sidecar records no layer: layer {ar_meta.layer_index} from the AR sidecar")
+    if av_meta.injection_scale is None and injection_scale is not None:
+        av_meta.injection_scale = injection_scale
+        notes.append(f"the AV sidecar records no injection_scale: {injection_scale:g} from --injection-scale")
     if av_meta.injection_scale is None and release is not None:
         av_meta.injection_scale = release.injection_scale
         notes.append(f"the AV sidecar records no injection_scale: {release.injection_scale:g} from {release.name} (registry)")
     return notes
+
+
+def check_ar_suffix(ar: Reconstructor, source: Path | str) -> None:
+    """Refuse an AR whose prompt no longer ends in the sidecar's `tokens.critic_suffix_ids` (a tokenizer or template that
+    drifted since training), as the official pipeline asserts (nla/config.py `verify_critic_suffix`): the AR reads the
+    prompt's last token, so a changed tail silently changes what it reads. A sidecar without the ids is not checked."""
+    expected = ar.meta.tokens.get("critic_suffix_ids")
+    if not expected:
+        return
+    expected = [int(t) for t in expected]
+    ids = ar.tokenizer(ar_text(ar.meta.prompt_templates["ar"], "An explanation."), add_special_tokens=True)["input_ids"]
+    if ids[-len(expected):] != expected:
+        raise NLAError(f"{source}: the AR prompt ends in tokens {ids[-len(expected):]}, its sidecar's tokens.critic_suffix_ids "
+                       f"say {expected}: the tokenizer or the AR template drifted from the one it was trained with")
 
 
 @dataclass
@@ -106,6 +129,7 @@ class NLA:
     release: ReleasedNLA | None = None  # the registry entry of a released pair: what its sidecars leave out
     notes: list[str] = field(default_factory=list)  # what was inferred at load, and from where (the CLI prints them)
     token_ar: Reconstructor | None = None  # the token floor's AR (floor.py), where the NLA folder holds one
+    pipeline: bool = False  # an official-layout pair outside the registry: the official pipeline's settings stand in
 
     @property
     def meta(self) -> Sidecar:
@@ -122,13 +146,15 @@ class NLA:
 
     @classmethod
     def load(cls, folder: Path | str | LoadConfig = DEFAULT_NLA, engine: str = "transformers", *, av: str | Path | None = None,
-             ar: str | Path | None = None, dtype: str | None = None, device_map: str | dict | None = None) -> NLA:
+             ar: str | Path | None = None, dtype: str | None = None, device_map: str | dict | None = None,
+             injection_scale: float | None = None) -> NLA:
         """An NLA folder (av/ + ar/), `default` (the one shipped with the package), or `av` and `ar` given apart,
         each a folder or a Hugging Face hub id (`kitft/nla-qwen2.5-7b-L20-av`; see released.locate).
 
         engine: `transformers` (nlakit's own batched KV-cache loop) or `vllm` (prompt_embeds).
         dtype: `auto` (bf16 on a GPU, fp32 on the CPU), `bf16` or `fp32` for all three models; fp16 is refused.
         device_map: `auto` (or any accelerate device map) spreads each model's blocks over the GPUs.
+        injection_scale: the AV's injection norm where its sidecar records none (explain's --injection-scale).
         """
         if engine not in ENGINES:
             raise NLAError(f"unknown engine {engine!r}: choose one of {ENGINES}")
@@ -140,11 +166,12 @@ class NLA:
         av_dir, ar_dir, release, notes = pair_folders(folder, av, ar)
         av_meta, ar_meta = Sidecar.load(av_dir), Sidecar.load(ar_dir)
         release = release or for_sidecar(ar_meta)
-        notes += complete_pair(av_meta, ar_meta, release)
+        notes += complete_pair(av_meta, ar_meta, release, injection_scale)
         av_meta.check_compatible(ar_meta, str(ar_dir))
         placement = dict(dtype=weights, device_map=device_map)
         verbalizer = load_verbalizer(av_dir, meta=av_meta, **placement)
         reconstructor = load_reconstructor(ar_dir, meta=ar_meta, **placement)
+        check_ar_suffix(reconstructor, ar_dir)
         try:
             target = load_causal_lm(ar_meta.base_model, **placement)
             tokenizer = load_tokenizer(ar_meta.base_model)
@@ -163,6 +190,9 @@ class NLA:
             if not nla.recorded_extraction():
                 settings = ", ".join(f"{k} {v}" for k, v in release.extraction.items())
                 notes.append(f"activations extracted with the settings {release.name} was trained on (registry): {settings}")
+        elif not nla.recorded_extraction():  # official layout, unknown pair: never nlakit's small defaults in silence
+            nla.pipeline = True
+            notes.append(pipeline_note(with_cap=nla.av_cap() is None))
         if notes:  # said out loud, once, where every command loads its NLA
             console = Console(stderr=True)
             for note in notes:
@@ -178,7 +208,8 @@ class NLA:
 
     def extract_config(self, **changes: object) -> ExtractConfig:
         """The extraction settings the NLA was trained with (as its sidecar records them, else its registry entry's), with `changes`."""
-        recorded = self.recorded_extraction() or (dict(self.release.extraction) if self.release else {})
+        fallback = dict(self.release.extraction) if self.release else pipeline_defaults()[0] if self.pipeline else {}
+        recorded = self.recorded_extraction() or fallback
         try:
             return ExtractConfig(**{"model": self.meta.base_model, **recorded, **changes})
         except NLAError as err:
@@ -232,16 +263,20 @@ class NLA:
 
     @property
     def max_new_tokens(self) -> int:
-        """The explanation cap every command uses unless told otherwise: the AV sidecar's, else the registry's, else
-        config.EXPLANATION_TOKENS. A generation that reaches it without `</explanation>` is reported as capped."""
-        return self.av_cap() or (self.release.max_new_tokens if self.release is not None else EXPLANATION_TOKENS)
+        """The explanation cap every command uses unless told otherwise: the AV sidecar's, else the registry's, else the
+        official pipeline's for an official-layout pair outside the registry, else config.EXPLANATION_TOKENS. A generation
+        that reaches it without `</explanation>` is reported as capped."""
+        if self.release is not None:
+            return self.av_cap() or self.release.max_new_tokens
+        return self.av_cap() or (pipeline_defaults()[1] if self.pipeline else EXPLANATION_TOKENS)
 
     def roundtrip(self, vectors: np.ndarray, max_new_tokens: int | None = None, temperature: float = 0.0, seed: int | None = None,
-                  on_batch: Callable[[int], None] | None = None) -> RoundTrip:
+                  on_batch: Callable[[int], None] | None = None, top_p: float = 1.0, top_k: int = 0) -> RoundTrip:
         """The round trip of `vectors` ([N, d] or [d]): explanations, responses, the AR's reconstructions and their scores, fve_nrm
-        against this NLA's baseline (`max_new_tokens`: default the NLA's cap; `on_batch`: see `roundtrip`)."""
+        against this NLA's baseline (`max_new_tokens`: default the NLA's cap; `on_batch`: see `roundtrip`; `top_p`, `top_k`:
+        Verbalizer.generate's)."""
         return roundtrip(self.av, self.ar, vectors, max_new_tokens or self.max_new_tokens, temperature, seed, on_batch=on_batch,
-                         baseline=self.baseline)
+                         baseline=self.baseline, top_p=top_p, top_k=top_k)
 
     def score(self, explanations: list[str | None], vectors: np.ndarray) -> np.ndarray:
         """mse_nrm of the AR's reconstruction from each explanation (None: a failed generation, scored 2.0)."""

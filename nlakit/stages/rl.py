@@ -55,7 +55,7 @@ from ..core import dataset
 from ..core.ar import Reconstructor, load_reconstructor
 from ..core.av import Verbalizer, load_verbalizer
 from ..core.config import RLConfig
-from ..core.distributed import any_process, data_parallel, fsdp_requested, is_main_process, is_sharded, load_device, shard_frozen_blocks
+from ..core.distributed import any_process, data_parallel, fsdp_requested, is_main_process, is_sharded, load_device, shard_frozen_blocks, wait_for_everyone
 from ..core.errors import NLAError
 from ..core.files import StageRun, atomic_write_text, to_json, write_log
 from ..core.metrics import FAILED_MSE, Baseline, fve, mse_nrm
@@ -422,7 +422,7 @@ def run_rl(data: Path, av_dir: Path, ar_dir: Path, out: Path, cfg: RLConfig, ove
     vectors, held = dataset.vector_store(data, "train"), dataset.vector_store(data, "heldout")
     source = held if len(held) else vectors
     sample_vectors = dataset.rows(source, range(min(cfg.sample_rows, len(source))))
-    work = run.begin()
+    work = run.begin(is_main_process(), wait_for_everyone)
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)

@@ -18,7 +18,7 @@ from ..core import dataset
 from ..core.ar import build_reconstructor, load_reconstructor
 from ..core.av import build_verbalizer, load_verbalizer
 from ..core.config import ARConfig, AVConfig, TrainConfig
-from ..core.distributed import data_parallel, fsdp_requested, is_main_process, load_device, shard_frozen_blocks
+from ..core.distributed import data_parallel, fsdp_requested, is_main_process, load_device, shard_frozen_blocks, wait_for_everyone
 from ..core.errors import NLAError
 from ..core.files import StageRun
 from ..core.metrics import derangement, fve
@@ -110,7 +110,7 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
         return run.out
     texts, vectors, held_texts, held_vectors, meta = dataset.training_pairs(data, cfg.eval_rows)
     baseline = meta.training_baseline()
-    work = run.begin()
+    work = run.begin(is_main_process(), wait_for_everyone)
     ar = sft_model("ar", meta, cfg)
     part = ar_part(ar, cfg)
     trainer = Trainer([part], cfg, work, "train-ar")
@@ -124,11 +124,9 @@ def run_train_ar(data: Path, out: Path, cfg: ARConfig, overwrite: bool = False) 
         return sft_row(loss, grad_norm, part, {"fve_nrm": fve(float(loss.detach()), baseline.value), "tokens": tokens})
 
     def evaluate() -> dict:
-        if not held_texts:
+        if len(held_texts) < 2:  # the shuffled control pairs each row with another
             return {}
-        mse = ar.score(held_texts, held_vectors, bf16=cfg.bf16)
-        shuffled = derangement(len(mse))
-        mse_shuf = ar.score([held_texts[i] for i in shuffled], held_vectors, bf16=cfg.bf16)
+        mse, mse_shuf = ar.score_shuffled(held_texts, held_vectors, derangement(len(held_texts)), bf16=cfg.bf16)
         return {"heldout_fve_nrm": fve(mse, baseline.value), "heldout_fve_shuffled": fve(mse_shuf, baseline.value)}
 
     log = trainer.run(step, eval_fn=evaluate, eval_every=cfg.eval_every, info=lambda row: f"loss {row['loss']:.3f}")
@@ -142,7 +140,7 @@ def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) 
         return run.out
     texts, vectors, held_texts, held_array, meta = dataset.training_pairs(data, cfg.eval_rows)
     held_vectors = torch.from_numpy(held_array)
-    work = run.begin()
+    work = run.begin(is_main_process(), wait_for_everyone)
     av = sft_model("av", meta, cfg)
     part = av_part(av, cfg)
     trainer = Trainer([part], cfg, work, "train-av")
@@ -156,14 +154,14 @@ def run_train_av(data: Path, out: Path, cfg: AVConfig, overwrite: bool = False) 
 
     @torch.no_grad()
     def evaluate() -> dict:
-        if not held_texts:
+        if len(held_texts) < 2:  # the shuffled control pairs each row with another
             return {}
+        others = held_vectors[torch.from_numpy(derangement(len(held_texts)))]  # paired over the whole set: no chunk of one
         real, shuffled = [], []
         for s in range(0, len(held_texts), cfg.batch_size):
             chunk = held_texts[s : s + cfg.batch_size]
-            v = held_vectors[s : s + cfg.batch_size]
-            real.append(float(av.sft_loss(v, chunk, cfg.bf16)[0]))
-            shuffled.append(float(av.sft_loss(v[torch.from_numpy(derangement(len(v)))], chunk, cfg.bf16)[0]))
+            real.append(float(av.sft_loss(held_vectors[s : s + cfg.batch_size], chunk, cfg.bf16)[0]))
+            shuffled.append(float(av.sft_loss(others[s : s + cfg.batch_size], chunk, cfg.bf16)[0]))
         return {"heldout_loss": float(np.mean(real)), "heldout_loss_shuffled": float(np.mean(shuffled))}
 
     log = trainer.run(step, eval_fn=evaluate, eval_every=cfg.eval_every, info=lambda row: f"loss {row['loss']:.3f}")

@@ -10,13 +10,18 @@ would be "thinking" there. Three teachers share one interface:
   `nlakit teachers` ranks designs.
 - `local`: an instruct model on this machine describes the text and what comes next.
 - `api`: any OpenAI-compatible chat endpoint (base URL + the name of an API-key variable).
-Finished batches are cached next to the dataset, so a killed run resumes without paying twice.
+Finished batches are cached next to the dataset, so a killed run resumes without paying twice. The
+cache records what made it (the teacher's settings, the split's digest, the cache file itself): one
+made by another teacher, model or URL, for other rows, or received with the folder is ignored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +33,9 @@ import torch
 from ..core import dataset
 from ..core.config import DEFAULT_DESIGN, DEFAULT_MODEL, TeachConfig, user_variable
 from ..core.errors import NLAError
-from ..core.files import StageRun
+from ..core.files import StageRun, content_digest, made_here
 from ..core.models import load_causal_lm, load_tokenizer
-from ..core.progress import progress
+from ..core.progress import note, progress
 from ..core.prompts import parse_explanation, template_explanation
 from ..core.sidecar import Sidecar
 
@@ -64,6 +69,7 @@ class LocalTeacher:
     name, design = "local", None
 
     def __init__(self, model: str = DEFAULT_MODEL, max_new_tokens: int = 80, batch_size: int = 8):
+        self.model_name = model
         self.tokenizer = load_tokenizer(model)
         self.tokenizer.padding_side = "left"
         self.model = load_causal_lm(model)
@@ -95,7 +101,10 @@ class APITeacher:
     """OpenAI-compatible `/chat/completions`, retried with exponential backoff on 429, 5xx and network errors.
 
     A row whose answer never came (or never parsed) is None: teach_split keeps every answer it got
-    and refuses to write a dataset with rows missing, so a rerun asks only for those.
+    and refuses to write a dataset with rows missing, so a rerun asks only for those. `breaker` rows
+    in a row without an answer stop the run (a dead endpoint, or one answering 200 with an HTML page,
+    would otherwise cost retries x backoff per row, hours on a large dataset); a 200 that is not the
+    API's JSON is not retried (it will not change).
     """
 
     base_url: str
@@ -106,10 +115,29 @@ class APITeacher:
     concurrency: int = 8
     retries: int = 5
     timeout_s: float = 60.0
+    breaker: int = 20
     name: str = "api"
     design: None = None
 
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failed_in_a_row, self._last_problem = 0, ""
+
     def _one(self, row: dict) -> str | None:
+        if self._failed_in_a_row >= self.breaker:  # tripped: the rows still queued are not asked
+            return None
+        answer, problem = self._ask(row)
+        with self._lock:
+            self._failed_in_a_row = 0 if answer else self._failed_in_a_row + 1
+            self._last_problem = problem or self._last_problem
+        return answer
+
+    def ask(self, prompt: str) -> str | None:
+        """Any prompt's raw answer, through the same client (the neuron dictionary's api scorer asks with it)."""
+        return self._ask({}, prompt, parse=lambda text: text)[0]
+
+    def _ask(self, row: dict, prompt: str | None = None, parse: Callable[[str], str | None] = parse_explanation) -> tuple[str | None, str]:
+        """(the parsed answer or None, what went wrong last) for one row (or a given prompt)."""
         import httpx
 
         key = user_variable(self.api_key_env)
@@ -117,26 +145,43 @@ class APITeacher:
             raise NLAError(f"the api teacher reads its key from ${self.api_key_env}, which is not set")
         body = {
             "model": self.model,
-            "messages": [{"role": "user", "content": INSTRUCTION.format(context=row["context"])}],
+            "messages": [{"role": "user", "content": prompt or INSTRUCTION.format(context=row["context"])}],
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
         }
+        problem = ""
         for attempt in range(self.retries):
+            if self._failed_in_a_row >= self.breaker:
+                return None, problem
             try:
                 response = httpx.post(f"{self.base_url.rstrip('/')}/chat/completions", json=body,
                                       headers={"Authorization": f"Bearer {key}"}, timeout=self.timeout_s)
+            except httpx.HTTPError as err:
+                problem = f"{type(err).__name__}: {err}"
+            else:
                 if response.status_code == 200:
-                    return parse_explanation(response.json()["choices"][0]["message"]["content"])
+                    try:
+                        answer = parse(response.json()["choices"][0]["message"]["content"])
+                    except (KeyError, IndexError, TypeError, ValueError):
+                        kind = response.headers.get("content-type", "no content type")
+                        return None, f"answers 200 with something that is not a chat completion ({kind})"
+                    return answer, "" if answer else "answers without <explanation> tags"
+                problem = f"HTTP {response.status_code}"
                 if response.status_code < 500 and response.status_code != 429:
-                    return None
-            except (httpx.HTTPError, KeyError, IndexError, ValueError):
-                pass
+                    return None, problem
             time.sleep(0.5 * 2**attempt)
-        return None
+        return None, problem
 
     def explain(self, rows: list[dict]) -> list[str | None]:
         with ThreadPoolExecutor(self.concurrency) as pool:
             return list(pool.map(self._one, rows))
+
+    def check(self) -> None:
+        """Stop the run once the breaker has tripped (called after each batch's answers are saved)."""
+        if self._failed_in_a_row >= self.breaker:
+            raise NLAError(f"stopped: {self.base_url} gave no usable answer for {self._failed_in_a_row} rows in a row "
+                           f"(last: {self._last_problem or 'no answer'}); check --base-url and --api-model, then rerun "
+                           "(the answers it gave are kept)")
 
 
 def teacher_from(cfg: TeachConfig) -> Teacher:
@@ -146,19 +191,44 @@ def teacher_from(cfg: TeachConfig) -> Teacher:
     if cfg.teacher == "api":
         if not cfg.base_url or not cfg.api_model:
             raise NLAError("the api teacher needs --base-url and --api-model")
-        return APITeacher(cfg.base_url, cfg.api_model, cfg.api_key_env, concurrency=cfg.concurrency)
+        return APITeacher(cfg.base_url, cfg.api_model, cfg.api_key_env, concurrency=cfg.concurrency, breaker=cfg.breaker)
     return TemplateTeacher(cfg.design)
 
 
-def _load_cache(path: Path) -> dict[int, str | None]:
+def teacher_settings(teacher: Teacher) -> dict:
+    """What decides a teacher's answers (not how fast it asks): its cache and the dataset's sidecar record it."""
+    settings: dict = {"teacher": teacher.name}
+    if teacher.design:
+        settings["design"] = teacher.design
+    if isinstance(teacher, APITeacher):
+        settings.update(model=teacher.model, base_url=teacher.base_url.rstrip("/"), max_tokens=teacher.max_tokens,
+                        temperature=teacher.temperature)
+    elif isinstance(teacher, LocalTeacher):
+        settings.update(model=teacher.model_name, max_new_tokens=teacher.max_new_tokens)
+    if teacher.design is None:
+        settings["instruction"] = hashlib.sha256(INSTRUCTION.encode()).hexdigest()[:16]
+    return settings
+
+
+def _load_cache(path: Path, made_from: dict) -> dict[int, str | None]:
+    """The answers cached at `path` if its first line records `made_from` and this very file; else none (said once)."""
     if not path.exists():
         return {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        header = json.loads(lines[0])["made_from"] if lines else None
+    except (json.JSONDecodeError, KeyError, TypeError):
+        header = None
+    if header != {**made_from, "file": made_here(path)}:
+        note(f"ignored {path}: it was made by other teacher settings, for other rows, or elsewhere (a copied or "
+             "received folder); its rows are asked again")
+        return {}
     cache = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in lines[1:]:
         try:
             item = json.loads(line)
             cache[int(item["i"])] = item["explanation"]
-        except (json.JSONDecodeError, KeyError, ValueError):
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             continue  # a line cut by a crash: that row is simply redone
     return cache
 
@@ -166,12 +236,17 @@ def _load_cache(path: Path) -> dict[int, str | None]:
 def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64) -> int:
     """Fill the `explanation` column of one split; returns the number of rows kept."""
     table, meta = dataset.read_split(folder, split)
-    tag = f"{teacher.name}-{teacher.design}" if teacher.design else teacher.name  # another design, another cache
-    cache_path = Path(folder) / f".teach-{tag}-{split}.jsonl"
-    cache = _load_cache(cache_path)
+    settings = teacher_settings(teacher)
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]  # another model or URL, another file
+    cache_path = Path(folder) / f".teach-{teacher.name}-{key}-{split}.jsonl"
+    made_from = {"settings": settings, "split": content_digest(Path(folder) / f"{split}.parquet")}
+    cache = _load_cache(cache_path, made_from)
     rows = table.drop_columns([dataset.VECTOR]).to_pylist()
     todo = [i for i in range(len(rows)) if i not in cache]
-    with progress() as bar, cache_path.open("a", encoding="utf-8") as sink:
+    mode = "a" if cache else "w"  # an ignored cache is replaced by this run's own
+    with progress() as bar, cache_path.open(mode, encoding="utf-8") as sink:
+        if not cache:
+            sink.write(json.dumps({"made_from": {**made_from, "file": made_here(cache_path)}}, ensure_ascii=False) + "\n")
         task = bar.add_task(f"teach {split}", total=len(rows), completed=len(rows) - len(todo), info=teacher.name)
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
@@ -181,6 +256,7 @@ def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64
                     sink.write(json.dumps({"i": i, "explanation": text}, ensure_ascii=False) + "\n")
             sink.flush()
             bar.advance(task, len(chunk))
+            getattr(teacher, "check", lambda: None)()  # a tripped circuit breaker stops here, this batch's answers saved
     missing = [i for i in range(len(rows)) if not cache.get(i)]
     if missing:  # never drop a row: the dataset is written only when every row has its explanation
         raise NLAError(f"the {teacher.name} teacher gave no usable explanation for {len(missing)} of {len(rows)} {split} rows "
@@ -202,7 +278,7 @@ def run_teach(folder: Path, teacher: Teacher, overwrite: bool = False, cfg: Teac
         return run.out
     meta = Sidecar.load(folder)
     kept = {split: teach_split(run.out, split, teacher) for split in dataset.SPLITS}
-    meta.training.update(teacher=teacher.name, teacher_rows=kept)
+    meta.training.update(teacher=teacher.name, teacher_rows=kept, teacher_settings=teacher_settings(teacher))
     if teacher.design:  # the AR and AV inherit it: their `teacher` control is written the same way
         meta.prompt_templates["teacher"] = teacher.design
     else:

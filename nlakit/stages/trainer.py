@@ -254,7 +254,7 @@ class Trainer:
             save_tensors(folder / "tensors.safetensors", {k: v.clone() for k, v in tensors.items()})
             write_json(folder / "state.json", meta)
 
-        build_folder(self.work / CHECKPOINT, write)
+        build_folder(self.work / CHECKPOINT, write, overwrite=True)  # the last checkpoint is this run's own
 
     def load(self) -> None:
         folder = self.work / CHECKPOINT

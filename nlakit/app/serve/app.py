@@ -130,6 +130,46 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.served.worker.shutdown()
 
 
+def request_deadline_protocol(limit_s: float) -> type:
+    """uvicorn's h11 protocol with a deadline on reading each request: a connection whose request (headers and
+    body) is not all in `limit_s` after it opened, or after its last response, is closed.
+
+    uvicorn has no such timeout of its own: a client sending a header a byte at a time (slowloris) would hold
+    its socket for as long as it likes. A request fully read is never cut, however long the model takes.
+    """
+    import asyncio
+
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class RequestDeadline(H11Protocol):
+        deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self.arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self.arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self.deadline is not None:
+                self.deadline.cancel()
+            super().connection_lost(exc)
+
+        def arm(self) -> None:
+            if self.deadline is not None:
+                self.deadline.cancel()
+            self.deadline = self.loop.call_later(limit_s, self.expired)
+
+        def expired(self) -> None:
+            if self.conn.their_state is not h11.DONE and not self.transport.is_closing():
+                self.transport.close()
+
+    return RequestDeadline
+
+
 def create_app(nla: NLA, cfg: ServeConfig | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
     """The explorer app for a loaded NLA (tests pass a tiny one), with `cfg`'s files, token and limits (default: ServeConfig()).
 

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ...core.config import ServeConfig
+from ...core.config import AuditConfig, ServeConfig
 from ...core.errors import NLAError
 from ...core.files import json_safe
 from ...core.nla import NLA
+from ...readings import audit as auditing
 from ...readings.dictionary import ExplainedRows, NeuronDictionary
 from .explorer import APIError, Explorer, ModelWorker, list_directions, load_direction, on_model_thread
 
@@ -87,6 +88,35 @@ class SteerRequest(TokenRequest):
         return self
 
 
+class Message(APIRequest):
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+
+    _unicode = field_validator("content")(valid_unicode)
+
+
+class AuditRequest(APIRequest):
+    """A transcript to audit (a chat's messages, or plain text) and what to look for; the answer is a short ranked list."""
+
+    messages: list[Message] | None = Field(None, min_length=1, description="the conversation, rendered with the chat template")
+    text: str | None = Field(None, min_length=1, description="plain text instead of messages")
+    concepts: list[str] | None = Field(None, min_length=1, description="concepts to flag; default: terms thought, not said")
+    select: Literal["all", "role", "stride", "depart"] = "all"
+    role: Literal["system", "user", "assistant", "tool"] = "assistant"
+    samples: int = Field(3, ge=1, description="explanations sampled per flagged token (the agreement guard)")
+    max_findings: int = Field(5, ge=1, le=50)
+
+    _unicode = field_validator("text")(valid_unicode)
+
+    @model_validator(mode="after")
+    def one_transcript(self) -> AuditRequest:
+        if (self.messages is None) == (self.text is None):
+            raise ValueError("give exactly one of `messages` and `text`")
+        if self.concepts is not None and not all(c.strip() and "," not in c for c in self.concepts):
+            raise ValueError("concepts must be non-blank and hold no commas")
+        return self
+
+
 # ---------------------------------------------------------------- what every route shares
 
 
@@ -102,6 +132,7 @@ class Served:
     search: ExplainedRows | None  # --dataset
     neurons: NeuronDictionary | None  # --neurons
     directions: Path | None  # --directions
+    audit_reference: auditing.Reference | None = None  # the audit's reference set, explained at the first audit and kept
 
     @classmethod
     def open(cls, nla: NLA, cfg: ServeConfig) -> Served:
@@ -121,6 +152,17 @@ class Served:
     def check_text(self, text: str) -> None:
         if len(text) > self.cfg.max_chars:
             raise APIError(413, "text_too_long", f"the text has {len(text)} characters; the limit is {self.cfg.max_chars}")
+
+    def audit(self, conversation: list[dict] | str, cfg: AuditConfig, limit: int) -> dict:
+        """One transcript audited on the model thread (the reference set built once, then reused), the first `limit` findings."""
+        transcript = auditing.render(self.nla.tokenizer, "request", conversation)
+        n = len(self.nla.tokenizer(transcript.text, add_special_tokens=not transcript.templated)["input_ids"])
+        if n > self.cfg.max_tokens:
+            raise APIError(413, "too_many_tokens", f"the transcript has {n} tokens; the limit is {self.cfg.max_tokens}")
+        if self.audit_reference is None:
+            self.audit_reference = auditing.Reference.build(self.nla, cfg)
+        result = auditing.audit(self.nla, [transcript], cfg, reference=self.audit_reference)
+        return auditing.short(result, limit)
 
     def contrast_prompts(self, contrast: Contrast) -> tuple[list[str], list[str], str]:
         """(positive, negative, reduce) with each prompt stripped; blank prompts, too many or too long ones refused."""
@@ -206,3 +248,15 @@ def search_neurons(s: State, q: str = Query("", max_length=200), limit: int = Qu
     if s.neurons is None:
         raise APIError(404, "no_neurons", "the Neurons view needs a dictionary: start with --neurons FILE (from `nlakit neurons`)")
     return {"query": q, "results": json_safe(s.neurons.query(q.strip(), min(limit, s.cfg.max_search_results)))}  # NaN scores: null
+
+
+@router.post("/api/audit")
+async def audit(req: AuditRequest, s: State) -> dict:
+    """A transcript -> a short ranked list of findings, each with its best evidence token and every guard's verdict."""
+    s.check_text(req.text if req.text is not None else "".join(m.content for m in req.messages or []))
+    if req.samples > s.cfg.max_samples:
+        raise APIError(422, "validation", f"samples: at most {s.cfg.max_samples} per request")
+    conversation = req.text if req.text is not None else [m.model_dump() for m in req.messages or []]
+    cfg = AuditConfig(select=req.select, role=req.role, samples=req.samples, budget=s.cfg.max_tokens,
+                      concepts=", ".join(c.strip() for c in req.concepts) if req.concepts else None, max_new_tokens=s.cfg.max_new_tokens)
+    return await s.worker.run(s.audit, conversation, cfg, req.max_findings)
