@@ -136,3 +136,63 @@ def test_a_work_folder_nlakit_did_not_make_is_refused_and_kept(taught, tmp_path)
     with pytest.raises(NLAError, match="not an nlakit work folder"):
         run_train_ar(taught, tmp_path / "ar", ARConfig(steps=1, bf16=False), overwrite=True)
     assert snapshot(work) == {"notes.txt": b"months of work"}
+
+
+# ---------------------------------------------------------------- one-file outputs: check_output_file
+
+CHAT = '[{"role": "user", "content": "Tell me a secret."}, {"role": "assistant", "content": "I like bread."}]'
+
+
+def one_file_inputs(root: Path) -> dict[str, Path]:
+    """A corpus, a vectors parquet and a chat transcript, as a user would have them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (root / "corpus.txt").write_text("The museum finally opened the old letter after many years.\n")
+    pq.write_table(pa.table({"activation_vector": [[1.0] * 64]}), root / "vectors.parquet")
+    (root / "chat.json").write_text(CHAT)
+    return {name: root / name for name in ("corpus.txt", "vectors.parquet", "chat.json")}
+
+
+@pytest.mark.parametrize("argv, kept", [
+    (["evaluate", "--nla", "{nla}", "--texts", "{root}/corpus.txt", "--save", "{root}/corpus.txt"], "corpus.txt"),
+    (["explain", "--nla", "{nla}", "--vectors", "{root}/vectors.parquet", "--out", "{root}/vectors.parquet"], "vectors.parquet"),
+    (["audit", "{root}/chat.json", "--nla", "{nla}", "--out", "{root}/chat.json"], "chat.json"),
+    (["audit", "{root}/chat.json", "--nla", "{nla}", "--html", "{root}/link.json"], "chat.json"),  # a symlink to it is it
+], ids=["evaluate-save-corpus", "explain-out-vectors", "audit-out-transcript", "audit-html-symlink"])
+def test_an_output_file_over_an_input_file_is_refused_and_the_input_kept(argv, kept, sft_pair, tmp_path, capsys):
+    inputs = one_file_inputs(tmp_path)
+    (tmp_path / "link.json").symlink_to(inputs["chat.json"])
+    before = {name: path.read_bytes() for name, path in inputs.items()}
+    code, err = run_cli([a.format(root=tmp_path, nla=sft_pair.nla) for a in argv], capsys)
+    assert code == 2 and "is the input" in err and kept in err and "Traceback" not in err, err
+    assert {name: path.read_bytes() for name, path in inputs.items()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chat.json", "corpus.txt", "link.json", "vectors.parquet"]  # no temp file
+
+
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "--nla", "{nla}", "--save", "{out}"],
+    ["explain", "Once upon a time", "--nla", "{nla}", "--html", "{out}"],
+    ["explain", "--nla", "{nla}", "--random", "2", "--out", "{out}"],
+    ["audit", "{root}/chat.json", "--nla", "{nla}", "--out", "{out}"],
+    ["bench", "--out", "{out}"],
+], ids=["evaluate-save", "explain-html", "explain-out", "audit-out", "bench"])
+def test_an_output_file_that_is_a_folder_is_refused_and_the_folder_kept(argv, sft_pair, tmp_path, capsys):
+    one_file_inputs(tmp_path)
+    out = user_folder(tmp_path / "results")
+    code, err = run_cli([a.format(root=tmp_path, nla=sft_pair.nla, out=out) for a in argv], capsys)
+    assert code == 2 and f"{out} is a folder, not a file" in err, err
+    assert snapshot(out) == {"notes.txt": b"months of work"}
+
+
+def test_an_output_file_inside_an_input_folder_or_under_a_file_is_refused(sft_pair, tmp_path):
+    from nlakit.core.files import check_output_file
+
+    with pytest.raises(NLAError, match="lies inside the input"):  # --save nla/av/model.safetensors would destroy the NLA
+        check_output_file(Path(sft_pair.nla) / "av" / "rows.parquet", [sft_pair.nla], "--save")
+    (tmp_path / "notes.txt").write_text("kept")
+    with pytest.raises(NLAError, match="notes.txt is a file, not a folder"):
+        check_output_file(tmp_path / "notes.txt" / "index.html", flag="--out")
+    assert (tmp_path / "notes.txt").read_text() == "kept"
+    (tmp_path / "old.json").write_text("an earlier run's result")  # the flag names it: replaced, atomically, as always
+    assert check_output_file(tmp_path / "old.json", [tmp_path / "notes.txt"]) == tmp_path / "old.json"

@@ -7,6 +7,8 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,9 +24,10 @@ from nlakit.app.cli import main  # noqa: E402
 from nlakit.app.serve.app import create_app  # noqa: E402
 from nlakit.app.serve.browser import CHROMEDRIVER, CHROMIUM, headless_chromium  # noqa: E402
 from nlakit.core.config import EvaluateConfig, ServeConfig  # noqa: E402
-from nlakit.core.metrics import RAWVAR  # noqa: E402
+from nlakit.core.metrics import RAWVAR, fve_rows, score_rows  # noqa: E402
 from nlakit.core.nla import NLA  # noqa: E402
 from nlakit.core.prompts import template_explanation  # noqa: E402
+from nlakit.core.roundtrip import RoundTrip  # noqa: E402
 from nlakit.readings.explain import to_html  # noqa: E402
 from nlakit.stages.evaluate import run_evaluate  # noqa: E402
 
@@ -203,6 +206,46 @@ def test_full_queue_and_slow_model_answer_503(nla):
         release.set()
 
 
+# a transcript whose every token the scripted AV reads as bread, in an explanation carrying markup that must stay text
+CHAT = [{"role": "user", "content": "What should we cook tonight?"},
+        {"role": "assistant", "content": "Something warm, with a golden crust <i>fresh</i>."}]
+HOSTILE = "dialogue; topic: bread, oven. <img src=x onerror=alert(1)>"
+# what the Audit panel reads of each finding and of its evidence (index.html's runAudit, guardBadges and evidenceRow)
+FINDING_KEYS = ("term", "kind", "n", "rate", "how", "passed", "guards", "evidence")
+EVIDENCE_KEYS = ("token", "role", "position", "context", "explanation", "samples", "fve_nrm", "agreement")
+
+
+def bread_everywhere(self, vectors, max_new_tokens=None, temperature=0.0, seed=None, on_batch=None) -> RoundTrip:
+    """NLA.roundtrip with an AV that writes HOSTILE for every vector (a 2-step AV writes only newlines); the AR is the real one."""
+    vectors = np.atleast_2d(np.asarray(vectors, np.float32))
+    texts = [HOSTILE] * len(vectors)
+    rebuilt = np.asarray(self.ar.reconstruct(texts), np.float32)
+    mse = score_rows(rebuilt, vectors, self.ar.meta.resolved_mse_scale)
+    ok = np.ones(len(texts), bool)
+    return RoundTrip(vectors, texts, texts, rebuilt, mse, fve_rows(mse, self.baseline.value), np.zeros(len(texts)), ok, ~ok,
+                     self.ar.meta.resolved_mse_scale, self.baseline)
+
+
+def test_the_audit_panel_is_on_the_page_and_reads_what_the_endpoint_answers(nla, monkeypatch):
+    monkeypatch.setattr(NLA, "roundtrip", bread_everywhere)
+    with TestClient(create_app(nla, FAST)) as client:
+        page = client.get("/").text
+        for part in ('id="audit-box"', 'id="audit-text"', 'id="audit-concepts"', 'id="audit-select"', 'id="audit-go"',
+                     'id="audit-results"', 'api("/api/audit", body)'):
+            assert part in page, part
+        assert "innerHTML" not in page and "insertAdjacentHTML" not in page  # untrusted text goes in as textContent only
+        script = page.split("function auditBody", 1)[1].split("async function init", 1)[0]
+        for key in FINDING_KEYS:
+            assert f"f.{key}" in script, key
+        for key in EVIDENCE_KEYS:
+            assert f"e.{key}" in script, key
+        answer = client.post("/api/audit", json={"messages": CHAT, "concepts": ["bread"], "samples": 2}).json()
+    (finding,) = answer["findings"]
+    assert finding["term"] == "bread" and set(FINDING_KEYS) <= set(finding) and finding["evidence"]
+    assert set(EVIDENCE_KEYS) <= set(finding["evidence"][0]) and finding["evidence"][0]["explanation"] == HOSTILE
+    assert set(finding["guards"]) >= {"min_fve", "agreement", "control"} and answer["note"]
+
+
 def test_explain_html_is_self_contained_and_safe(nla, nla_dir, tmp_path):
     rows = nla.explain("Bob: hi </script> there", max_new_tokens=4)
     page = to_html(rows + [{**rows[0], "explanation": "</script><img src=x onerror=alert(1)>"}], "Bob: hi </script> there", nla.baseline.name)
@@ -228,19 +271,18 @@ def test_serve_command_binds_localhost_by_default(nla_dir, explained, directions
         assert rebound.get("/api/info").status_code == 400
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install -y chromium chromium-driver)")
-def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_path, free_port):
+CHROMIUM_ONLY = pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+                                   reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install -y chromium chromium-driver)")
+
+
+@contextmanager
+def explorer_in_chromium(app, profile: Path, port: int) -> Iterator:
+    """(driver, wait) on the explorer page served by `app` under uvicorn on `port`; both stopped on the way out."""
     pytest.importorskip("selenium", reason="selenium is not installed (it is in the `test` extra)")
     import uvicorn
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    port = free_port
-    server = uvicorn.Server(uvicorn.Config(create_app(nla, ServeConfig(max_new_tokens=16, dataset=explained, directions=directions)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     driver = None
@@ -249,10 +291,25 @@ def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_
         while not server.started:
             assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
             time.sleep(0.05)
-        driver = headless_chromium(tmp_path / "profile")
-        wait = WebDriverWait(driver, 60)
-        find = lambda css: driver.find_element(By.CSS_SELECTOR, css)  # noqa: E731
+        driver = headless_chromium(profile)
         driver.get(f"http://127.0.0.1:{port}/")
+        yield driver, WebDriverWait(driver, 60)
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.mark.browser
+@CHROMIUM_ONLY
+def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_path, free_port):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    app = create_app(nla, ServeConfig(max_new_tokens=16, dataset=explained, directions=directions))
+    with explorer_in_chromium(app, tmp_path / "profile", free_port) as (driver, wait):
+        find = lambda css: driver.find_element(By.CSS_SELECTOR, css)  # noqa: E731
         wait.until(lambda d: "layer 1" in find("#info").text)
         assert f"FVE baseline: {RAWVAR}" in find("#info").text
         find("#text").clear()
@@ -286,8 +343,25 @@ def test_explorer_in_headless_chromium(nla, nla_dir, explained, directions, tmp_
         driver.get(page.as_uri())
         driver.find_elements(By.CSS_SELECTOR, ".tok")[2].click()
         assert "FVE" in find("#d-head").text and find("#d-text").text
-    finally:
-        if driver is not None:
-            driver.quit()
-        server.should_exit = True
-        thread.join(10)
+
+
+@pytest.mark.browser
+@CHROMIUM_ONLY
+def test_the_audit_panel_in_headless_chromium(nla, tmp_path, free_port, monkeypatch):
+    """Paste a chat, name a concept, run: the finding shows with its evidence and guards, and markup in it stays text."""
+    from selenium.webdriver.common.by import By
+
+    monkeypatch.setattr(NLA, "roundtrip", bread_everywhere)
+    with explorer_in_chromium(create_app(nla, FAST), tmp_path / "profile", free_port) as (driver, wait):
+        find = lambda css: driver.find_element(By.CSS_SELECTOR, css)  # noqa: E731
+        wait.until(lambda d: "layer 1" in find("#info").text)
+        driver.execute_script("document.getElementById('audit-text').value = arguments[0];", json.dumps(CHAT))
+        find("#audit-concepts").send_keys("bread")
+        find("#audit-go").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#audit-results .audit-finding"))
+        shown = find("#audit-results").text
+        assert "correlational" in shown and "bread" in shown and "agreement" in shown and "FVE" in shown, shown
+        assert "min_fve" in shown and "control" in shown and "onerror" in shown  # the guards, and the markup as text
+        assert not driver.find_elements(By.CSS_SELECTOR, "#audit-results img, #audit-results i")
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#audit-results .audit-finding tr")) >= 2  # a header and evidence
+        assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]

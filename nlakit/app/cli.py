@@ -232,8 +232,6 @@ def evaluate(cfg: EvaluateConfig, nla: LoadConfig = LoadConfig(),
 
     if out is not None and cfg.suite != "full":
         raise NLAError("--out is where --suite full writes suite.json and suite.html: add --suite full, or drop --out")
-    if save is not None and save.is_dir():
-        raise NLAError(f"--save {save} is a folder: give a .parquet file name")
     if cfg.suite == "full":
         from ..readings.suite import run_full_evaluate
 

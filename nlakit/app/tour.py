@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..core.config import EXPLANATION_TOKENS
-from ..core.files import write_json
+from ..core.files import check_output_file, write_json
 from ..core.nla import NLA
 from ..core.report import write_report
 from ..readings.explain import render_table
@@ -71,6 +71,8 @@ def run_tour(out: Path, console: Console | None = None, max_new_tokens: int = EX
     """Explain the samples, score the held-out round trip, write `out/index.html` and `out/metrics.json`."""
     console = console or Console()
     out, started, timings = Path(out), time.monotonic(), {}
+    for name in ("index.html", "metrics.json"):  # before any work: the files it replaces are these two, never a folder
+        check_output_file(out / name, flag="--out")
     nla = NLA.load()
     timings["load"] = time.monotonic() - started
     console.print(f"[bold]nlakit[/]: the NLA shipped for {nla.meta.base_model} reads layer {nla.meta.layer_index} "

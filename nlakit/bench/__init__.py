@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from ..core.config import BENCH_AXES, BenchConfig
+from ..core.files import check_output_file
 from ..core.models import default_device, load_tokenizer, native_bf16
 from .ar_sft import bench_ar
 from .av_sft import bench_av
@@ -45,6 +46,8 @@ from .sft_speed import sft_speed
 def run_bench(cfg: BenchConfig, out: Path | None = None) -> dict[str, Any]:
     """Run every measurement on `cfg.model` (or only `sft_speed` with `cfg.sft_only`); write the JSON (atomically)
     to `out` and return it."""
+    if out is not None:  # before minutes of measuring: never over the data or corpus it reads
+        check_output_file(Path(out), [p for p in (cfg.data, cfg.corpus) if p], "--out")
     threads = torch.get_num_threads()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)

@@ -36,9 +36,9 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from ..core.config import DEFAULT_NLA, AuditConfig
-from ..core.files import write_json
+from ..core.files import check_output_file, write_json
 from ..core.models import input_device, load_causal_lm, lora_pattern, peft_quietly
-from ..core.nla import NLA
+from ..core.nla import NLA, source_folders
 from ..core.progress import set_output
 from ..core.prompts import STOPWORDS
 from ..readings.audit import Reference, audit, in_text, read_tokens, render, said
@@ -243,6 +243,8 @@ def markdown(table: dict[str, dict], ks: tuple[int, ...]) -> str:
 def run(s: Settings, out: Path | None = None) -> dict:
     """Every word: fine-tune, transcripts, the four methods; then the table (written to `out` as JSON when given)."""
     started = time.monotonic()
+    if out is not None:  # before an hour of fine-tuning
+        check_output_file(Path(out), source_folders(s.nla).values(), "--out")
     nla = NLA.load(s.nla)
     tokenizer, base = nla.tokenizer, nla.meta.base_model
     cfg = AuditConfig(select="role", role="assistant", budget=s.budget, samples=s.samples, top_terms=s.top_terms,

@@ -128,21 +128,47 @@ def check_output(out: Path, inputs: Iterable[str | Path] = (), overwrite: bool =
     out = Path(out)
     if out.is_symlink() and not out.is_dir() or out.exists() and not out.is_dir():
         raise NLAError(f"output {out} is a file, not a folder: give another output name (the file is left as it is)")
-    where = out.resolve()
-    for source in inputs:
-        path = Path(source)
-        if not path.exists():  # a model's hub name, a corpus name: nothing on disk to overwrite
-            continue
-        read = path.resolve()
-        relation = ("is" if where == read else "holds" if where in read.parents else
-                    "lies inside" if read in where.parents else None)
-        if relation:
-            raise NLAError(f"output {out} {relation} the input {source}: writing there would destroy what the command reads; "
-                           "choose a folder apart from its inputs")
+    refuse_overlap(out, inputs, "choose a folder apart from its inputs")
     if not existing and not overwrite and out.is_dir() and any(out.iterdir()):
         raise NLAError(f"{out} already exists: choose another folder (or pass --overwrite to replace it once the new "
                        "result is complete)")
     return out
+
+
+def check_output_file(out: Path, inputs: Iterable[str | Path] = (), flag: str = "output") -> Path:
+    """`check_output`'s rule for an output that is one file (`evaluate --save`, `explain --out/--html`, `audit --out/--html`,
+    `bench --out`, the demo's pages), checked before any work.
+
+    The file is named by its flag, so an existing file there is replaced, always atomically (`atomic_write`: whole or
+    not at all), as every run of these commands has done; what is refused is what a user did not name: the output
+    being, or lying inside, one of the `inputs` (the corpus, the vectors, the transcript), and a folder at `out`.
+    """
+    out = Path(out)
+    if out.is_dir():
+        raise NLAError(f"{flag} {out} is a folder, not a file: give a file name (the folder is left as it is)")
+    above = next((p for p in out.absolute().parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise NLAError(f"{flag} {out}: {above} is a file, not a folder: give another output name (the file is left as it is)")
+    refuse_overlap(out, inputs, "give an output file apart from its inputs", flag)
+    return out
+
+
+def refuse_overlap(out: Path, inputs: Iterable[str | Path], advice: str, flag: str = "output") -> None:
+    """An output that is, holds or lies inside an input would destroy what the command reads: refused in one line."""
+    where = out.resolve()
+    for source in inputs:
+        try:
+            path = Path(source)
+            if not path.exists():  # a model's hub name, a corpus name, a text given inline: nothing on disk to overwrite
+                continue
+        except (OSError, ValueError):  # a long text or one with a NUL in it is no file name
+            continue
+        read = path.resolve()
+        same = where == read or out.exists() and os.path.samefile(out, path)  # a symlink or hard link to the input
+        relation = ("is" if same else "holds" if where in read.parents else "lies inside" if read in where.parents else None)
+        if relation:
+            raise NLAError(f"{flag} {out} {relation} the input {source}: writing there would destroy what the command reads; "
+                           f"{advice}")
 
 
 def scratch_folder(final: Path, kind: str) -> Path:

@@ -40,10 +40,10 @@ from transformers import PreTrainedModel
 from ..core.config import AuditConfig, LoadConfig
 from ..core.corpus import Document, guess_genre
 from ..core.errors import NLAError
-from ..core.files import atomic_write_text, to_json
+from ..core.files import atomic_write_text, check_output_file, to_json
 from ..core.metrics import normalize
 from ..core.models import hidden_size, load_causal_lm, load_tokenizer
-from ..core.nla import NLA
+from ..core.nla import NLA, source_folders
 from ..core.prompts import STOPWORDS, WORD, format_explanation
 from ..core.reading import extract_documents
 from ..core.report import page, script_data
@@ -91,15 +91,19 @@ def parse_json(raw: str, where: str) -> object:
         raise NLAError(f"{where}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
 
 
+def names_file(value: str) -> bool:
+    """Whether a TRANSCRIPT argument names a file (else it is the text itself)."""
+    try:
+        return Path(value).is_file()
+    except (OSError, ValueError):  # a long text is no file name
+        return False
+
+
 def read_input(value: str) -> list[tuple[str, list[dict] | str]]:
     """(name, messages or plain text) of one TRANSCRIPT argument: a .json file (one conversation), a .jsonl file (one per
     line), any other file (plain text), or the argument itself (a chat when it is JSON, else plain text)."""
-    try:
-        path = Path(value)
-        is_file = path.is_file()
-    except (OSError, ValueError):  # a long text is no file name
-        is_file = False
-    if is_file:
+    path = Path(value) if names_file(value) else None
+    if path is not None:
         try:
             raw = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -592,6 +596,11 @@ def run_audit(nla_dir: Path | str | LoadConfig, values: list[str], cfg: AuditCon
         parse_concepts(cfg.concepts)
     for value in values:  # a bad file is refused before the models load
         read_input(value)
+    if out is not None and html_path is not None and Path(out).absolute() == Path(html_path).absolute():
+        raise NLAError(f"--out and --html both name {out}: give each its own file")
+    for flag, path in (("--out", out), ("--html", html_path)):  # never over a transcript or the NLA it reads
+        if path is not None:
+            check_output_file(Path(path), [*filter(names_file, values), *source_folders(nla_dir).values()], flag)
     nla = NLA.load(nla_dir)
     transcripts = load_transcripts(nla.tokenizer, values)
     target = audited_model(nla, cfg.model)

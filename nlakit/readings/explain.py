@@ -26,9 +26,9 @@ from ..core import dataset, files
 from ..core.av import Verbalizer
 from ..core.config import ExplainConfig, LoadConfig
 from ..core.errors import NLAError
-from ..core.files import atomic_write_text
+from ..core.files import atomic_write_text, check_output_file
 from ..core.metrics import rescale
-from ..core.nla import NLA
+from ..core.nla import NLA, source_folders
 from ..core.prompts import with_av_prompt
 from ..core.report import page, script_data, token_view
 from ..core.sidecar import check_vectors
@@ -95,6 +95,8 @@ def run_explain(nla_dir: Path | str | LoadConfig, text: str, as_json: bool = Fal
                        "a text's tokens are explained greedily")
     if cfg is not None and cfg.max_rows is not None:
         raise NLAError("--max-rows reads the first rows of --vectors; a text is read whole")
+    if html_path:  # before any work: never over the NLA it reads
+        check_output_file(Path(html_path), source_folders(nla_dir).values(), "--html")
     nla = NLA.load(nla_dir, injection_scale=cfg.injection_scale if cfg is not None else None)
     if cfg is not None:
         nla = with_av_settings(nla, cfg)
@@ -195,8 +197,8 @@ def run_explain_vectors(nla_dir: Path | str | LoadConfig, cfg: ExplainConfig, ve
     """`nlakit explain --vectors FILE` / `--random N`: explain, score, print, and write `out` (parquet) when given."""
     if (vectors is None) == (random is None):
         raise NLAError("give one of --vectors FILE.parquet and --random N")
-    if out is not None and Path(out).is_dir():
-        raise NLAError(f"--out {out} is a folder: give a .parquet file name")
+    if out is not None:  # before any work: never over the vectors or the NLA it reads
+        check_output_file(Path(out), [*([vectors] if vectors is not None else []), *source_folders(nla_dir).values()], "--out")
     if random is not None and cfg.max_rows is not None:
         raise NLAError("--max-rows reads the first rows of --vectors; --random N already says how many vectors")
     given = read_vectors(vectors, cfg.max_rows) if vectors is not None else None  # a bad file is refused before the models load

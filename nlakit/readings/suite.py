@@ -42,7 +42,7 @@ from torch import nn
 from ..core.config import EvaluateConfig, LoadConfig
 from ..core.corpus import Document
 from ..core.errors import NLAError
-from ..core.files import atomic_write_text, json_safe, to_json
+from ..core.files import atomic_write_text, check_output_file, json_safe, to_json
 from ..core.metrics import (
     FAILED_MSE,
     constant_baselines,
@@ -63,7 +63,7 @@ from ..core.prompts import STOPWORDS, WORD
 from ..core.reading import forward_target, tokenize
 from ..core.report import figure_uri, page
 from ..core.roundtrip import RoundTrip
-from ..stages.evaluate import evaluate_texts
+from ..stages.evaluate import HELDOUT, evaluate_texts
 
 N_CANDIDATES = 16
 MAX_PREFIX_LINES = 6
@@ -500,6 +500,8 @@ def assemble(nla: NLA, rows: list[dict], ex: Explained, per_row: dict[str, np.nd
 
 def run_full_evaluate(nla_dir: Path | str | LoadConfig, cfg: EvaluateConfig, save: Path | None = None, out: Path | None = None) -> dict:
     """`nlakit evaluate --suite full`: the stage's round trip and controls, then every measure of the suite (report in `out`)."""
+    for name in ("suite.json", "suite.html") if out is not None else ():  # before any work: the two files it replaces
+        check_output_file(Path(out) / name, [] if str(cfg.texts) == HELDOUT else [cfg.texts], "--out")
     evaluation = evaluate_texts(nla_dir, cfg, save)  # its round trip is the suite's: the AV and AR run once
     nla = evaluation.nla
     summary = run_suite(nla, attach_token_ids(nla, evaluation.rows, evaluation.docs), out, max_new_tokens=cfg.max_new_tokens,

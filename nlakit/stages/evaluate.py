@@ -24,8 +24,9 @@ from ..core import dataset
 from ..core.config import EvaluateConfig, LoadConfig
 from ..core.corpus import Document, load_corpus
 from ..core.errors import NLAError
+from ..core.files import check_output_file
 from ..core.metrics import derangement, fve
-from ..core.nla import NLA
+from ..core.nla import NLA, source_folders
 from ..core.roundtrip import RoundTrip
 
 HELDOUT = "heldout"  # --texts value: the built-in documents held out by the NLA's own extraction split
@@ -118,6 +119,9 @@ def evaluate_documents(nla: NLA, docs: list[Document], max_new_tokens: int | Non
 
 def evaluate_texts(nla_dir: Path | str | LoadConfig, cfg: EvaluateConfig, save: Path | None = None) -> Evaluation:
     """The round trip on `cfg.texts` (the built-in held-out documents by default), and everything a reading built on it needs."""
+    if save:  # before any work: never over the corpus or the NLA it reads
+        texts = [] if str(cfg.texts) == HELDOUT else [cfg.texts]
+        check_output_file(Path(save), [*texts, *source_folders(nla_dir).values()], "--save")
     nla = NLA.load(nla_dir, cfg.engine)
     docs = nla.heldout_documents(cfg.max_docs) if str(cfg.texts) == HELDOUT else load_corpus(cfg.texts, cfg.max_docs)
     evaluation = evaluate_documents(nla, docs, cfg.max_new_tokens, cfg.seed, samples=cfg.samples, temperature=cfg.temperature)
