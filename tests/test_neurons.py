@@ -287,6 +287,8 @@ def test_the_python_api_loads_searches_and_exports(built, tmp_path):
     d = Dictionary.load(built["out"])
     assert d.entry(0, PLANTED)["auroc_lexical"] == built["rows"][PLANTED]["auroc_lexical"]
     assert f"0:{PLANTED}" in [r["name"] for r in d.search("bread", limit=200)]
+    assert [r["name"] for r in d.search(sort="auroc_lexical", least=0.99)] == [r["name"] for r in d.search(limit=200)
+                                                                             if (r["auroc_lexical"] or 0) >= 0.99][:20]
     with pytest.raises(NLAError, match="not in"):
         d.entry(0, 999)
     assert d.export(tmp_path / "all.jsonl") == 128
@@ -333,6 +335,17 @@ def test_the_explorer_lists_and_searches_the_dictionary(built, planted):
         assert result["results"][0]["top_contexts"][0]["token"] == WORD
         assert len(client.get("/api/neurons").json()["results"]) == 20
         assert "Neurons" in client.get("/").text
+        scores = client.get("/api/info").json()["neuron_scores"]
+        assert {"auroc_lexical", "auroc_lexical_token_only", "auroc_lexical_shuffled", "pearson_ar", "auroc_ceiling"} <= set(scores)
+        for sort in ("auroc_lexical_shuffled", "pearson_explanation", "auroc_ceiling"):  # sortable by each score column
+            found = client.get("/api/neurons", params={"sort": sort, "limit": 200}).json()["results"]
+            values = [r[sort] for r in found if r[sort] is not None]
+            assert values == sorted(values, reverse=True) and values[0] > values[-1], sort
+        high = client.get("/api/neurons", params={"sort": "auroc_lexical", "least": 0.9, "limit": 200}).json()["results"]
+        assert f"0:{PLANTED}" in [r["name"] for r in high] and all(r["auroc_lexical"] >= 0.9 for r in high) and len(high) < 128
+        beating = client.get("/api/neurons", params={"beats": True, "limit": 200}).json()["results"]
+        assert beating and all(r[f"beats_token_only_{x}"] for r in beating for x in ("lexical", "explanation", "ar"))
+        assert client.get("/api/neurons", params={"sort": "name; DROP TABLE loaded"}).status_code == 422
 
 
 def test_a_killed_run_resumes_to_the_same_dictionary(planted, monkeypatch):
@@ -444,3 +457,84 @@ def test_complex_directions_are_refused(tmp_path):
     np.save(path, np.ones(8, dtype=np.complex64))
     with pytest.raises(NLAError, match="expected"):
         read_directions(path, 8)
+
+
+def planted_sae(planted: dict[str, Path], folder: Path, latent: int = 3, width: int = 32) -> Path:
+    """An SAE on block 0's output, saved in SAELens' format: latent `latent` is a ReLU of the direction that separates the
+    residual at " bread" from every other token (so it fires there only), the others ReLUs of random directions of the
+    centred residual."""
+    from nlakit.core.hooks import capture_block_output
+    from nlakit.readings.sae import save_sae
+
+    model, tokenizer = load_causal_lm(str(planted["model"])), load_tokenizer(str(planted["model"]))
+    (word_id,) = tokenizer.encode(WORD, add_special_tokens=False)
+    ids = [tokenizer(d.text)["input_ids"] for d in load_corpus(planted["corpus"])]
+    read = []
+    with torch.no_grad(), capture_block_output(model, 0) as residual:
+        for row in ids:
+            model(torch.tensor([row]))
+            read.append(residual["hidden"][0])
+    mean = torch.cat(read).numpy().mean(0)
+    x = torch.cat(read).numpy() - mean  # the encoder reads x - b_dec, b_dec being the mean as SAE training makes it
+    hit = np.array([t == word_id for row in ids for t in row])
+    u = x[hit].mean(0) - x[~hit].mean(0)
+    u /= np.linalg.norm(u)
+    low, high = (x[~hit] @ u).max(), (x[hit] @ u).min()
+    assert high > low, "the planted token must be separable at block 0's output"
+    rng = np.random.default_rng(0)
+    w_enc = rng.standard_normal((x.shape[1], width)).astype(np.float32) / np.sqrt(x.shape[1])
+    w_enc[:, latent] = u * 10 / (high - low)
+    b_enc = np.zeros(width, np.float32)
+    b_enc[latent] = -10 * (high + low) / 2 / (high - low)
+    w_dec = (w_enc / np.linalg.norm(w_enc, axis=0)).T
+    return save_sae(folder, "blocks.0.hook_resid_post", w_enc, b_enc, w_dec, mean)
+
+
+def test_sae_latents_are_described_and_scored_like_neurons(planted):
+    """`--sae FOLDER`: the latents of an SAE in SAELens' format are units like MLP neurons; the planted latent (a ReLU of the
+    " bread" direction of the residual) is found on " bread" and scores far above chance by detection AUROC, its shuffled
+    control near chance; each latent writes its decoder row through the unembedding."""
+    from nlakit.readings.sae import load_sae
+
+    folder = planted_sae(planted, planted["root"] / "sae")
+    sae = load_sae(folder, 64, 2)
+    assert sae.layer == 0 and sae.width == 32
+    out = planted["root"] / "sae-dictionary"
+    summary = run_neurons(planted["nla"], settings(planted, layers="all", sae=str(folder), scorers="lexical"), out, planted["explained"])
+    rows = {r["name"]: r for r in pq.read_table(out / DICTIONARY).to_pylist()}
+    assert set(rows) == {f"sae:{i}" for i in range(32)} and summary["neurons"] == 32 and "SAE" in summary["units"]
+    entry = rows["sae:3"]
+    assert entry["layer"] == 0 and entry["neuron"] == 3 and [c["token"] for c in entry["top_contexts"]] == [WORD] * 4
+    assert "token: 'bread'" in entry["description"] and len(entry["writes"]) == 5
+    assert entry["auroc_lexical"] > 0.9, entry
+    assert abs(entry["auroc_lexical_shuffled"] - 0.5) < 0.15, entry  # another latent's description tells nothing of this one
+    shuffled = summary["scorers"]["lexical"]["auroc_shuffled"]  # random latents of one small corpus overlap a little: near 0.5
+    assert abs(shuffled["q50"] - 0.5) < 0.15 and summary["scorers"]["lexical"]["auroc"]["q50"] > shuffled["q50"], shuffled
+
+
+def test_bad_sae_folders_are_refused_in_one_line(planted, tmp_path):
+    """Missing keys, a width that is not the model's, a hook that is not the residual stream, pickles: one NLAError each."""
+    from safetensors.numpy import load_file, save_file
+
+    from nlakit.readings.sae import WEIGHTS, load_sae, save_sae
+
+    d, n = 64, 4
+    good = save_sae(tmp_path / "good", "blocks.1.hook_resid_pre", np.ones((d, n)), np.zeros(n), np.ones((n, d)), np.zeros(d))
+    assert load_sae(good, d, 2).layer == 0  # hook_resid_pre of block 1 is block 0's output
+    with pytest.raises(NLAError, match="width d=32"):
+        load_sae(good, 32, 2)
+    tensors = load_file(str(good / WEIGHTS))
+    del tensors["b_enc"]
+    save_file(tensors, str(good / WEIGHTS))
+    with pytest.raises(NLAError, match="lacks b_enc"):
+        load_sae(good, d, 2)
+    mlp = save_sae(tmp_path / "mlp", "blocks.0.hook_mlp_out", np.ones((d, n)), np.zeros(n), np.ones((n, d)), np.zeros(d))
+    with pytest.raises(NLAError, match="not a residual-stream hook"):
+        load_sae(mlp, d, 2)
+    (tmp_path / "pickled").mkdir()
+    (tmp_path / "pickled" / "sae.pt").write_bytes(b"\x80\x04not read")
+    with pytest.raises(NLAError, match="sae.pt are pickles, never read"):
+        load_sae(tmp_path / "pickled", d, 2)
+    valid = save_sae(tmp_path / "valid", "blocks.0.hook_resid_post", np.ones((d, n)), np.zeros(n), np.ones((n, d)), np.zeros(d))
+    with pytest.raises(NLAError, match="sae:INDEX"):
+        run_neurons(planted["nla"], settings(planted, layers="all", sae=str(valid), neurons="0:3"), tmp_path / "out")

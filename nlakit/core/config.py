@@ -361,7 +361,9 @@ class NeuronsConfig(CorpusConfig):
                                            "from them (0.1 with seed 0 = the shipped NLA's own held-out split)", above=0)
     layers: str = setting("all", "MLP layers whose neurons are described: all, or a list such as 20 or 3,10,20")
     neurons: str | None = setting(None, "only these neurons, as LAYER:INDEX[,LAYER:INDEX...] (instead of --layers)")
-    max_neurons: int | None = setting(None, "only the first N neurons of each layer", min=1)
+    max_neurons: int | None = setting(None, "only the first N neurons of each layer (with --sae: the first N latents)", min=1)
+    sae: str | None = setting(None, "describe a sparse autoencoder's latents instead of MLP neurons: a folder in SAELens' format "
+                                    "(cfg.json, sae_weights.safetensors); --neurons then names latents as sae:INDEX")
     top_k: int = setting(10, "top-activating tokens kept, explained and shown per neuron", min=1)
     background: int = setting(512, "ordinary tokens explained once: the word counts a description is compared with, the "
                                    "quantile-sampled evidence and the ridge ceiling's training tokens", min=0)

@@ -37,6 +37,8 @@ def column_kind(duckdb_type: str) -> str | None:
     """The kind (text, integer, number, contexts) a DuckDB column type is, or None for any other."""
     if duckdb_type == "VARCHAR":
         return "text"
+    if duckdb_type == "BOOLEAN":
+        return "boolean"
     if duckdb_type in _INTEGERS:
         return "integer"
     if duckdb_type in ("FLOAT", "DOUBLE") or duckdb_type.startswith("DECIMAL"):
@@ -92,18 +94,56 @@ class ParquetSearch:
             cursor.close()
 
 
+SCORE_PREFIXES = ("auroc_", "pearson_")  # every figure a dictionary holds per entry: auroc_<scorer>[_token_only|_shuffled], ...
+BEATS = "beats_token_only_"  # per scorer: the entry's description scores above its token-only one
+
+
+def file_columns(path: Path) -> dict[str, str | None]:
+    """Each column of a parquet file and its kind (column_kind); {} when it cannot be read (ParquetSearch says why)."""
+    import duckdb
+
+    if not Path(path).is_file():
+        return {}
+    try:
+        with duckdb.connect() as con:
+            described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    except duckdb.Error:
+        return {}
+    return {row[0]: column_kind(row[1]) for row in described}
+
+
+def score_columns(found: dict[str, str | None]) -> dict[str, str]:
+    """The per-entry figures a dictionary holds beside NEURON_COLUMNS (older dictionaries have none), each with the kind it
+    must have: a score column of another type is a tampered file, refused at start like any other."""
+    return {name: "boolean" if name.startswith(BEATS) else "number" for name in found
+            if name.startswith((*SCORE_PREFIXES, BEATS))} | {name: "text" for name in ("token_only", "note") if name in found}
+
+
 class NeuronDictionary(ParquetSearch):
-    """A dictionary from `nlakit neurons`, searched by neuron name (20:17), description or top-context token."""
+    """A dictionary from `nlakit neurons`, searched by neuron name (20:17, sae:3), description or top-context token, sorted
+    and filtered by any of its scores."""
 
-    def __init__(self, path: Path):
-        super().__init__(path, "neuron dictionary", NEURON_COLUMNS, "build it with `nlakit neurons`")
+    def __init__(self, path: Path, columns: dict[str, str] | None = None):
+        wanted = {**NEURON_COLUMNS, **score_columns(file_columns(Path(path)))} if columns is None else columns
+        super().__init__(path, "neuron dictionary", wanted, "build it with `nlakit neurons`")
+        self.scores = ["score", "score_shuffled", *(c for c in self.columns if c.startswith(SCORE_PREFIXES))]
 
-    def query(self, phrase: str = "", limit: int = 20) -> list[dict]:
-        """Best score first; an empty phrase lists every neuron."""
+    def query(self, phrase: str = "", limit: int = 20, sort: str = "score", least: float | None = None,
+              beats_token_only: bool = False) -> list[dict]:
+        """Highest `sort` score first (any of `self.scores`), at least `least` there if given, and with `beats_token_only`
+        only entries whose description beats its token-only one by every scorer; an empty phrase lists every neuron."""
+        if sort not in self.scores:
+            raise NLAError(f"cannot sort by {sort!r}: this dictionary's scores are {', '.join(self.scores)}")
         pattern = like_pattern(phrase)
-        where = ("? = '' OR name = ? OR description ILIKE ? ESCAPE '\\' "
-                 "OR list_bool_or([c.token ILIKE ? ESCAPE '\\' FOR c IN top_contexts])")
-        return self.select(where, "score DESC NULLS LAST, layer, neuron", [phrase, phrase, pattern, pattern], limit)
+        where = ("(? = '' OR name = ? OR description ILIKE ? ESCAPE '\\' "
+                 "OR list_bool_or([c.token ILIKE ? ESCAPE '\\' FOR c IN top_contexts]))")
+        params: list = [phrase, phrase, pattern, pattern]
+        if least is not None:
+            where += f' AND "{sort}" >= ?'  # `sort` is one of the file's own column names, checked above
+            params.append(float(least))
+        if beats_token_only:
+            where += "".join(f' AND coalesce("{c}", false)' for c in self.columns if c.startswith(BEATS))
+        return self.select(where, f'"{sort}" DESC NULLS LAST, layer, neuron', params, limit)
 
 
 class Dictionary(NeuronDictionary):
@@ -116,18 +156,8 @@ class Dictionary(NeuronDictionary):
     """
 
     def __init__(self, path: Path):
-        import duckdb
-
-        path = Path(path)
-        found: dict[str, str | None] = {}
-        if path.is_file():
-            try:
-                with duckdb.connect() as con:
-                    described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-                found = {row[0]: column_kind(row[1]) for row in described}
-            except duckdb.Error:
-                found = {}  # ParquetSearch says what is wrong with the file
-        ParquetSearch.__init__(self, path, "neuron dictionary", {**found, **NEURON_COLUMNS}, "build it with `nlakit neurons`")
+        found = file_columns(Path(path))
+        super().__init__(path, {**found, **score_columns(found), **NEURON_COLUMNS})
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Dictionary:
@@ -139,9 +169,11 @@ class Dictionary(NeuronDictionary):
         path = Path(path)
         return cls(path / DICTIONARY if path.is_dir() else path)
 
-    def search(self, text: str = "", limit: int = 20) -> list[dict]:
-        """Entries whose name is `text` or whose description or top-context tokens contain it, best score first."""
-        return self.query(text, limit)
+    def search(self, text: str = "", limit: int = 20, sort: str = "score", least: float | None = None,
+               beats_token_only: bool = False) -> list[dict]:
+        """Entries whose name is `text` or whose description or top-context tokens contain it, highest `sort` score first
+        (any auroc_/pearson_ column), at least `least` there, optionally only those above their token-only description."""
+        return self.query(text, limit, sort, least, beats_token_only)
 
     def entry(self, layer: int, index: int) -> dict:
         found = self.select("layer = ? AND neuron = ?", "layer", [int(layer), int(index)], 1)

@@ -17,10 +17,15 @@ Explaining a token is the only real cost, so the work is arranged around doing i
    through the unembedding);
 5. score (scoring.py): on held-out tokens only, detection AUROC and simulation correlation by each
    `--scorers` scorer, beside a token-only description, a shuffled one and a ridge-probe ceiling.
+
+With `--sae FOLDER` the units are a sparse autoencoder's latents (sae.py) instead: the scan reads the
+residual stream at the SAE's hook block and encodes it, and each latent "writes" its decoder row;
+everything else is the same. Latents are named sae:INDEX, their `layer` being the hook block.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -40,13 +45,15 @@ from ..core.corpus import Document, is_heldout, load_corpus
 from ..core.distributed import data_parallel, is_main_process, wait_for_everyone
 from ..core.errors import NLAError
 from ..core.files import StageRun, atomic_write_text, write_json
-from ..core.hooks import decoder_layers, final_norm_path, mlp_down_proj
+from ..core.hooks import capture_block_output, decoder_layers, final_norm_path, mlp_down_proj
+from ..core.models import hidden_size
 from ..core.nla import NLA, source_folders
 from ..core.progress import progress
 from ..core.prompts import STOPWORDS, explanation_fields, format_explanation
 from ..core.reading import TokenActivations, forward_target, rows_for, sample_positions, tokenize
 from ..stages.extract import corpus_source
 from .dictionary import DICTIONARY, dictionary_page
+from .sae import SAE, load_sae
 from .scoring import SCORERS, APIScorer, ARScorer, Description, ExplanationScorer, HeldOut, LexicalScorer, ridge_ceiling, scored, targets, token_only
 
 PAGE, SUMMARY = "index.html", "summary.json"  # beside DICTIONARY; its name, reader and page are in dictionary.py
@@ -91,12 +98,33 @@ def parse_neuron(spec: str, n_layers: int, width: Callable[[int], int]) -> tuple
     return layer, index
 
 
-def select_neurons(cfg: NeuronsConfig, model: torch.nn.Module) -> list[tuple[int, int]]:
-    """(layer, index) of every neuron described, sorted, so each layer's columns are contiguous."""
+def parse_latent(spec: str, width: int) -> int:
+    """`sae:INDEX`, checked against the SAE's width."""
+    try:
+        kind, index = spec.split(":")
+        index = int(index)
+    except ValueError:
+        kind = ""
+    if kind != "sae":
+        raise NLAError(f"with --sae, --neurons names latents as sae:INDEX, such as sae:17; got {spec!r}")
+    if not 0 <= index < width:
+        raise NLAError(f"unknown latent {spec}: the SAE has {width} latents (0 to {width - 1})")
+    return index
+
+
+def select_neurons(cfg: NeuronsConfig, model: torch.nn.Module, sae: SAE | None = None) -> list[tuple[int, int]]:
+    """(layer, index) of every neuron (or SAE latent: (its hook block, index)) described, sorted, so each layer's columns
+    are contiguous."""
     n_layers = len(decoder_layers(model))
     width = lambda layer: mlp_down_proj(model, layer).in_features  # noqa: E731
     if cfg.neurons and (cfg.layers != "all" or cfg.max_neurons is not None):  # either would be ignored without a word
         raise NLAError("--neurons names the neurons itself: leave out --layers and --max-neurons, or drop --neurons")
+    if sae is not None:
+        if cfg.layers != "all":
+            raise NLAError(f"--sae reads the block its config names (block {sae.layer}): leave out --layers")
+        chosen = {parse_latent(s.strip(), sae.width) for s in cfg.neurons.split(",") if s.strip()} if cfg.neurons else \
+            set(range(min(sae.width, cfg.max_neurons or sae.width)))
+        return sorted((sae.layer, i) for i in chosen)
     if cfg.neurons:
         chosen = {parse_neuron(s.strip(), n_layers, width) for s in cfg.neurons.split(",") if s.strip()}
     else:
@@ -164,17 +192,21 @@ class RunningTop:
 
 
 @torch.no_grad()
-def scan_corpus(nla: NLA, docs: list[Document], token_ids: list[list[int]], cfg: NeuronsConfig, neurons: list[tuple[int, int]]) -> Scan:
+def scan_corpus(nla: NLA, docs: list[Document], token_ids: list[list[int]], cfg: NeuronsConfig, neurons: list[tuple[int, int]],
+                sae: SAE | None = None) -> Scan:
     """Stream the corpus through the target once: a running top-k per neuron over training tokens (with the layer-K vectors
     of the tokens in it) and over held-out tokens, every neuron's activation and vector at a sample of ordinary tokens and
     at a sample of held-out tokens.
 
-    The forward pass stops after the last block it needs (the deepest neuron layer or K, whichever is later).
+    The forward pass stops after the last block it needs (the deepest neuron layer or K, whichever is later). With `sae`
+    the units are its latents, encoded from the residual stream at its hook block.
     """
     model, tokenizer, k_layer = nla.target, nla.tokenizer, nla.meta.layer_index
     special = set(tokenizer.all_special_ids)
     layers = sorted({layer for layer, _ in neurons})
     columns = {layer: torch.tensor([i for l_, i in neurons if l_ == layer]) for layer in layers}
+    if sae is not None:  # the encoder is cut to the chosen latents: they are the columns, in order
+        latents, columns = columns[sae.layer], {sae.layer: torch.arange(len(neurons))}
     heldout = np.array([is_heldout(d.doc_id, cfg.heldout_fraction, cfg.seed) for d in docs])
     if heldout.all() or not heldout.any():
         raise NLAError(f"the {len(docs)} documents read give {'no' if not heldout.any() else 'only'} held-out ones at "
@@ -195,9 +227,10 @@ def scan_corpus(nla: NLA, docs: list[Document], token_ids: list[list[int]], cfg:
         task = bar.add_task("reading the corpus", total=len(docs), info="")
         for start in range(0, len(order), cfg.batch_size):
             batch = order[start : start + cfg.batch_size]
-            reading = forward_target(model, k_layer, [token_ids[i] for i in batch], tokenizer.pad_token_id or 0,
-                                     neuron_layers=layers, stop_after=max(layers[-1], k_layer))  # core.reading: the one forward pass
-            acts = reading.neurons
+            with capture_block_output(model, sae.layer) if sae else contextlib.nullcontext({}) as residual:
+                reading = forward_target(model, k_layer, [token_ids[i] for i in batch], tokenizer.pad_token_id or 0,
+                                         neuron_layers=() if sae else layers, stop_after=max(layers[-1], k_layer))  # the one pass
+            acts = {sae.layer: sae.encode(residual["hidden"], latents)} if sae else reading.neurons
             train, held = ([], [], []), ([], [], [])  # rows, cols, keys
             for row, doc in enumerate(batch):
                 for pos, token in enumerate(token_ids[doc]):
@@ -442,20 +475,25 @@ def entries(tokens: pa.Table, top: pa.Table) -> list[dict]:
     return sorted(out, key=lambda e: (e["layer"], e["neuron"]))
 
 
-@torch.no_grad()
 def promoted_tokens(nla: NLA, layer: int, indices: list[int], n: int = 5, block: int = 256) -> list[list[str]]:
-    """What each MLP neuron writes, read through the unembedding (the logit lens of its output weight): the n tokens its
-    down_proj column raises most, through the final norm's gain. Direct effect only: later blocks may transform it."""
+    """What each MLP neuron writes: the tokens its output weight (its down_proj column) promotes."""
+    return written_tokens(nla, mlp_down_proj(nla.target, layer).weight, indices, n, block)
+
+
+@torch.no_grad()
+def written_tokens(nla: NLA, directions: torch.Tensor, indices: list[int], n: int = 5, block: int = 256) -> list[list[str]]:
+    """What each residual direction (columns `indices` of `directions` [d, m]: an MLP neuron's output weight, an SAE latent's
+    decoder row) writes, read through the unembedding (the logit lens): the n tokens it raises most, through the final
+    norm's gain. Direct effect only: later blocks may transform it."""
     model = nla.target
     head = model.get_output_embeddings()
     if head is None:
         return [[] for _ in indices]
     path = final_norm_path(model)
     gain = getattr(model.get_decoder().get_submodule(path), "weight", None) if path else None
-    weight = mlp_down_proj(model, layer).weight
     out = []
     for start in range(0, len(indices), block):
-        columns = weight[:, indices[start : start + block]].float().to(head.weight.device)
+        columns = directions[:, indices[start : start + block]].float().to(head.weight.device)
         columns = columns * gain.float().to(columns.device)[:, None] if gain is not None else columns
         top = (head.weight.float() @ columns).topk(n, dim=0).indices.T  # [block, n]
         out += [[nla.tokenizer.decode([int(t)]) for t in row] for row in top]
@@ -535,7 +573,8 @@ def parse_scorers(cfg: NeuronsConfig) -> list[str]:
 
 def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path, explained: Path | None = None, overwrite: bool = False) -> dict | None:
     """Build (or find already built) the dictionary in `out`; returns its summary (None in a non-main process)."""
-    inputs = {"corpus": corpus_source(cfg.corpus), **source_folders(nla_dir)} | ({"explained": explained} if explained else {})
+    inputs = {"corpus": corpus_source(cfg.corpus), **source_folders(nla_dir)} | ({"explained": explained} if explained else {}) \
+        | ({"sae": Path(cfg.sae)} if cfg.sae else {})
     scorer_names = parse_scorers(cfg)
     run = StageRun("neurons", out, cfg, inputs, overwrite)
     if run.done():
@@ -544,14 +583,15 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
     docs = load_corpus(cfg.corpus, cfg.max_docs)
     reused = reused_explanations(explained)
     nla = NLA.load(nla_dir)
-    neurons = select_neurons(cfg, nla.target)
+    sae = load_sae(cfg.sae, hidden_size(nla.target), len(decoder_layers(nla.target))) if cfg.sae else None
+    neurons = select_neurons(cfg, nla.target, sae)
     token_ids = read_tokens(nla.tokenizer, docs, cfg)
     work = run.begin(is_main_process(), wait_for_everyone)
     scan_file = work / "scan.safetensors"
     if scan_file.exists():
         scan = Scan.load(scan_file)
     else:
-        scan = scan_corpus(nla, docs, token_ids, cfg, neurons)
+        scan = scan_corpus(nla, docs, token_ids, cfg, neurons, sae)
         if is_main_process():
             scan.save(scan_file)
     rows = token_rows(nla.tokenizer, docs, token_ids, scan, cfg)
@@ -565,7 +605,8 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
     writes = {}
     for layer in sorted({e["layer"] for e in found}):
         chosen = [e["neuron"] for e in found if e["layer"] == layer]
-        writes.update({(layer, i): w for i, w in zip(chosen, promoted_tokens(nla, layer, chosen, WRITES_SHOWN))})
+        written = written_tokens(nla, sae.w_dec.T, chosen, WRITES_SHOWN) if sae else promoted_tokens(nla, layer, chosen, WRITES_SHOWN)
+        writes.update({(layer, i): w for i, w in zip(chosen, written)})
     descriptions = [describe(e, writes[(e["layer"], e["neuron"])]) for e in found]
     baselines = [token_only([c["token"] for c in e["top_contexts"]], e["k"]) for e in found]
     index = {(int(layer), int(i)): c for c, (layer, i) in enumerate(scan.neurons)}
@@ -586,7 +627,8 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
         scores = {name: (float(v[j]) if np.isfinite(v[j]) else None) for name, v in figures.items()}
         beats = {f"beats_token_only_{s}": (None if scores[f"auroc_{s}"] is None or scores[f"auroc_{s}_token_only"] is None
                                            else scores[f"auroc_{s}"] > scores[f"auroc_{s}_token_only"]) for s in scorer_names}
-        records.append({"name": f"{e['layer']}:{e['neuron']}", "layer": e["layer"], "neuron": e["neuron"], "description": d.human,
+        name = f"sae:{e['neuron']}" if sae else f"{e['layer']}:{e['neuron']}"
+        records.append({"name": name, "layer": e["layer"], "neuron": e["neuron"], "description": d.human,
                         "description_text": d.text, "token_only": b.human, "writes": writes[(e["layer"], e["neuron"])],
                         "score": scores[f"auroc_{first}"], "score_shuffled": scores[f"auroc_{first}_shuffled"],
                         "detect_positives": goal.positives[j], "note": undefined_note(goal.positives[j]), **scores, **beats,
@@ -596,6 +638,7 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
     table = table.cast(pa.schema([f.with_type(NULL_TYPES.get(f.name.split("_")[0], pa.float64())) if pa.types.is_null(f.type) else f
                                   for f in table.schema]))  # a column with no value anywhere still has its type
     summary = {"neurons": len(found), "layers": sorted({e["layer"] for e in found}), "documents": len(docs),
+               "units": f"latents of the SAE in {cfg.sae}, read at block {sae.layer}'s output" if sae else "MLP neurons",
                "tokens_explained": len(to_explain), "tokens_reused": int(sum((r["doc_id"], r["position"]) in reused for r in to_explain)),
                "heldout_tokens_scored": int(len(scan.heldout_keys)), "random_heldout_tokens": int(len(scan.score_keys)),
                "score": f"detection AUROC by the {first} scorer", "scorers": {s: score_summary(figures, s) for s in scorer_names},

@@ -199,7 +199,8 @@ async def info(s: State) -> dict:
             "rawvar": s.nla.baseline.value, "baseline": s.nla.baseline.name,
             "chat_template": bool(getattr(s.nla.tokenizer, "chat_template", None)), "search": s.search is not None,
             "search_rows": s.search.rows if s.search else 0, "directions": list_directions(s.directions),
-            "limits": {k: getattr(s.cfg, k) for k in SHOWN_LIMITS}, "neurons": s.neurons.rows if s.neurons else 0}
+            "limits": {k: getattr(s.cfg, k) for k in SHOWN_LIMITS}, "neurons": s.neurons.rows if s.neurons else 0,
+            "neuron_scores": s.neurons.scores if s.neurons else []}
 
 
 @router.get("/api/directions")
@@ -243,11 +244,15 @@ def search_explanations(s: State, q: str = Query(min_length=1, max_length=200), 
 
 
 @router.get("/api/neurons")
-def search_neurons(s: State, q: str = Query("", max_length=200), limit: int = Query(20, ge=1)) -> dict:
-    """Neurons of the dictionary by name (20:17), description or top-context token; best score first."""
+def search_neurons(s: State, q: str = Query("", max_length=200), limit: int = Query(20, ge=1),
+                   sort: str = Query("score", max_length=100), least: float | None = Query(None, allow_inf_nan=False),
+                   beats: bool = False) -> dict:
+    """Neurons of the dictionary by name (20:17), description or top-context token; highest `sort` score first (any score
+    column: `scores` lists them), at least `least` there, with `beats` only those above their token-only description."""
     if s.neurons is None:
         raise APIError(404, "no_neurons", "the Neurons view needs a dictionary: start with --neurons FILE (from `nlakit neurons`)")
-    return {"query": q, "results": json_safe(s.neurons.query(q.strip(), min(limit, s.cfg.max_search_results)))}  # NaN scores: null
+    found = s.neurons.query(q.strip(), min(limit, s.cfg.max_search_results), sort, least, beats)
+    return {"query": q, "sort": sort, "scores": s.neurons.scores, "results": json_safe(found)}  # NaN scores: null
 
 
 @router.post("/api/audit")
