@@ -538,3 +538,22 @@ def test_bad_sae_folders_are_refused_in_one_line(planted, tmp_path):
     valid = save_sae(tmp_path / "valid", "blocks.0.hook_resid_post", np.ones((d, n)), np.zeros(n), np.ones((n, d)), np.zeros(d))
     with pytest.raises(NLAError, match="sae:INDEX"):
         run_neurons(planted["nla"], settings(planted, layers="all", sae=str(valid), neurons="0:3"), tmp_path / "out")
+
+
+def test_the_ar_scorer_is_centred_on_the_average_description():
+    """A token close to every description's reconstruction must not outrank a neuron's own tokens: the `ar` scorer
+    subtracts each token's mean cosine over the dictionary's descriptions, so over those descriptions the prediction
+    averages to zero at every token, and a description still ranks the tokens along its own direction first."""
+    from nlakit.readings.scoring import ARScorer, Description, HeldOut
+
+    rng = np.random.default_rng(0)
+    common, own = rng.normal(size=16), np.eye(16)[:4] * 3
+    table = {f"d{i}": common + own[i] for i in range(4)}
+    scorer = ARScorer(lambda texts: np.stack([table[t] for t in texts]), centre=list(table))
+    tokens = np.stack([common, *own])  # the ordinary token, then one along each description's own direction
+    held = HeldOut(np.arange(5), [""] * 5, [""] * 5, [""] * 5, [None] * 5, tokens)
+    pred = scorer.predict([Description("", t) for t in table], held, [])
+    assert np.allclose(pred.mean(1), 0, atol=1e-6)
+    assert all(pred[1 + j, j] > pred[0, j] for j in range(4))
+    raw = ARScorer(scorer.reconstruct).predict([Description("", t) for t in table], held, [])
+    assert all(raw[0, j] > raw[1 + j, j] for j in range(4))  # uncentred, the ordinary token outranks each neuron's own

@@ -542,8 +542,9 @@ def heldout_set(rows: list[dict], explained: pa.Table | None) -> HeldOut:
                    np.stack([r["activation_vector"] for r in rows]))
 
 
-def make_scorers(names: list[str], nla: NLA, cfg: NeuronsConfig, work: Path) -> list:
-    """The scorers `--scorers` names, in its order (the first gives `score`)."""
+def make_scorers(names: list[str], nla: NLA, cfg: NeuronsConfig, work: Path, descriptions: list[Description]) -> list:
+    """The scorers `--scorers` names, in its order (the first gives `score`); `descriptions`: the dictionary's own
+    (the `ar` scorer's centre)."""
     made = []
     for name in names:
         if name == "lexical":
@@ -551,7 +552,7 @@ def make_scorers(names: list[str], nla: NLA, cfg: NeuronsConfig, work: Path) -> 
         elif name == "explanation":
             made.append(ExplanationScorer())
         elif name == "ar":
-            made.append(ARScorer(nla.ar.reconstruct))
+            made.append(ARScorer(nla.ar.reconstruct, [d.text for d in descriptions]))
         else:
             from ..stages.teach import APITeacher
 
@@ -614,7 +615,7 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
     heldout = heldout_set(heldout_rows, explanations if explain_heldout else None)
     goal = targets(scan.heldout_keys, scan.detect_keys[:, cols], scan.detect_values[:, cols], scan.score_keys, scan.score_acts[:, cols])
     figures = {}
-    for scorer in make_scorers(scorer_names, nla, cfg, work):
+    for scorer in make_scorers(scorer_names, nla, cfg, work, descriptions):
         figures.update(scored(scorer, descriptions, baselines, heldout, goal, cfg.seed))
     where = {int(k): i for i, k in enumerate(scan.keys)}
     top_x = [scan.vectors[[where[int(k)] for k in scan.top_keys[np.isfinite(scan.top_values[:, c]), c]]] for c in cols]

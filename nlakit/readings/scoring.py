@@ -164,18 +164,34 @@ class ExplanationScorer(TermMatcher):
 
 @dataclass
 class ARScorer:
-    """cos(AR(description in the explanations' shape), the token's layer-K vector)."""
+    """cos(AR(description in the explanations' shape), the token's layer-K vector), less the token's mean cosine to the
+    reconstructions of every description in `centre` (the dictionary's own).
+
+    Uncentred, a token that lies close to every description's reconstruction (an ordinary token in ordinary text)
+    outranks a neuron's top tokens whatever the description says: the shuffled control sat at a median AUROC of
+    0.35 on the shipped layer 20, not 0.5. Subtracting what the average description predicts for each token leaves
+    what this description says about it; every variant (own, token-only, shuffled) is centred on the same mean."""
 
     reconstruct: Callable[[list[str]], np.ndarray]
+    centre: list[str] = field(default_factory=list)
     name: str = "ar"
 
-    def predict(self, descriptions: list[Description], heldout: HeldOut, needed: list[np.ndarray]) -> np.ndarray:
+    def unit(self, texts: list[str]) -> np.ndarray:
         memo = self.__dict__.setdefault("_memo", {})  # the shuffled control reads the same texts again: reconstruct once
-        todo = list(dict.fromkeys(d.text for d in descriptions if d.text not in memo))
+        todo = list(dict.fromkeys(t for t in texts if t not in memo))
         if todo:
             memo.update(zip(todo, self.reconstruct(todo)))
-        described = np.stack([memo[d.text] for d in descriptions])
-        return (normalize(heldout.vectors.astype(np.float64), 1.0) @ normalize(described.astype(np.float64), 1.0).T).astype(np.float32)
+        return normalize(np.stack([memo[t] for t in texts]).astype(np.float64), 1.0)
+
+    def predict(self, descriptions: list[Description], heldout: HeldOut, needed: list[np.ndarray]) -> np.ndarray:
+        tokens = normalize(heldout.vectors.astype(np.float64), 1.0)
+        cos = tokens @ self.unit([d.text for d in descriptions]).T
+        if self.centre:
+            offset = self.__dict__.get("_offset")
+            if offset is None or offset[0] is not heldout:
+                self._offset = offset = (heldout, tokens @ self.unit(self.centre).mean(0))
+            cos = cos - offset[1][:, None]
+        return cos.astype(np.float32)
 
 
 API_PROMPT = """A neuron in a language model is described as follows:
