@@ -170,7 +170,7 @@ def test_the_planted_neuron_is_named_and_scores_above_its_control(built):
         assert entry[f"auroc_{scorer}"] > 0.95, (scorer, entry)
         assert entry[f"pearson_{scorer}"] > 0.3, (scorer, entry)
     assert entry["auroc_ar"] > 0.6 and entry["auroc_ceiling"] > 0.6
-    assert entry["score"] == entry["auroc_lexical"] and entry["token_only"].startswith("the tokens 'bread'")
+    assert entry["score"] == entry["auroc_ar"] and entry["token_only"].startswith("the tokens 'bread'")
     others = [r for n, r in built["rows"].items() if n != PLANTED]
     assert not any(all(c["token"] == WORD for c in r["top_contexts"]) for r in others)  # only the planted unit is about bread
     summary = built["summary"]
@@ -287,8 +287,10 @@ def test_the_python_api_loads_searches_and_exports(built, tmp_path):
     d = Dictionary.load(built["out"])
     assert d.entry(0, PLANTED)["auroc_lexical"] == built["rows"][PLANTED]["auroc_lexical"]
     assert f"0:{PLANTED}" in [r["name"] for r in d.search("bread", limit=200)]
-    assert [r["name"] for r in d.search(sort="auroc_lexical", least=0.99)] == [r["name"] for r in d.search(limit=200)
-                                                                             if (r["auroc_lexical"] or 0) >= 0.99][:20]
+    best = d.search(sort="auroc_lexical", least=0.99)
+    assert [r["auroc_lexical"] for r in best] == sorted((r["auroc_lexical"] for r in best), reverse=True)
+    above = {r["name"] for r in d.search(limit=200) if (r["auroc_lexical"] or 0) >= 0.99}
+    assert {r["name"] for r in best} <= above and len(best) == min(len(above), 20)  # search's default limit is 20
     with pytest.raises(NLAError, match="not in"):
         d.entry(0, 999)
     assert d.export(tmp_path / "all.jsonl") == 128

@@ -369,9 +369,10 @@ class NeuronsConfig(CorpusConfig):
                                    "quantile-sampled evidence and the ridge ceiling's training tokens", min=0)
     detect_top: int = setting(10, "held-out top-activating tokens per neuron: the positives detection tells from random ones", min=1)
     score_tokens: int = setting(2000, "random held-out tokens: detection's negatives and the simulation set", min=10)
-    scorers: str = setting("lexical,explanation,ar", "who predicts activations from a description: lexical (its terms against "
+    scorers: str = setting("ar,lexical,explanation", "who predicts activations from a description: ar (cosine to the AR's reading, "
+                           "centred), lexical (its terms against "
                            "the text), explanation (against each held-out token's NLA explanation: those tokens get explained), "
-                           "ar (cosine to the AR's reading), api (an OpenAI-compatible chat model); comma-separated, first = `score`")
+                           "api (an OpenAI-compatible chat model); comma-separated, first = `score`")
     api_base_url: str | None = setting(None, "api scorer: OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
     api_model: str | None = setting(None, "api scorer: model name")
     api_key_env: str = setting("OPENAI_API_KEY", "api scorer: the variable holding the key", runtime=True)
