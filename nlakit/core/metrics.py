@@ -199,11 +199,16 @@ def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     A column that is constant in either has no ranking to agree with: NaN, never a made-up 0.
     """
-    ra, rb = average_ranks(a), average_ranks(b)
-    ra, rb = ra - ra.mean(axis=0), rb - rb.mean(axis=0)
-    denominator = np.sqrt((ra**2).sum(axis=0) * (rb**2).sum(axis=0))
+    return correlation(average_ranks(a), average_ranks(b))
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each column of `a` with the same column of `b` ([n, m] -> [m]); NaN where either is
+    constant. Spearman's is this on ranks."""
+    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+    denominator = np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, (ra * rb).sum(axis=0) / np.where(denominator > 0, denominator, 1.0), np.nan)
+        return np.where(denominator > 0, (a * b).sum(axis=0) / np.where(denominator > 0, denominator, 1.0), np.nan)
 
 
 def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
@@ -219,7 +224,4 @@ def auroc(positive: np.ndarray, negative: np.ndarray) -> float:
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation of two vectors; NaN when either is constant (no variation to agree with)."""
-    a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
-    a, b = a - a.mean(), b - b.mean()
-    denominator = math.sqrt(float((a**2).sum() * (b**2).sum()))
-    return float((a * b).sum() / denominator) if denominator > 0 else math.nan
+    return float(correlation(np.asarray(a, np.float64).reshape(-1, 1), np.asarray(b, np.float64).reshape(-1, 1))[0])

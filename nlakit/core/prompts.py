@@ -247,6 +247,11 @@ _QUOTED = re.compile(r'"([^"\n]*)"')
 _ANY_WORD = re.compile(r"\w+")
 
 
+def words(text: str) -> list[str]:
+    """Every word of `text`, lower case, in order: how the dictionary and the audit compare a text with an explanation."""
+    return [w.lower() for w in _ANY_WORD.findall(text or "")]
+
+
 def explanation_fields(explanation: str) -> dict[str, object]:
     """The parts of an explanation in the template's shape (genre; topic: ... / Ends with: "..." / Next: ...).
 
@@ -260,13 +265,13 @@ def explanation_fields(explanation: str) -> dict[str, object]:
     nexts = _NEXT.search(explanation)
     quote = ends.group(1) if ends else ""
     reads = _READS.search(explanation)
-    words = [w.lower() for w in _ANY_WORD.findall(quote)] or [w.lower() for w in _ANY_WORD.findall(reads.group(1) if reads else "")]
+    read = words(quote) or words(reads.group(1) if reads else "")
     topics = [t.strip().lower() for t in first.group(2).rstrip(". ").split(",")] if first else []
     return {
         "genre": first.group(1).strip().lower() if first else "",
         "topics": [t for t in topics if t],
         "quote": quote,
-        "quoted": list(dict.fromkeys(words)) if quote else [],
-        "last_word": words[-1] if words else "",
+        "quoted": list(dict.fromkeys(read)) if quote else [],
+        "last_word": read[-1] if read else "",
         "next": _QUOTED.findall(nexts.group(1)) if nexts else [],
     }

@@ -44,7 +44,7 @@ from ..core.files import atomic_write_text, check_output_file, to_json
 from ..core.metrics import normalize
 from ..core.models import hidden_size, load_causal_lm, load_tokenizer
 from ..core.nla import NLA, source_folders
-from ..core.prompts import STOPWORDS, WORD, format_explanation
+from ..core.prompts import STOPWORDS, WORD, format_explanation, words
 from ..core.reading import extract_documents
 from ..core.report import page, script_data
 from .neurons import lifted_terms
@@ -208,13 +208,13 @@ def read_tokens(nla: NLA, target: PreTrainedModel, transcript: Transcript, max_l
 
 def terms(explanation: str) -> list[str]:
     """The content words of an explanation, lower case, once each (the template's labels and stop words left out)."""
-    words = [w.lower().strip("'-") for w in WORD.findall(LABELS.sub(" ", explanation))]
-    return list(dict.fromkeys(w for w in words if w not in STOPWORDS))
+    found = [w.lower().strip("'-") for w in WORD.findall(LABELS.sub(" ", explanation))]
+    return list(dict.fromkeys(w for w in found if w not in STOPWORDS))
 
 
 def said(text: str) -> set[str]:
     """Every word the text itself contains (lower case), against which a term is `thought, not said`."""
-    return {w.lower() for w in re.findall(r"\w+", text)}
+    return set(words(text))
 
 
 def in_text(term: str, words: set[str]) -> bool:

@@ -39,7 +39,7 @@ import numpy as np
 
 from ..core.errors import NLAError
 from ..core.metrics import auroc, derangement, normalize, pearson
-from ..core.prompts import explanation_fields, format_explanation
+from ..core.prompts import explanation_fields, format_explanation, words
 
 SCORERS = ("lexical", "explanation", "ar", "api")
 QUOTE_WORDS, TOPIC_WORDS = 8, 40  # the context words a quoted word / a topic word is looked for in
@@ -47,13 +47,6 @@ TOKEN_ONLY_TERMS = 3  # tokens in a token-only description
 # how much a matched term of each field counts, times its lift: the token read is the strongest evidence of where a neuron
 # fires (as a reader of "token: 'bread' 6/6" would weigh it); a quoted or topic word also matches the tokens around it
 FIELD_WEIGHTS = {"token": 4.0, "quoted": 1.0, "next": 1.0, "topic": 0.5, "genre": 0.5}
-_WORD = re.compile(r"\w+")
-
-
-def words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text or "")]
-
-
 def norm_token(token: str) -> str:
     """How a next token is compared: stripped, lower case (' The' and 'the' are one prediction)."""
     return token.strip().lower()
