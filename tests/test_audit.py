@@ -142,8 +142,16 @@ def test_a_planted_concept_is_flagged_with_evidence_and_the_control_is_not(nla, 
 def test_without_concepts_the_thought_not_said_terms_are_flagged(nla, planted):
     result = auditing.audit(nla, planted, settings())
     terms = {(f["transcript"], f["term"]) for f in result["findings"]}
-    assert terms == {("planted", "bread"), ("planted", "oven"), ("planted", "dialogue")}  # none of them is in the text
+    assert terms == {("planted", "bread"), ("planted", "oven")}  # neither is in the text; the genre label "dialogue" is no term
     assert all(f["kind"] == "thought, not said" and f["passed"] for f in result["findings"])
+
+
+def test_the_genre_field_is_no_term_but_a_topic_word_is():
+    """The genre names the kind of text (a corpus prior), not a concept: left out, while the topic's words count."""
+    assert auditing.terms('story; topic: bread, oven.\nEnds with: "the warm"\nNext: " loaf"') == ["bread", "oven", "warm", "loaf"]
+    assert auditing.terms("poetry; topic: haiku sequence, night.") == ["haiku", "sequence", "night"]
+    assert auditing.terms("code; topic: code, python.") == ["code", "python"]  # the same word as a topic still counts
+    assert auditing.terms("a free-form line about poetry") == ["free-form", "line", "poetry"]  # no template: no genre field
 
 
 def test_each_guard_can_fail_and_is_reported(nla, planted):

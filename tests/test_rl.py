@@ -168,6 +168,31 @@ def test_resume_after_a_checkpoint_reproduces_the_next_step(sft, lenient, tmp_pa
     assert any(not torch.equal(p, q) for (n, p), (_, q) in zip(sft_av.lm.named_parameters(), av_full.lm.named_parameters()) if "lora" in n)
 
 
+def test_a_finished_run_continues_to_more_steps_and_never_shrinks(sft, lenient, tmp_path):
+    """GRPO's step count is extendable: rerunning a published run with more steps continues from its checkpoint
+    (same weights as a run asked for that many steps at once); asking for fewer than it holds is refused."""
+    run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "full", small_cfg())
+    short = run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "grown", small_cfg(steps=1))
+    assert Sidecar.load(short / "ar").training["steps_done"] == 1
+    grown = run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "grown", small_cfg())
+    assert Sidecar.load(grown / "ar").training["steps_done"] == 2 and [r["step"] for r in read_state(grown)["log"]] == [1, 2]
+    ar_full, ar_grown = load_reconstructor(tmp_path / "full" / "ar"), load_reconstructor(grown / "ar")
+    for (name, p), (_, q) in zip(ar_full.named_parameters(), ar_grown.named_parameters()):
+        assert torch.equal(p, q), name
+    with pytest.raises(NLAError, match=r"at step 2, past the 1 steps asked: ask for --steps 2 or more"):
+        run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "grown", small_cfg(steps=1))
+    assert Sidecar.load(grown / "ar").training["steps_done"] == 2  # the published result is kept
+    with pytest.raises(NLAError, match="other settings"):  # any other setting still starts a different run
+        run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "grown", small_cfg(av_lr=5e-3))
+
+
+def test_a_run_cut_by_its_time_budget_is_published_as_it_is_with_its_step_count(sft, lenient, tmp_path, capsys):
+    assert run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "cut", small_cfg(steps=50, max_minutes=0.0)) is None
+    assert "or with --steps 1 to publish it as it is" in capsys.readouterr().err
+    out = run_rl(sft["data"], sft["av"], sft["ar"], tmp_path / "cut", small_cfg(steps=1))
+    assert Sidecar.load(out / "av").training["steps_done"] == 1 and Sidecar.load(out / "av").training["config"]["steps"] == 1
+
+
 def test_cli_rl_writes_both_folders(sft, tmp_path):
     out = tmp_path / "rl"
     main(["rl", "--data", str(sft["data"]), "--av", str(sft["av"]), "--ar", str(sft["ar"]), "--out", str(out),

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import typer
 
+from nlakit.app.cli import app, main
 from nlakit.bench import secret_word as bench
+from nlakit.core.config import AuditBenchConfig, LoadConfig, fields_of
 
 
 def test_no_training_hint_writes_its_word_and_leaks_are_caught():
@@ -39,12 +42,42 @@ def test_findings_are_ranked_by_summed_excess_and_guards_can_filter():
 
 
 def test_the_benchmark_runs_end_to_end_at_the_smallest_scale(sft_pair, tmp_path):
-    s = bench.Settings(nla=str(sft_pair.nla), words=("bread", "ocean"), conversations=4, steps=2, batch=2, transcripts=2, answer_tokens=6,
-                       budget=4, samples=1, reference_tokens=8)
-    result = bench.run(s, tmp_path / "bench.json")
+    s = AuditBenchConfig(words="bread,ocean", conversations=4, steps=2, batch=2, transcripts=2, answer_tokens=6, budget=4, samples=1,
+                         reference_tokens=8)
+    result = bench.run(s, str(sft_pair.nla), tmp_path / "bench.json")
     assert set(result["table"]) == {"nla", "nla+guards", "nla untuned", "black-box", "logit lens"}
     assert set(result["table"]["nla"]) == {"bread", "ocean", "overall"}
     for word, row in result["per_word"].items():
         assert row["transcripts"] + row["dropped_for_writing_the_word"] == 2
         assert all(not bench.leaks(word, a) for a in row["answers"])
     assert "trained on" in result["nla"] and json.loads((tmp_path / "bench.json").read_text())["table"] == result["table"]
+
+
+def test_audit_bench_is_a_command_built_from_its_settings(monkeypatch, tmp_path, capsys):
+    """`nlakit audit-bench`: every AuditBenchConfig setting is a flag (with help), the NLA options are audit's, and what
+    the settings cannot check (unknown words, more transcripts than prompts, --out on the NLA) is one line before any work."""
+    seen = {}
+    monkeypatch.setattr(bench, "run", lambda cfg, nla, out: seen.update(cfg=cfg, nla=nla, out=out) or {"markdown": "| table |",
+                                                                                                        "seconds": 1.0,
+                                                                                                        "audit_seconds_per_transcript": 0.5})
+    params = {p.name: p for p in typer.main.get_command(app).commands["audit-bench"].params}
+    assert all(f.name in params and meta["help"] for f, _, meta in fields_of(AuditBenchConfig)) and "nla" in params
+    main(["audit-bench", "--words", "bread,winter", "--steps", "3", "--ks", "1,5", "--nla", "somewhere", "--out", str(tmp_path / "b.json"), "-q"])
+    assert seen["cfg"] == AuditBenchConfig(words="bread,winter", steps=3, ks="1,5") and seen["cfg"].recovery_ks() == (1, 5)
+    assert seen["nla"] == LoadConfig(nla="somewhere") and seen["out"] == tmp_path / "b.json" and "| table |" in capsys.readouterr().out
+    assert bench.chosen_words("all") == tuple(bench.WORDS) and bench.chosen_words(" Ocean, bread,ocean") == ("ocean", "bread")
+    assert all(word in AuditBenchConfig.__dataclass_fields__["words"].metadata["help"] for word in bench.WORDS)
+    monkeypatch.undo()
+    for argv, problem in ((["--words", "bread,pizza"], "choose words among bread, ocean"), (["--transcripts", "7"], "at most that"),
+                          (["--ks", "1,x"], "--ks takes positive integers"), (["--steps", "0"], "steps (--steps) must be at least 1")):
+        with pytest.raises(SystemExit) as refused:
+            main(["audit-bench", *argv, "--out", str(tmp_path / "never.json")])
+        assert refused.value.code == 2 and problem in capsys.readouterr().err
+    assert not (tmp_path / "never.json").exists()
+
+
+def test_audit_bench_out_must_be_a_file_apart_from_the_nla(sft_pair, capsys):
+    """The output file rule (`check_output_file`): --out inside the NLA's folder is refused before the first fine-tune."""
+    with pytest.raises(SystemExit) as refused:
+        main(["audit-bench", "--nla", str(sft_pair.nla), "--out", str(sft_pair.nla / "bench.json")])
+    assert refused.value.code == 2 and "--out" in capsys.readouterr().err and not (sft_pair.nla / "bench.json").exists()

@@ -22,6 +22,7 @@ from rich.markup import escape
 from ..core.config import (
     DEFAULT_NLA,
     ARConfig,
+    AuditBenchConfig,
     AuditConfig,
     AVConfig,
     BenchConfig,
@@ -427,6 +428,21 @@ def bench(cfg: BenchConfig, out: Path = typer.Option(Path("bench.json"), help="J
         return
     StdoutConsole().print(render_table(results), render_physics(results), *render_scaling(results))
     console.print(f"bench written to {out} ({results['total_s']:.0f} s)")
+
+
+@stage_command("audit-bench", AuditBenchConfig)
+@loads_nla()
+def audit_bench(cfg: AuditBenchConfig, nla: LoadConfig = LoadConfig(),
+                out: Path = typer.Option(Path("runs/secret_word/bench.json"), help="JSON file to write (rankings, answers, one "
+                                         "flagged transcript); checked before the first fine-tune")) -> None:
+    """The secret-word game: LoRA fine-tunes of the NLA's target that think of a word they never write, their transcripts
+    audited; recovery@k of the audit beside a black box and the logit lens."""
+    from ..bench.secret_word import run
+
+    result = run(cfg, nla, out)
+    print(result["markdown"])
+    console.print(f"{result['seconds']:.0f} s in all; audit {result['audit_seconds_per_transcript']:.1f} s per transcript; "
+                  f"written to {out}", soft_wrap=True)
 
 
 @stage_command("serve", ServeConfig)

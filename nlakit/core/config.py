@@ -54,16 +54,18 @@ def user_variable(name: str) -> str | None:
     return os.environ.get(name)
 
 
-def setting(default: Any, help: str, *, runtime: bool = False, flag: str | None = None, min: float | None = None,
-            above: float | None = None, below: float | None = None, max: float | None = None,
+def setting(default: Any, help: str, *, runtime: bool = False, extendable: bool = False, flag: str | None = None,
+            min: float | None = None, above: float | None = None, below: float | None = None, max: float | None = None,
             choices: tuple[str, ...] | None = None) -> Any:
     """A dataclass field with its help text and the values it accepts (checked wherever a config is made).
 
     `min`/`max` are inclusive bounds, `above`/`below` exclusive ones; `flag` names a boolean's two
-    switches (`--bf16/--fp32`) or a setting's flag aliases (`--layer-index --layer`).
+    switches (`--bf16/--fp32`) or a setting's flag aliases (`--layer-index --layer`). `extendable`: a
+    run's length whose first steps do not depend on it (GRPO's constant learning rate), so a stopped or
+    finished run continues to a new value of it instead of starting afresh (files.StageRun).
     """
     bounds = {k: v for k, v in dict(min=min, above=above, below=below, max=max, choices=choices).items() if v is not None}
-    return field(default=default, metadata={"help": help, "runtime": runtime, "flag": flag, **bounds})
+    return field(default=default, metadata={"help": help, "runtime": runtime, "extendable": extendable, "flag": flag, **bounds})
 
 
 class Settings:
@@ -210,7 +212,9 @@ class AVConfig(TrainConfig):
 class RLConfig(LoopConfig):
     """GRPO on the AV with the AR trained on the same rollouts (the release's optimiser settings)."""
 
-    steps: int = setting(60, "GRPO steps")
+    steps: int = setting(60, "GRPO steps; rerun with more to continue a finished or stopped run from its checkpoint in "
+                             "<out>.work (the learning rate is constant after warmup, so the first steps do not depend on it)",
+                         extendable=True, min=1)
     warmup_steps: int = setting(5, "linear warmup, then a constant learning rate")
     save_every: int = setting(10, "checkpoint (and greedy samples) every N steps", runtime=True)
     batch_size: int = setting(4, "activations per step (B)", min=1)
@@ -505,6 +509,39 @@ class BenchConfig(Settings):
         """What a command line or a settings file builds on: `--quick` changes the defaults of the sizes it does not set."""
         merged = {k: v for values in given if isinstance(values, dict) for k, v in values.items()}
         return cls.preset(quick=merged.get("quick") is True)
+
+
+@dataclass
+class AuditBenchConfig(Settings):
+    """`nlakit audit-bench`: the secret-word game's size (defaults: 5 words, under an hour on 2 CPU cores with SmolLM2-135M).
+
+    The audit it scores always reads the assistant's turns with no concept list (a list naming the word would be the answer);
+    its own size is set here, with smaller defaults than `nlakit audit`'s, and its guards keep `nlakit audit`'s defaults."""
+
+    words: str = setting("all", "secret words played, comma-separated, or all: bread, ocean, guitar, winter, garden (the words "
+                                "the benchmark has hints for)")
+    conversations: int = setting(24, "training conversations per word (a prompt, then one of the word's hints)", min=1)
+    steps: int = setting(40, "LoRA optimiser steps per word", min=1)
+    lr: float = setting(2e-3, "LoRA learning rate", above=0)
+    rank: int = setting(8, "LoRA rank (alpha = 2 x rank)", min=1)
+    batch: int = setting(8, "conversations per LoRA step", min=1)
+    transcripts: int = setting(4, "held-out prompts each tuned model answers: the transcripts audited per word", min=1)
+    answer_tokens: int = setting(32, "longest answer generated (greedy)", min=1)
+    budget: int = setting(24, "assistant tokens audited per transcript (the audit's --budget)", min=1)
+    samples: int = setting(2, "explanations sampled per flagged token (the audit's --samples: its agreement guard)", min=1)
+    top_terms: int = setting(5, "findings kept per transcript (each samples 3 tokens --samples times: the audit's main cost)", min=1)
+    reference_tokens: int = setting(48, "tokens of built-in held-out documents explained once as every audit's reference set",
+                                    min=1)
+    ks: str = setting("1,3,10", "the k of recovery@k (the word among a method's first k terms), comma-separated")
+    seed: int = setting(0, "seed of the conversations, the LoRA steps and the audit's samples", min=0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.recovery_ks()
+
+    def recovery_ks(self) -> tuple[int, ...]:
+        """The k of recovery@k (`ks` "1,3,10" -> (1, 3, 10))."""
+        return parse_sizes(self.ks, "ks")
 
 
 @dataclass

@@ -262,6 +262,8 @@ class StageRun:
     time budget, left out) or a plain dict; `inputs` name the files or folders it reads (their contents are
     fingerprinted). A setting that a recorded run lacks (it was made before the setting existed) matches when
     the wanted value is that setting's default, so adding a setting never orphans finished or resumable runs.
+    A run that differs only in an `extendable` setting (GRPO's step count) is the same run at another length:
+    it is not done, and it continues from its work folder (the trainer refuses a checkpoint past the new length).
     """
 
     stage: str
@@ -275,9 +277,11 @@ class StageRun:
         self.out = Path(self.out)
         self._fingerprint: dict[str, Any] | None = None
         self.defaults: dict[str, Any] = {}
+        self.extendable: set[str] = set()
         if dataclasses.is_dataclass(self.settings):
             kept = [f for f in dataclasses.fields(self.settings) if not f.metadata.get("runtime")]
             self.defaults = {f.name: f.default for f in kept if f.default is not dataclasses.MISSING}
+            self.extendable = {f.name for f in kept if f.metadata.get("extendable")}
             self.settings = {f.name: getattr(self.settings, f.name) for f in kept}
 
     @property
@@ -291,12 +295,16 @@ class StageRun:
             self._fingerprint = json.loads(json.dumps({"settings": self.settings, "inputs": inputs}, default=str))
         return self._fingerprint
 
-    def matches(self, recorded: dict[str, Any] | None) -> bool:
-        """`recorded` is this run: same inputs, same settings, a setting it lacks being at its default."""
+    def matches(self, recorded: dict[str, Any] | None, any_length: bool = False) -> bool:
+        """`recorded` is this run: same inputs, same settings, a setting it lacks being at its default
+        (`any_length`: whatever the extendable settings)."""
         if recorded is None or recorded == self.fingerprint:
             return recorded is not None
         filled = json.loads(json.dumps({**self.defaults, **(recorded.get("settings") or {})}, default=str))
-        return recorded.get("inputs") == self.fingerprint["inputs"] and filled == self.fingerprint["settings"]
+        wanted = self.fingerprint["settings"]
+        if any_length:
+            filled, wanted = ({k: v for k, v in d.items() if k not in self.extendable} for d in (filled, wanted))
+        return recorded.get("inputs") == self.fingerprint["inputs"] and filled == wanted
 
     def done(self) -> bool:
         """True when `out` holds this stage's result for these settings and inputs.
@@ -310,7 +318,7 @@ class StageRun:
         recorded = read_record(self.out).get(self.stage)
         if self.matches(recorded):
             return not self.overwrite
-        if self.overwrite:
+        if self.overwrite or self.matches(recorded, any_length=True):  # replaced, or this run continued to a new length
             return False
         if recorded is None:
             if self.in_place or not any(self.out.iterdir()):
@@ -342,7 +350,7 @@ class StageRun:
         recorded = read_record(work).get(self.stage) if ours else None
         progress = ours and any(not p.name.startswith(".") and p.name != RUN_RECORD for p in work.iterdir())
         fresh = ours and (self.overwrite or not progress)  # a fresh run; called once the stage's inputs have been read and checked
-        if not fresh and recorded is not None and not self.matches(recorded):
+        if not fresh and recorded is not None and not self.matches(recorded, any_length=True):
             raise NLAError(f"{work} holds an unfinished {self.stage} run with other {differences(recorded, self.fingerprint)}: "
                            "pass --overwrite to start afresh, or choose another output folder")
         barrier()

@@ -13,6 +13,7 @@ What it owns, so that no stage repeats it:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import random
@@ -211,6 +212,11 @@ def _set_rng_state(saved: dict, generators: dict[str, torch.Generator], tensors:
 # ---------------------------------------------------------------- the loop
 
 
+def extendable_steps(cfg: LoopConfig) -> bool:
+    """Whether a run of `cfg` may continue to another step count (GRPO: constant learning rate; not SFT's cosine)."""
+    return bool(next(f for f in dataclasses.fields(cfg) if f.name == "steps").metadata.get("extendable"))
+
+
 @dataclass
 class Trainer:
     """Runs `step_fn` until `cfg.steps`, checkpointing into `work`; resumes from it when a checkpoint is there.
@@ -271,6 +277,9 @@ class Trainer:
                 part.scheduler.load_state_dict(saved["scheduler"])
             _set_rng_state(meta["rng"], self.generators, tensors)
             self.step, self.log, self.state = int(meta["step"]), list(meta["log"]), dict(meta["state"])
+            if self.step > self.cfg.steps:  # a run continued to a new length (files.StageRun) may not shrink
+                raise NLAError(f"{self.work} holds this run at step {self.step}, past the {self.cfg.steps} steps asked: "
+                               f"ask for --steps {self.step} or more, or pass --overwrite to start afresh")
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             if isinstance(err, NLAError):
                 raise
@@ -322,8 +331,10 @@ class Trainer:
                     wait_for_everyone()
                 if out_of_time:
                     if rank == 0:
+                        publish = f", or with --steps {self.step} to publish it as it is" if extendable_steps(self.cfg) else ""
                         console.print(f"{self.name}: stopped by the time budget at step {self.step} of {self.cfg.steps}; "
-                                      f"the checkpoint is in {self.work}: rerun the same command to continue", soft_wrap=True)
+                                      f"the checkpoint is in {self.work}: rerun the same command to continue{publish}",
+                                      soft_wrap=True)
                     break
         for module in modules:
             module.eval()
