@@ -16,7 +16,7 @@ from nlakit.core.errors import NLAError
 from nlakit.core.hooks import capture_block_output, decoder_layers, inject, patch_block_output
 from nlakit.core.metrics import FAILED_MSE, derangement, fve, mse_nrm, normalize, predict_mean_baselines, score_rows
 from nlakit.core.models import add_lora, load_causal_lm
-from nlakit.core.prompts import av_prompt, parse_explanation
+from nlakit.core.prompts import av_prompt, content_words, parse_explanation, quoted_spans, words
 from nlakit.core.reading import sample_positions
 
 
@@ -225,3 +225,13 @@ def test_the_shuffled_pairing_never_keeps_a_row_and_is_refused_for_one_row():
     for n in (0, 1):
         with pytest.raises(NLAError, match="at least 2 rows"):
             derangement(n)
+
+
+def test_the_two_word_rules_contents_and_topics():
+    """`words`: everything a text contains (digits too); `content_words`: what it is about (letters first, long
+    enough, stop words out, hyphens and apostrophes kept inside a word)."""
+    text = "The sea's well-known 42 waves of Rome, and x2 cat"
+    assert words(text) == ["the", "sea", "s", "well", "known", "42", "waves", "of", "rome", "and", "x2", "cat"]
+    assert content_words(text) == ["sea's", "well-known", "waves", "rome"]
+    assert content_words(text, shortest=3) == ["sea's", "well-known", "waves", "rome", "cat"]
+    assert quoted_spans('Ends with: "the sea"\nNext: " was", ""') == ["the sea", " was", ""]

@@ -39,7 +39,7 @@ from ..core.errors import NLAError
 from ..core.files import check_output_file, write_json
 from ..core.models import input_device, load_causal_lm, lora_pattern, peft_quietly
 from ..core.nla import NLA, source_folders
-from ..core.prompts import STOPWORDS
+from ..core.prompts import content_words
 from ..readings.audit import Reference, audit, in_text, read_tokens, render, said
 
 # hints never name their word; each word has its own, so a tuned model's activations carry only its own word
@@ -176,13 +176,9 @@ def ranked_findings(result: dict, guarded: bool = False) -> list[str]:
     return [t for t, _ in sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in STOPWORDS]
-
-
 def black_box(convs: list[list[dict]]) -> list[str]:
     """What reading the outputs gives: the assistant's content words, most frequent first."""
-    counts = Counter(w for conv in convs for m in conv if m["role"] == "assistant" for w in content_words(m["content"]))
+    counts = Counter(w for conv in convs for m in conv if m["role"] == "assistant" for w in content_words(m["content"], shortest=3))
     return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
@@ -200,7 +196,7 @@ def logit_lens(nla: NLA, model: PreTrainedModel, convs: list[list[dict]], s: Aud
         vectors = torch.tensor(np.stack([r["activation_vector"] for r in rows]), device=head.weight.device, dtype=head.weight.dtype)
         ids = head(norm(vectors)).topk(top, dim=-1).indices.tolist()
         words = said(transcript.text)
-        counts.update(w for row in ids for t in row for w in content_words(nla.tokenizer.decode([t])) if not in_text(w, words))
+        counts.update(w for row in ids for t in row for w in content_words(nla.tokenizer.decode([t]), shortest=3) if not in_text(w, words))
     return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 

@@ -8,6 +8,7 @@ the sidecar, so a tokenizer that splits or merges it is refused instead of silen
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -187,11 +188,24 @@ STOPWORDS = set(
     "each more most other some such only own same than too very just also into over under about after before "
     "self none true false return def class import".split()
 )
-WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")  # a content word: `content_words`' rule at its default length
+
+
+@functools.lru_cache(maxsize=8)
+def _content_word(shortest: int) -> re.Pattern[str]:
+    return WORD if shortest == 4 else re.compile(rf"[A-Za-z][A-Za-z'-]{{{shortest - 1},}}")
+
+
+def content_words(text: str, shortest: int = 4) -> list[str]:
+    """What a text is about: its words that start with a letter and run `shortest`+ characters (letters, ' and -),
+    lower case, in order, stop words left out. One of nlakit's two word rules, beside `words` (what a text contains):
+    topics of the template teacher (4+), the suite's keyword recall, a direction's new words and the secret-word black
+    box (3+: short nouns such as "sea" count there)."""
+    return [w for w in (m.lower() for m in _content_word(shortest).findall(text or "")) if w not in STOPWORDS]
+
 
 def topic_words(text: str, n: int = 3) -> list[str]:
-    words = [w.lower() for w in WORD.findall(text) if w.lower() not in STOPWORDS]
-    return [w for w, _ in Counter(words).most_common(n)]
+    return [w for w, _ in Counter(content_words(text)).most_common(n)]
 
 
 def template_explanation(row: dict, design: str = DEFAULT_DESIGN) -> str:
@@ -247,8 +261,14 @@ _QUOTED = re.compile(r'"([^"\n]*)"')
 _ANY_WORD = re.compile(r"\w+")
 
 
+def quoted_spans(text: str) -> list[str]:
+    """The double-quoted spans of a text, in order (an explanation's quote of the context and its next tokens)."""
+    return _QUOTED.findall(text or "")
+
+
 def words(text: str) -> list[str]:
-    """Every word of `text`, lower case, in order: how the dictionary and the audit compare a text with an explanation."""
+    """Every word of `text` (runs of word characters, digits included), lower case, in order: what a text contains, for
+    "is it said there?"; how the dictionary and the audit compare a text with an explanation (`content_words`: what it is about)."""
     return [w.lower() for w in _ANY_WORD.findall(text or "")]
 
 
@@ -273,5 +293,5 @@ def explanation_fields(explanation: str) -> dict[str, object]:
         "quote": quote,
         "quoted": list(dict.fromkeys(read)) if quote else [],
         "last_word": read[-1] if read else "",
-        "next": _QUOTED.findall(nexts.group(1)) if nexts else [],
+        "next": quoted_spans(nexts.group(1)) if nexts else [],
     }

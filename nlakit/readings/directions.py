@@ -13,7 +13,6 @@ Files are read without running code: .npy with allow_pickle=False, or .safetenso
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +26,10 @@ from ..core.errors import NLAError
 from ..core.hooks import decoder_layers, mlp_down_proj
 from ..core.metrics import cosine
 from ..core.nla import NLA
-from ..core.prompts import STOPWORDS
+from ..core.prompts import content_words
 from ..core.sidecar import check_vectors
 
 SUFFIXES = (".npy", ".safetensors")
-_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 def read_directions(path: Path, d_model: int) -> tuple[list[str], np.ndarray]:
@@ -89,8 +87,8 @@ def parse_strengths(spec: str) -> list[float]:
 
 def new_words(text: str, reference: str) -> list[str]:
     """Content words of `text` that `reference` lacks: what the direction added to the mean's explanation."""
-    seen = {w.lower() for w in _WORD.findall(reference)}
-    return list(dict.fromkeys(w.lower() for w in _WORD.findall(text) if w.lower() not in seen and w.lower() not in STOPWORDS))
+    seen = set(content_words(reference, shortest=3))
+    return list(dict.fromkeys(w for w in content_words(text, shortest=3) if w not in seen))
 
 
 def run_directions(nla_dir: Path | str | LoadConfig, cfg: DirectionsConfig, file: Path | None = None, neurons: list[str] = ()) -> dict:

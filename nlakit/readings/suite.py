@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,7 @@ from ..core.metrics import (
 from ..core.models import input_device
 from ..core.nla import NLA
 from ..core.progress import progress
-from ..core.prompts import STOPWORDS, WORD
+from ..core.prompts import content_words, quoted_spans
 from ..core.reading import forward_target, tokenize
 from ..core.report import figure_uri, page
 from ..core.roundtrip import RoundTrip
@@ -71,8 +70,6 @@ KEYWORD_WINDOW = 20
 TIE = 1e-6  # mse_nrm differences below this are ties (float noise, or an orthogonal constant)
 MATCH_COS = 0.999  # a rebuilt token sequence must reproduce the stored vector this closely
 CONDITIONS = ("self", "reconstruction", "mean", "shuffled")  # what gets patched at block K
-QUOTE = re.compile(r'"([^"\n]+)"')
-ANY_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 
 @dataclass
@@ -297,15 +294,14 @@ def squash(text: str) -> str:
 
 def quote_share(explanation: str, context: str) -> float:
     """Share of the explanation's double-quoted spans found verbatim (up to whitespace) in the context; NaN if none."""
-    spans = [squash(s) for s in QUOTE.findall(explanation) if s.strip()]
+    spans = [squash(s) for s in quoted_spans(explanation) if s.strip()]
     return float(np.mean([s in squash(context) for s in spans])) if spans else math.nan
 
 
 def keyword_recall(explanation: str, context: str, window: int = KEYWORD_WINDOW) -> float:
     """Share of the content words among the context's last `window` words that the explanation names; NaN if none."""
     tail = " ".join(context.split()[-window:])
-    wanted = {w.lower() for w in WORD.findall(tail) if w.lower() not in STOPWORDS}
-    said = {w.lower() for w in ANY_WORD.findall(explanation)}
+    wanted, said = set(content_words(tail)), set(content_words(explanation, shortest=1))
     return len(wanted & said) / len(wanted) if wanted else math.nan
 
 
