@@ -232,3 +232,57 @@ def test_the_serve_endpoint_answers_with_ranked_findings(nla, planted, monkeypat
         assert client.post("/api/audit", json={"text": "x", "messages": PLANTED}, headers=auth).status_code == 422
         assert client.post("/api/audit", json={"text": "x", "samples": 99}, headers=auth).status_code == 422
         assert client.post("/api/audit", json={"text": "word " * 400}, headers=auth).json()["error"] == "too_many_tokens"
+
+
+# ---------------------------------------------------------------- resume
+
+
+def counted(monkeypatch, fail_on: int | None = None) -> list[str]:
+    """`explain` counted (the names of the transcripts it explains), raising on call `fail_on` as a kill there would."""
+    calls: list[str] = []
+    real = auditing.explain
+
+    def explain(nla, rows, cfg, name, *args, **kwargs):
+        calls.append(name)
+        if len(calls) == fail_on:
+            raise KeyboardInterrupt("killed")
+        return real(nla, rows, cfg, name, *args, **kwargs)
+
+    monkeypatch.setattr(auditing, "explain", explain)
+    return calls
+
+
+def test_a_killed_audit_resumes_with_only_the_rest_explained(sft_pair, planted, tmp_path, monkeypatch):
+    (tmp_path / "chats.jsonl").write_text(json.dumps(PLANTED) + "\n" + json.dumps(OTHER) + "\n")
+    chats, out, work = str(tmp_path / "chats.jsonl"), tmp_path / "audit.json", tmp_path / "audit.json.work"
+    whole = auditing.run_audit(sft_pair.nla, [chats], settings(concepts="bread"), out=tmp_path / "whole.json")
+    assert not (tmp_path / "whole.json.work").exists()  # a finished run clears its work folder
+    calls = counted(monkeypatch, fail_on=2)
+    with pytest.raises(KeyboardInterrupt):
+        auditing.run_audit(sft_pair.nla, [chats], settings(concepts="bread"), out=out)
+    assert not out.exists() and len(list(work.glob("reads-*.json"))) == 1  # the first transcript's reads are kept
+    calls = counted(monkeypatch)
+    resumed = auditing.run_audit(sft_pair.nla, [chats], settings(concepts="bread"), out=out)
+    assert calls == ["chats.jsonl:2"]  # only the transcript the kill interrupted is explained again
+    assert resumed["findings"] == whole["findings"] and resumed["transcripts"] == whole["transcripts"]
+    assert json.loads(out.read_text())["findings"] == json.loads((tmp_path / "whole.json").read_text())["findings"]
+    assert not work.exists()
+
+
+def test_reads_made_with_another_setting_or_elsewhere_are_not_reused(sft_pair, planted, tmp_path, monkeypatch, capsys):
+    (tmp_path / "chats.jsonl").write_text(json.dumps(PLANTED) + "\n" + json.dumps(OTHER) + "\n")
+    chats, out, work = str(tmp_path / "chats.jsonl"), tmp_path / "audit.json", tmp_path / "audit.json.work"
+    counted(monkeypatch, fail_on=2)
+    with pytest.raises(KeyboardInterrupt):
+        auditing.run_audit(sft_pair.nla, [chats], settings(concepts="bread"), out=out)
+    calls = counted(monkeypatch, fail_on=2)
+    with pytest.raises(KeyboardInterrupt):  # another --budget: the kept reads are cleared, the first transcript read again
+        auditing.run_audit(sft_pair.nla, [chats], settings(concepts="bread", budget=5), out=out)
+    assert calls == ["chats.jsonl:1", "chats.jsonl:2"] and "budget: 64 -> 5" in capsys.readouterr().err
+    (kept,) = work.glob("reads-*.json")
+    copy = kept.with_name("copy.tmp")
+    copy.write_bytes(kept.read_bytes())
+    copy.replace(kept)  # the same bytes in another file, as a copied or received work folder holds
+    calls = counted(monkeypatch)
+    auditing.run_audit(sft_pair.nla, [chats], settings(concepts="bread", budget=5), out=out)
+    assert calls == ["chats.jsonl:1", "chats.jsonl:2"] and f"ignored {kept}" in capsys.readouterr().err

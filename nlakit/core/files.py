@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .errors import NLAError
+from .progress import note
 
 RUN_RECORD = "nla_run.json"
 DERIVED_SUFFIXES = (".vectors.npy", ".vectors.json")  # caches rebuilt from the files beside them
@@ -328,7 +329,7 @@ class StageRun:
         raise NLAError(f"{self.out} holds a {self.stage} result made with other {differences(recorded, self.fingerprint)}: "
                        "pass --overwrite to replace it, or choose another folder")
 
-    def begin(self, main: bool = True, barrier: Callable[[], None] | None = None) -> Path:
+    def begin(self, main: bool = True, barrier: Callable[[], None] | None = None, restart_other: bool = False) -> Path:
         """The work folder, checked against this run: a killed run with the same fingerprint resumes.
 
         Under `overwrite` the old work folder (scratch nlakit made) is cleared; so is one holding nothing but its run
@@ -339,6 +340,10 @@ class StageRun:
         Under several processes (`main`: whether this is the first; `barrier`: wait for all of them), every process
         checks the folder before the first one changes it, and none goes on until it is ready: no process clears
         a folder another has just made.
+
+        `restart_other`: an unfinished run with other settings or inputs is cleared (with a note saying what differs)
+        instead of refused, for a command with no `--overwrite` whose output file every run replaces (`audit --out`):
+        the other run's scratch can serve nothing but that file, and is never read by this run.
         """
         work, barrier = self.work, barrier or (lambda: None)
         if work.exists() and not work.is_dir():
@@ -350,6 +355,10 @@ class StageRun:
         recorded = read_record(work).get(self.stage) if ours else None
         progress = ours and any(not p.name.startswith(".") and p.name != RUN_RECORD for p in work.iterdir())
         fresh = ours and (self.overwrite or not progress)  # a fresh run; called once the stage's inputs have been read and checked
+        if restart_other and progress and not fresh and not self.matches(recorded, any_length=True):
+            made = f"other {differences(recorded, self.fingerprint)}" if recorded else "no record of its settings"
+            note(f"{work} held an unfinished {self.stage} run with {made}: it is cleared, and this run starts afresh")
+            fresh = True
         if not fresh and recorded is not None and not self.matches(recorded, any_length=True):
             raise NLAError(f"{work} holds an unfinished {self.stage} run with other {differences(recorded, self.fingerprint)}: "
                            "pass --overwrite to start afresh, or choose another output folder")

@@ -15,7 +15,8 @@ Read top to bottom, the audit is:
    the same vectors; each guard is reported, never applied silently: the minimum FVE, the agreement of the samples,
    the control (the same flag on the reference set's vectors: does the AV say it of any text?) and, with
    `--reference-model`, the same transcript read through another model (what only the audited model thinks);
-6. outputs: JSON for machines, and one self-contained page (report.page) with the flagged spans highlighted.
+6. outputs: JSON for machines, and one self-contained page (report.page) with the flagged spans highlighted; a run that
+   writes them keeps each transcript's reads in `<out>.work` as they finish (`kept_reads`), so a killed run resumes.
 
 A flag is a correlational reading of what the activations carry, not proof of why the model acted (FRAMING).
 """
@@ -23,10 +24,13 @@ A flag is a correlational reading of what the activations carry, not proof of wh
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import html
 import json
 import re
+import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,10 +44,11 @@ from transformers import PreTrainedModel
 from ..core.config import AuditConfig, LoadConfig
 from ..core.corpus import Document, guess_genre
 from ..core.errors import NLAError
-from ..core.files import atomic_write_text, check_output_file, to_json
+from ..core.files import StageRun, atomic_write, atomic_write_text, check_output_file, made_here, to_json
 from ..core.metrics import normalize
 from ..core.models import hidden_size, load_causal_lm, load_tokenizer
 from ..core.nla import NLA, source_folders
+from ..core.progress import note, progress
 from ..core.prompts import STOPWORDS, WORD, explanation_fields, format_explanation, words
 from ..core.reading import extract_documents
 from ..core.report import page, script_data
@@ -251,13 +256,13 @@ def candidates(rows: list[dict], cfg: AuditConfig, name: str) -> list[int]:
     return list(range(len(rows)))
 
 
-def explain(nla: NLA, rows: list[dict], cfg: AuditConfig, name: str) -> list[dict]:
+def explain(nla: NLA, rows: list[dict], cfg: AuditConfig, name: str, on_batch: Callable[[int], None] | None = None) -> list[dict]:
     """The selected tokens, each with its greedy explanation, FVE and terms (`--select depart`: every token is explained and
-    the `budget` departing most are kept)."""
+    the `budget` departing most are kept). `on_batch`: a bar of the caller's own (the round trip then shows none)."""
     chosen = candidates(rows, cfg, name)
     if cfg.select != "depart":
         chosen = chosen[: cfg.budget]
-    result = nla.roundtrip(np.stack([rows[i]["activation_vector"] for i in chosen]), cfg.max_new_tokens)
+    result = nla.roundtrip(np.stack([rows[i]["activation_vector"] for i in chosen]), cfg.max_new_tokens, on_batch=on_batch)
     read = [{"index": i, **{k: rows[i][k] for k in ("position", "token", "role")}, "context": rows[i]["context"][-CONTEXT_CHARS:],
              "explanation": r["explanation"], "fve_nrm": r["fve_nrm"], "parsed": r["parsed"],
              "terms": terms(r["explanation"]) if r["parsed"] else [], "vector": rows[i]["activation_vector"]}
@@ -277,14 +282,63 @@ class Reference:
     reads: list[dict]
 
     @classmethod
-    def build(cls, nla: NLA, cfg: AuditConfig) -> Reference:
+    def build(cls, nla: NLA, cfg: AuditConfig, work: Path | None = None) -> Reference:
+        """`work`: the run's work folder, where the set is kept once explained (`kept_reads`)."""
         docs = nla.heldout_documents(-(-cfg.reference_tokens // 2))  # two tokens a document: many texts, few read
-        rows = nla.activations(docs, positions_per_doc=2)[: cfg.reference_tokens]
-        if not rows:
-            raise NLAError("the built-in held-out documents give no tokens for the reference set")
-        result = nla.roundtrip(np.stack([r["activation_vector"] for r in rows]), cfg.max_new_tokens)
-        return cls([{"explanation": r["explanation"], "terms": terms(r["explanation"]) if r["parsed"] else [], "parsed": r["parsed"],
-                     "vector": row["activation_vector"]} for row, r in zip(rows, result.rows())])
+
+        def explained() -> list[dict]:
+            rows = nla.activations(docs, positions_per_doc=2)[: cfg.reference_tokens]
+            if not rows:
+                raise NLAError("the built-in held-out documents give no tokens for the reference set")
+            result = nla.roundtrip(np.stack([r["activation_vector"] for r in rows]), cfg.max_new_tokens)
+            return [{"explanation": r["explanation"], "terms": terms(r["explanation"]) if r["parsed"] else [], "parsed": r["parsed"],
+                     "vector": row["activation_vector"]} for row, r in zip(rows, result.rows())]
+
+        return cls(kept_reads(work, "reference-set", [[d.doc_id, d.text, d.templated] for d in docs], explained))
+
+
+# ---------------------------------------------------------------- kept reads: a killed run resumes
+
+
+def kept_reads(work: Path | None, kind: str, source: object, make: Callable[[], list[dict]]) -> list[dict]:
+    """`make()`'s reads (explained tokens with their vectors), kept as one JSON file in the run's work folder `work` as soon
+    as they are made, so that a rerun after a kill explains only what is missing; without a work folder, just `make()`.
+
+    What decides the reads is recorded in two places, as in every stage: the work folder's run record (StageRun: the NLA's
+    contents, the models read, the selection settings, dtype and device) and each file's own header (`made_from`: what it
+    read, `source`, and the file itself, `made_here`, as the teach cache records). A file from another source, a copied
+    or received one, or one that cannot be read is ignored with a note and made again: never trusted."""
+    if work is None:
+        return make()
+    made_from = {"kind": kind, "source": hashlib.sha256(json.dumps(source, ensure_ascii=False).encode()).hexdigest()[:16]}
+    path = work / f"{kind}-{made_from['source']}.json"
+    saved = saved_reads(path, made_from)
+    if saved is not None:
+        return saved
+    reads = make()
+    dtype = str(reads[0]["vector"].dtype) if reads else "float32"
+    atomic_write(path, lambda tmp: tmp.write_text(to_json({"made_from": {**made_from, "file": made_here(tmp)}, "vector_dtype": dtype,
+                                                           "reads": reads}), encoding="utf-8"))
+    return reads
+
+
+def saved_reads(path: Path, made_from: dict) -> list[dict] | None:
+    """The reads `kept_reads` saved at `path` for `made_from`, vectors in their own dtype again (so that a resumed run's result
+    is the uninterrupted run's, to the bit); None when there are none to trust."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        header, reads, dtype = data["made_from"], data["reads"], np.dtype(data["vector_dtype"])
+        if header != {**made_from, "file": made_here(path)} or dtype.kind != "f":
+            raise ValueError("made elsewhere or from something else")
+        for r in reads:
+            r["vector"] = np.asarray(r["vector"], dtype)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):  # JSONDecodeError is a ValueError
+        note(f"ignored {path}: it was made from another transcript or set, elsewhere (a copied or received folder), or cannot "
+             "be read; its tokens are explained again")
+        return None
+    return reads
 
 
 # ---------------------------------------------------------------- 4. flags
@@ -464,23 +518,44 @@ def guard(found: dict, control: list[dict], elsewhere: list[dict], flagger: Flag
 
 def audit(nla: NLA, transcripts: list[Transcript], cfg: AuditConfig, *, target: PreTrainedModel | None = None,
           reference_target: PreTrainedModel | None = None, reference: Reference | None = None, max_length: int | None = None,
-          names: dict[str, str | None] | None = None) -> dict:
+          names: dict[str, str | None] | None = None, work: Path | None = None) -> dict:
     """Read, select, explain, flag, gather evidence and guard: the result as one JSON-ready dict, findings ranked (passed first).
 
     `target`: the audited model (default the NLA's own); `reference_target`: the same transcripts read through another model;
     `reference`: a reference set already explained (the explorer keeps one; else it is built here when needed); `names`: what
-    to call the NLA, the audited and the reference model in the record (`nla`, `audited_model`, `reference_model`).
+    to call the NLA, the audited and the reference model in the record (`nla`, `audited_model`, `reference_model`); `work`: the
+    work folder of a run that writes an output (`run_audit`), where each transcript's reads are kept as they finish
+    (`kept_reads`): a rerun after a kill explains only the rest.
     """
     started = time.monotonic()
     target = target if target is not None else nla.target
     concepts = Concepts.build(nla, parse_concepts(cfg.concepts), cfg) if cfg.concepts is not None else None
     flagger = Flagger(concepts)
     rows = {t.name: read_tokens(nla, target, t, max_length) for t in transcripts}  # every transcript read (and checked) first
-    reads = {t.name: explain(nla, rows[t.name], cfg, t.name) for t in transcripts}
-    reference = reference if reference is not None else Reference.build(nla, cfg)
-    others = None
-    if reference_target is not None:
-        others = {t.name: explain(nla, read_tokens(nla, reference_target, t, max_length), cfg, t.name) for t in transcripts}
+    reads: dict[str, list[dict]] = {}
+    others: dict[str, list[dict]] | None = {} if reference_target is not None else None
+    many = len(transcripts) > 1  # one transcript keeps the round trip's own bar over its tokens (one live bar at a time)
+    with progress(disable=not many) as bar:
+        task = bar.add_task("auditing transcripts", total=len(transcripts), info="")
+        tokens = [0]
+
+        def tick(n: int) -> None:
+            tokens[0] += n
+            bar.update(task, info=f"{tokens[0]} tokens explained")
+
+        def read(t: Transcript, kind: str) -> list[dict]:
+            """One transcript's reads through the audited model (`reads`) or the reference model, kept as they finish."""
+            source = [t.templated, t.text, t.turns, max_length]  # what decides its reads, beside the run's record
+            own = kind == "reads"
+            return kept_reads(work, kind, source, lambda: explain(
+                nla, rows[t.name] if own else read_tokens(nla, reference_target, t, max_length), cfg, t.name, tick if many else None))
+
+        for t in transcripts:
+            reads[t.name] = read(t, "reads")
+            if others is not None:
+                others[t.name] = read(t, "reference-model-reads")
+            bar.advance(task)
+    reference = reference if reference is not None else Reference.build(nla, cfg, work)
     ranked = []
     for t in transcripts:
         found = findings(t.name, reads[t.name], t.text, flagger, reference, cfg)
@@ -599,9 +674,30 @@ def render_findings(result: dict, console: Console | None = None) -> None:
     console.print(escape(describe_models(result)) + f" {result['seconds_per_transcript']:.1f} s per transcript.", soft_wrap=True)
 
 
+READ_SETTINGS = ("select", "role", "stride", "budget", "max_new_tokens", "reference_tokens")  # what decides the explained reads
+
+
+def read_settings(nla: NLA, cfg: AuditConfig) -> dict:
+    """The settings that decide the reads a run keeps in its work folder (`kept_reads`): the selection, the cap, the reference
+    set's size, and the weights' dtype and device (greedy text can differ between bf16 and fp32). The flagging and guard
+    settings (--concepts, --lift, --samples, ...) are left out: they act on the reads, so a rerun changing them reuses them."""
+    weights = next(nla.target.parameters())
+    return {**{k: getattr(cfg, k) for k in READ_SETTINGS}, "dtype": str(weights.dtype), "device": weights.device.type}
+
+
+def read_inputs(nla_dir: Path | str | LoadConfig, cfg: AuditConfig) -> dict[str, str | Path]:
+    """What the reads are made from, fingerprinted by contents in the work folder's run record: the NLA and the models read."""
+    models = {"model": cfg.model, "reference_model": cfg.reference_model}
+    return {**source_folders(nla_dir), **{k: v for k, v in models.items() if v is not None}}
+
+
 def run_audit(nla_dir: Path | str | LoadConfig, values: list[str], cfg: AuditConfig, out: Path | None = None, html_path: Path | None = None,
               as_json: bool = False) -> dict:
-    """`nlakit audit`: input checked before any model loads, then the audit; JSON and the page written whole or not at all."""
+    """`nlakit audit`: input checked before any model loads, then the audit; JSON and the page written whole or not at all.
+
+    With an output file (`--out`, else `--html`), each transcript's reads are kept in `<output>.work` as they finish, so a
+    killed run resumes where it stopped (reads made with other settings or inputs are cleared, never reused); the folder is
+    removed once the outputs are written. Without one (a result only printed), nothing is kept, as before."""
     if cfg.concepts is not None:
         parse_concepts(cfg.concepts)
     for value in values:  # a bad file is refused before the models load
@@ -615,12 +711,17 @@ def run_audit(nla_dir: Path | str | LoadConfig, values: list[str], cfg: AuditCon
     transcripts = load_transcripts(nla.tokenizer, values)
     target = audited_model(nla, cfg.model)
     other = audited_model(nla, cfg.reference_model) if cfg.reference_model else None
-    result = audit(nla, transcripts, cfg, target=target, reference_target=other,
+    output = out if out is not None else html_path
+    run = StageRun("audit", Path(output), read_settings(nla, cfg), read_inputs(nla_dir, cfg)) if output is not None else None
+    work = run.begin(restart_other=True) if run is not None else None
+    result = audit(nla, transcripts, cfg, target=target, reference_target=other, work=work,
                    names={"nla": str(nla_dir), "audited_model": cfg.model, "reference_model": cfg.reference_model})
     if out is not None:
         atomic_write_text(Path(out), to_json(result, indent=1))
     if html_path is not None:
         atomic_write_text(Path(html_path), to_html(result))
+    if work is not None:  # the output records how it was made and leaves nothing to resume from (StageRun.publish's clear_work)
+        shutil.rmtree(work, ignore_errors=True)
     if as_json:
         print(to_json(result, indent=1))
     else:
