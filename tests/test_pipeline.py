@@ -331,6 +331,42 @@ def test_local_teacher_writes_text(tiny_model, monkeypatch):
     assert len(prompts) == 3 and all(p.endswith("<explanation>") and r["context"] in p for p, r in zip(prompts, rows))
 
 
+def test_the_av_teacher_explains_each_rows_own_activation(sft_pair, tmp_path, monkeypatch):
+    """`teach --teacher av`: row i gets the AV's explanation of row i's vector (planted: the fake AV writes the vector's
+    first value), a greedy failure is sampled again, the settings name the AV; another layer's AV is refused."""
+    import shutil
+
+    from nlakit.core.av import Generation, Verbalizer
+    from nlakit.core.config import TeachConfig
+    from nlakit.stages.teach import run_teach, teacher_from
+
+    data = tmp_path / "data"
+    shutil.copytree(sft_pair.data, data)
+    calls: list[float] = []
+
+    def fake_generate(self, vectors, max_new_tokens=64, temperature=0.0, seed=None, **kw):
+        calls.append(temperature)
+        texts = [f"v {float(v[0]):.4f}" if temperature or i % 3 else None for i, v in enumerate(np.asarray(vectors))]
+        return Generation([t or "" for t in texts], texts, [[1, 2]] * len(texts), [[0.0, 0.0]] * len(texts))
+
+    monkeypatch.setattr(Verbalizer, "generate", fake_generate)
+    cfg = TeachConfig(teacher="av", nla=str(sft_pair.nla))
+    run_teach(data, teacher_from(cfg), overwrite=True, cfg=cfg)  # over the template's explanations
+    for split in dataset.SPLITS:
+        table, meta = dataset.read_split(data, split)
+        firsts = dataset.vector_store(data, split)[:, 0]
+        assert dataset.explanations(table) == [f"v {float(v):.4f}" for v in firsts]
+    assert 0.7 in calls  # every third row failed greedily and was sampled again
+    assert meta.training["teacher"] == "av" and meta.training["teacher_settings"]["av"]
+    other = tmp_path / "other"
+    shutil.copytree(sft_pair.data, other)
+    side = Sidecar.load(other)  # the dataset of another layer
+    side.layer_index = (side.layer_index or 0) + 1
+    side.save(other)
+    with pytest.raises(NLAError, match="mismatched sidecar"):
+        run_teach(other, teacher_from(cfg), overwrite=True, cfg=cfg)
+
+
 @pytest.mark.slow
 def test_shipped_default_nla_reads_a_story_in_english():
     """The trained NLA inside the package, on the embedded model: readable text and a positive round trip."""

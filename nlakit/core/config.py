@@ -141,10 +141,13 @@ class ExtractConfig(CorpusConfig):
 class TeachConfig(Settings):
     """Stage 2: who writes the teacher explanations."""
 
-    teacher: str = setting("template", "template | local | api", choices=("template", "local", "api"))
+    teacher: str = setting("template", "template | local | api | av (an NLA's own AV explains each row's activation, greedy: "
+                                       "the AR's training text for a round of AR training on what the AV writes)",
+                           choices=("template", "local", "api", "av"))
     design: str = setting(DEFAULT_DESIGN, "template teacher: its parts joined by '+' (genre, token, quoteN words, "
                                                 "nextN tokens, nextNp with probabilities); `nlakit teachers` ranks designs")
     model: str = setting(DEFAULT_MODEL, "local teacher: instruct model")
+    nla: str = setting(DEFAULT_NLA, "av teacher: the NLA folder (av/ and ar/) whose AV explains; default: the one shipped")
     base_url: str | None = setting(None, "api teacher: OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
     api_model: str | None = setting(None, "api teacher: model name")
     api_key_env: str = setting("OPENAI_API_KEY", "api teacher: the variable holding the key", runtime=True)

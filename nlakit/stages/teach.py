@@ -10,6 +10,11 @@ would be "thinking" there. Three teachers share one interface:
   `nlakit teachers` ranks designs.
 - `local`: an instruct model on this machine describes the text and what comes next.
 - `api`: any OpenAI-compatible chat endpoint (base URL + the name of an API-key variable).
+- `av`: the one teacher that reads the activation, not the text: an NLA's own AV, greedy. Its
+  explanations are not a warm start but the AR's training text for a round of AR training on what
+  the AV writes (`train-ar --init` that NLA): the AR update GRPO makes online on sampled rollouts,
+  here offline, on the greedy explanations inference reads. A row the AV fails greedily (no closing
+  tag, or cut by its cap) is sampled again (T 0.7, seeded) up to AV_RETRIES times.
 Finished batches are cached next to the dataset, so a killed run resumes without paying twice. The
 cache records what made it (the teacher's settings, the split's digest, the cache file itself): one
 made by another teacher, model or URL, for other rows, or received with the folder is ignored.
@@ -27,11 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import pyarrow as pa
 import torch
 
 from ..core import dataset
-from ..core.config import DEFAULT_DESIGN, DEFAULT_MODEL, TeachConfig, user_variable
+from ..core.config import DEFAULT_DESIGN, DEFAULT_MODEL, DEFAULT_NLA, TeachConfig, user_variable
 from ..core.errors import NLAError
 from ..core.files import StageRun, content_digest, made_here
 from ..core.models import load_causal_lm, load_tokenizer
@@ -94,6 +100,40 @@ class LocalTeacher:
                 text = self.tokenizer.decode(seq, skip_special_tokens=True).split("</explanation>")[0].strip()
                 out.append(text or None)
         return out
+
+
+AV_RETRIES = 3
+
+
+class AVTeacher:
+    """An NLA's AV explaining each row's activation vector (`reads_vectors`: teach_split hands it the vectors)."""
+
+    name, reads_vectors = "av", True
+
+    def __init__(self, nla: str = DEFAULT_NLA, batch_size: int | None = None):
+        from ..core.nla import NLA
+        from ..core.pretrained import resolve_nla
+
+        self.folder = resolve_nla(nla)
+        loaded = NLA.load(self.folder)
+        self.av, self.cap = loaded.av, loaded.max_new_tokens  # the cap every command reads this AV with
+        self.design = self.av.meta.prompt_templates.get("teacher")  # the AR's teacher control keeps the AV's shape
+        self.batch_size = batch_size
+
+    def explain(self, rows: list[dict]) -> list[str | None]:
+        vectors = np.stack([r["vector"] for r in rows])
+        out = self._explain(vectors, 0.0, None)
+        for attempt in range(AV_RETRIES):
+            failed = [i for i, e in enumerate(out) if e is None]
+            if not failed:
+                break
+            for i, e in zip(failed, self._explain(vectors[failed], 0.7, attempt)):
+                out[i] = e
+        return out
+
+    def _explain(self, vectors: np.ndarray, temperature: float, seed: int | None) -> list[str | None]:
+        gen = self.av.generate(vectors, self.cap, temperature=temperature, seed=seed, batch_size=self.batch_size)
+        return [e if len(ids) < self.cap else None for e, ids in zip(gen.explanations, gen.token_ids)]  # cut: a failure
 
 
 @dataclass
@@ -188,6 +228,8 @@ def teacher_from(cfg: TeachConfig) -> Teacher:
     """The teacher a TeachConfig names (`teacher` was checked against the three when the config was made)."""
     if cfg.teacher == "local":
         return LocalTeacher(cfg.model)
+    if cfg.teacher == "av":
+        return AVTeacher(cfg.nla)
     if cfg.teacher == "api":
         if not cfg.base_url or not cfg.api_model:
             raise NLAError("the api teacher needs --base-url and --api-model")
@@ -205,7 +247,9 @@ def teacher_settings(teacher: Teacher) -> dict:
                         temperature=teacher.temperature)
     elif isinstance(teacher, LocalTeacher):
         settings.update(model=teacher.model_name, max_new_tokens=teacher.max_new_tokens)
-    if teacher.design is None:
+    elif isinstance(teacher, AVTeacher):
+        settings.update(av=content_digest(teacher.folder / "av"), max_new_tokens=teacher.cap, retries=AV_RETRIES)
+    if teacher.design is None and not isinstance(teacher, AVTeacher):
         settings["instruction"] = hashlib.sha256(INSTRUCTION.encode()).hexdigest()[:16]
     return settings
 
@@ -242,6 +286,10 @@ def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64
     made_from = {"settings": settings, "split": content_digest(Path(folder) / f"{split}.parquet")}
     cache = _load_cache(cache_path, made_from)
     rows = table.drop_columns([dataset.VECTOR]).to_pylist()
+    if getattr(teacher, "reads_vectors", False):
+        store = dataset.vector_store(folder, split)
+        for i, row in enumerate(rows):
+            row["vector"] = store[i]
     todo = [i for i in range(len(rows)) if i not in cache]
     mode = "a" if cache else "w"  # an ignored cache is replaced by this run's own
     with progress() as bar, cache_path.open(mode, encoding="utf-8") as sink:
@@ -277,6 +325,8 @@ def run_teach(folder: Path, teacher: Teacher, overwrite: bool = False, cfg: Teac
     if run.done():
         return run.out
     meta = Sidecar.load(folder)
+    if isinstance(teacher, AVTeacher):
+        meta.check_compatible(teacher.av.meta, str(teacher.folder / "av"))
     kept = {split: teach_split(run.out, split, teacher) for split in dataset.SPLITS}
     meta.training.update(teacher=teacher.name, teacher_rows=kept, teacher_settings=teacher_settings(teacher))
     if teacher.design:  # the AR and AV inherit it: their `teacher` control is written the same way
