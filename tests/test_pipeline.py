@@ -358,6 +358,8 @@ def test_the_av_teacher_explains_each_rows_own_activation(sft_pair, tmp_path, mo
         assert dataset.explanations(table) == [f"v {float(v):.4f}" for v in firsts]
     assert 0.7 in calls  # every third row failed greedily and was sampled again
     assert meta.training["teacher"] == "av" and meta.training["teacher_settings"]["av"]
+    from nlakit.core.files import read_record
+    assert read_record(data)["teach"]["inputs"]["av"]  # the AV's contents decide the result: another AV is not `done`
     other = tmp_path / "other"
     shutil.copytree(sft_pair.data, other)
     side = Sidecar.load(other)  # the dataset of another layer

@@ -1,7 +1,7 @@
 """Stage 2: teacher explanations for the AV warm start (and the AR's first inputs).
 
-A teacher sees only the text up to the token (never the activation) and writes what a model
-would be "thinking" there. Three teachers share one interface:
+A teacher sees only the text up to the token (never the activation: all but `av`) and writes what a
+model would be "thinking" there. Four teachers share one interface:
 - `template`: no LLM; quotes the end of the context, names its genre and topic, and lists the
   target model's own top next-token predictions with their probabilities (recorded by `extract`);
   which of these parts, in which order, is its `design` (prompts.parse_design), recorded in the
@@ -225,7 +225,7 @@ class APITeacher:
 
 
 def teacher_from(cfg: TeachConfig) -> Teacher:
-    """The teacher a TeachConfig names (`teacher` was checked against the three when the config was made)."""
+    """The teacher a TeachConfig names (`teacher` was checked against the four when the config was made)."""
     if cfg.teacher == "local":
         return LocalTeacher(cfg.model)
     if cfg.teacher == "av":
@@ -321,7 +321,8 @@ def run_teach(folder: Path, teacher: Teacher, overwrite: bool = False, cfg: Teac
     """Fill both splits in place; done when the dataset's run record holds this teacher's settings."""
     if cfg is None:  # a teacher object given directly (bench, tests): the settings it stands for
         cfg = TeachConfig(teacher=teacher.name, design=teacher.design or DEFAULT_DESIGN)
-    run = StageRun("teach", folder, cfg, {}, overwrite, in_place=True)
+    reads = {"av": teacher.folder / "av"} if isinstance(teacher, AVTeacher) else {}  # another AV: another result
+    run = StageRun("teach", folder, cfg, reads, overwrite, in_place=True)
     if run.done():
         return run.out
     meta = Sidecar.load(folder)
