@@ -352,6 +352,7 @@ def test_the_av_teacher_explains_each_rows_own_activation(sft_pair, tmp_path, mo
     monkeypatch.setattr(Verbalizer, "generate", fake_generate)
     cfg = TeachConfig(teacher="av", nla=str(sft_pair.nla))
     run_teach(data, teacher_from(cfg), overwrite=True, cfg=cfg)  # over the template's explanations
+    assert not list(data.glob("*.vectors.*"))  # the caches the teacher read went with the parquets it replaced
     for split in dataset.SPLITS:
         table, meta = dataset.read_split(data, split)
         firsts = dataset.vector_store(data, split)[:, 0]

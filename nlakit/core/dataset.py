@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import NLAError
-from .files import atomic_write, content_digest, made_here, read_json, write_json
+from .files import DERIVED_SUFFIXES, atomic_write, content_digest, made_here, read_json, write_json
 from .progress import note
 from .sidecar import SIDECAR_NAME, Sidecar, check_vectors
 
@@ -33,7 +33,11 @@ def write_rows(path: Path, rows: list[dict], d_model: int) -> None:
 
 
 def write_table(path: Path, table: pa.Table) -> None:
+    """Write a split's parquet; the vector cache built from the file it replaces (`vector_store`) goes with it, so that a
+    stage rewriting a split (teach) leaves no stale cache to be noted and rebuilt later."""
     atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+    for suffix in DERIVED_SUFFIXES:
+        Path(path).with_name(Path(path).stem + suffix).unlink(missing_ok=True)
 
 
 def vectors(table: pa.Table, where: str = "the table") -> np.ndarray:
