@@ -228,6 +228,12 @@ def made_here(path: Path) -> list[int]:
     return [stat.st_dev, stat.st_ino]
 
 
+def provenance(made_from: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The header a cache file records and is checked against when read: what made it, and which file it is
+    (`made_here`), so a copied or planted file with a right-looking key is still refused."""
+    return {**made_from, "file": made_here(path)}
+
+
 def content_digest(path: str | Path) -> str:
     """A short digest of a file's or folder's contents (a name that is no path digests as itself).
 

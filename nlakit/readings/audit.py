@@ -44,7 +44,7 @@ from transformers import PreTrainedModel
 from ..core.config import AuditConfig, LoadConfig
 from ..core.corpus import Document, guess_genre
 from ..core.errors import NLAError
-from ..core.files import StageRun, atomic_write, atomic_write_text, check_output_file, made_here, to_json
+from ..core.files import StageRun, atomic_write, atomic_write_text, check_output_file, provenance, to_json
 from ..core.metrics import normalize
 from ..core.models import hidden_size, load_causal_lm, load_tokenizer
 from ..core.nla import NLA, source_folders
@@ -317,7 +317,7 @@ def kept_reads(work: Path | None, kind: str, source: object, make: Callable[[], 
         return saved
     reads = make()
     dtype = str(reads[0]["vector"].dtype) if reads else "float32"
-    atomic_write(path, lambda tmp: tmp.write_text(to_json({"made_from": {**made_from, "file": made_here(tmp)}, "vector_dtype": dtype,
+    atomic_write(path, lambda tmp: tmp.write_text(to_json({"made_from": provenance(made_from, tmp), "vector_dtype": dtype,
                                                            "reads": reads}), encoding="utf-8"))
     return reads
 
@@ -330,7 +330,7 @@ def saved_reads(path: Path, made_from: dict) -> list[dict] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         header, reads, dtype = data["made_from"], data["reads"], np.dtype(data["vector_dtype"])
-        if header != {**made_from, "file": made_here(path)} or dtype.kind != "f":
+        if header != provenance(made_from, path) or dtype.kind != "f":
             raise ValueError("made elsewhere or from something else")
         for r in reads:
             r["vector"] = np.asarray(r["vector"], dtype)

@@ -39,7 +39,7 @@ import torch
 from ..core import dataset
 from ..core.config import DEFAULT_DESIGN, DEFAULT_MODEL, DEFAULT_NLA, TeachConfig, user_variable
 from ..core.errors import NLAError
-from ..core.files import StageRun, content_digest, made_here
+from ..core.files import StageRun, content_digest, provenance
 from ..core.models import load_causal_lm, load_tokenizer
 from ..core.progress import note, progress
 from ..core.prompts import parse_explanation, template_explanation
@@ -263,7 +263,7 @@ def _load_cache(path: Path, made_from: dict) -> dict[int, str | None]:
         header = json.loads(lines[0])["made_from"] if lines else None
     except (json.JSONDecodeError, KeyError, TypeError):
         header = None
-    if header != {**made_from, "file": made_here(path)}:
+    if header != provenance(made_from, path):
         note(f"ignored {path}: it was made by other teacher settings, for other rows, or elsewhere (a copied or "
              "received folder); its rows are asked again")
         return {}
@@ -294,7 +294,7 @@ def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64
     mode = "a" if cache else "w"  # an ignored cache is replaced by this run's own
     with progress() as bar, cache_path.open(mode, encoding="utf-8") as sink:
         if not cache:
-            sink.write(json.dumps({"made_from": {**made_from, "file": made_here(cache_path)}}, ensure_ascii=False) + "\n")
+            sink.write(json.dumps({"made_from": provenance(made_from, cache_path)}, ensure_ascii=False) + "\n")
         task = bar.add_task(f"teach {split}", total=len(rows), completed=len(rows) - len(todo), info=teacher.name)
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
