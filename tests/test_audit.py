@@ -286,3 +286,11 @@ def test_reads_made_with_another_setting_or_elsewhere_are_not_reused(sft_pair, p
     calls = counted(monkeypatch)
     auditing.run_audit(sft_pair.nla, [chats], settings(concepts="bread", budget=5), out=out)
     assert calls == ["chats.jsonl:1", "chats.jsonl:2"] and f"ignored {kept}" in capsys.readouterr().err
+
+
+def test_an_audit_under_several_processes_without_an_output_is_refused(sft_pair, tmp_path, monkeypatch):
+    """The processes share their reads through `<out>.work`: with nothing written there is nowhere to share them."""
+    (tmp_path / "chat.json").write_text(json.dumps(PLANTED))
+    monkeypatch.setattr(auditing, "data_parallel", lambda: (0, 2))
+    with pytest.raises(NLAError, match="several processes needs --out or --html"):
+        auditing.run_audit(sft_pair.nla, [str(tmp_path / "chat.json")], settings())

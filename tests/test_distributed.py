@@ -115,3 +115,23 @@ def test_neurons_under_two_processes_build_the_one_process_dictionary(sft_pair, 
     assert contexts(one) == contexts(two)
     assert all(c["explanation"] is not None for r in two for c in r["top_contexts"]), "every chunk explained by one process or the other"
     assert not (tmp_path / "two.work").exists(), "the work folder is cleared once the dictionary is published"
+
+
+def test_audit_under_two_processes_writes_the_one_process_audit(sft_pair, tmp_path, free_port):
+    """`nlakit audit` under torchrun: each process reads alternate transcripts into `<out>.work`, the first gathers them
+    and writes the same findings and transcripts as one process (greedy reads at fp32), then clears the work folder."""
+    import json
+
+    chats = [[{"role": "user", "content": f"Question {i}: what should we cook?"},
+              {"role": "assistant", "content": f"Answer {i}: something warm with a golden crust."}] for i in range(3)]
+    (tmp_path / "chats.jsonl").write_text("".join(json.dumps(c) + "\n" for c in chats))
+    args = ["audit", str(tmp_path / "chats.jsonl"), "--nla", str(sft_pair.nla), "--select", "role", "--min-fve", "-100",
+            "--reference-tokens", "8", "--max-new-tokens", "6", "--concepts", "bread", "--dtype", "fp32"]
+    env = {**os.environ, **ENV}
+    launch([sys.executable, "-m", "nlakit.app.cli", *args, "--out", str(tmp_path / "one.json")], env)
+    launch([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port),
+            "-m", "nlakit.app.cli", *args, "--out", str(tmp_path / "two.json")], env)
+    one, two = (json.loads((tmp_path / name).read_text()) for name in ("one.json", "two.json"))
+    assert len(two["transcripts"]) == 3 and all(any(tok["read"] for tok in t["tokens"]) for t in two["transcripts"])
+    assert one["findings"] == two["findings"] and one["transcripts"] == two["transcripts"]
+    assert not (tmp_path / "two.json.work").exists()

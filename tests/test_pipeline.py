@@ -370,6 +370,34 @@ def test_the_av_teacher_explains_each_rows_own_activation(sft_pair, tmp_path, mo
         run_teach(other, teacher_from(cfg), overwrite=True, cfg=cfg)
 
 
+def test_the_av_teacher_keeps_the_best_of_its_samples(sft_pair, monkeypatch):
+    """`teach --teacher av --samples N`: per row, the candidate (greedy or one of N samples) the NLA's AR rebuilds best;
+    a failed sample never wins; the choosing AR is an input of the run; --samples with another teacher is refused."""
+    from nlakit.core.av import Generation, Verbalizer
+    from nlakit.core.config import TeachConfig
+    from nlakit.stages.teach import AVTeacher, teacher_from, teacher_settings
+
+    def fake_generate(self, vectors, max_new_tokens=64, temperature=0.0, seed=None, **kw):
+        n = len(vectors)
+        texts = ["greedy" if not temperature else (None if i % 3 == 2 else f"sample {i % 3}") for i in range(n)]
+        return Generation([t or "" for t in texts], texts, [[1, 2]] * n, [[0.0, 0.0]] * n)
+
+    def fake_score(self, explanations, vectors):  # row 0 rebuilds best from "sample 1", row 1 from its greedy text
+        row = np.repeat(np.arange(len(vectors) // 4), 4)
+        wanted = np.where(row % 2 == 0, "sample 1", "greedy")
+        return np.array([0.1 if e == w else (2.0 if e is None else 1.0) for e, w in zip(explanations, wanted)])
+
+    monkeypatch.setattr(Verbalizer, "generate", fake_generate)
+    monkeypatch.setattr(NLA, "score", fake_score)
+    teacher = teacher_from(TeachConfig(teacher="av", nla=str(sft_pair.nla), samples=3))
+    assert isinstance(teacher, AVTeacher) and teacher.samples == 3
+    rows = [{"vector": np.full(64, i, np.float32)} for i in range(4)]
+    assert teacher.explain(rows) == ["sample 1", "greedy", "sample 1", "greedy"]
+    assert teacher_settings(teacher)["samples"] == 3 and teacher_settings(teacher)["ar"]
+    with pytest.raises(NLAError, match="--samples is the av teacher's"):
+        TeachConfig(teacher="template", samples=2)
+
+
 @pytest.mark.slow
 def test_shipped_default_nla_reads_a_story_in_english():
     """The trained NLA inside the package, on the embedded model: readable text and a positive round trip."""

@@ -147,6 +147,8 @@ class TeachConfig(Settings):
     design: str = setting(DEFAULT_DESIGN, "template teacher: its parts joined by '+' (genre, token, quoteN words, "
                                                 "nextN tokens, nextNp with probabilities); `nlakit teachers` ranks designs")
     model: str = setting(DEFAULT_MODEL, "local teacher: instruct model")
+    samples: int = setting(0, "av teacher: also sample N explanations of each row (T 0.7) and keep the one the NLA's AR "
+                              "rebuilds best, greedy included: the AV's best-of-N as its own SFT data (expert iteration)", min=0)
     nla: str = setting(DEFAULT_NLA, "av teacher: the NLA folder (av/ and ar/) whose AV explains; default: the one shipped")
     base_url: str | None = setting(None, "api teacher: OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
     api_model: str | None = setting(None, "api teacher: model name")
@@ -159,6 +161,8 @@ class TeachConfig(Settings):
         super().__post_init__()
 
         parse_design(self.design)
+        if self.samples and self.teacher != "av":
+            raise NLAError(f"--samples is the av teacher's (it samples an AV); the {self.teacher} teacher reads no activation")
 
 
 @dataclass

@@ -17,6 +17,8 @@ Read top to bottom, the audit is:
    `--reference-model`, the same transcript read through another model (what only the audited model thinks);
 6. outputs: JSON for machines, and one self-contained page (report.page) with the flagged spans highlighted; a run that
    writes them keeps each transcript's reads in `<out>.work` as they finish (`kept_reads`), so a killed run resumes.
+   Under torchrun or `accelerate launch` (a released NLA on several GPUs, or many transcripts), process i reads
+   transcripts i, i + N, ...; they share their reads through that work folder, and the first does the rest and writes.
 
 A flag is a correlational reading of what the activations carry, not proof of why the model acted (FRAMING).
 """
@@ -43,6 +45,7 @@ from transformers import PreTrainedModel
 
 from ..core.config import AuditConfig, LoadConfig
 from ..core.corpus import Document, guess_genre
+from ..core.distributed import data_parallel, is_main_process, wait_for_everyone
 from ..core.errors import NLAError
 from ..core.files import StageRun, atomic_write, atomic_write_text, check_output_file, provenance, to_json
 from ..core.metrics import normalize
@@ -322,6 +325,12 @@ def kept_reads(work: Path | None, kind: str, source: object, make: Callable[[], 
     return reads
 
 
+def check_shared_work(has_work: bool) -> None:
+    """Several processes share their reads through the work folder of a run that writes an output: without one, refused."""
+    if not has_work and data_parallel()[1] > 1:
+        raise NLAError("an audit under several processes needs --out or --html: its processes share their reads through <out>.work")
+
+
 def saved_reads(path: Path, made_from: dict) -> list[dict] | None:
     """The reads `kept_reads` saved at `path` for `made_from`, vectors in their own dtype again (so that a resumed run's result
     is the uninterrupted run's, to the bit); None when there are none to trust."""
@@ -525,9 +534,11 @@ def audit(nla: NLA, transcripts: list[Transcript], cfg: AuditConfig, *, target: 
     `reference`: a reference set already explained (the explorer keeps one; else it is built here when needed); `names`: what
     to call the NLA, the audited and the reference model in the record (`nla`, `audited_model`, `reference_model`); `work`: the
     work folder of a run that writes an output (`run_audit`), where each transcript's reads are kept as they finish
-    (`kept_reads`): a rerun after a kill explains only the rest.
+    (`kept_reads`): a rerun after a kill explains only the rest. Under several processes (which need `work`: they share
+    their reads through it) each reads its share of the transcripts; the first returns the audit, the others {}.
     """
     started = time.monotonic()
+    check_shared_work(work is not None)
     target = target if target is not None else nla.target
     concepts = Concepts.build(nla, parse_concepts(cfg.concepts), cfg) if cfg.concepts is not None else None
     flagger = Flagger(concepts)
@@ -550,11 +561,21 @@ def audit(nla: NLA, transcripts: list[Transcript], cfg: AuditConfig, *, target: 
             return kept_reads(work, kind, source, lambda: explain(
                 nla, rows[t.name] if own else read_tokens(nla, reference_target, t, max_length), cfg, t.name, tick if many else None))
 
+        rank, world = data_parallel()
+        for i, t in enumerate(transcripts):
+            if i % world == rank:  # one process: all of them
+                reads[t.name] = read(t, "reads")
+                if others is not None:
+                    others[t.name] = read(t, "reference-model-reads")
+            bar.advance(task)
+    if world > 1:  # each process kept its share in the work folder: the first gathers them there, the others are done
+        wait_for_everyone()
+        if not is_main_process():
+            return {}
         for t in transcripts:
             reads[t.name] = read(t, "reads")
             if others is not None:
                 others[t.name] = read(t, "reference-model-reads")
-            bar.advance(task)
     reference = reference if reference is not None else Reference.build(nla, cfg, work)
     ranked = []
     for t in transcripts:
@@ -707,15 +728,18 @@ def run_audit(nla_dir: Path | str | LoadConfig, values: list[str], cfg: AuditCon
     for flag, path in (("--out", out), ("--html", html_path)):  # never over a transcript or the NLA it reads
         if path is not None:
             check_output_file(Path(path), [*filter(names_file, values), *source_folders(nla_dir).values()], flag)
+    check_shared_work(out is not None or html_path is not None)  # before the models load
     nla = NLA.load(nla_dir)
     transcripts = load_transcripts(nla.tokenizer, values)
     target = audited_model(nla, cfg.model)
     other = audited_model(nla, cfg.reference_model) if cfg.reference_model else None
     output = out if out is not None else html_path
     run = StageRun("audit", Path(output), read_settings(nla, cfg), read_inputs(nla_dir, cfg)) if output is not None else None
-    work = run.begin(restart_other=True) if run is not None else None
+    work = run.begin(is_main_process(), wait_for_everyone, restart_other=True) if run is not None else None
     result = audit(nla, transcripts, cfg, target=target, reference_target=other, work=work,
                    names={"nla": str(nla_dir), "audited_model": cfg.model, "reference_model": cfg.reference_model})
+    if not is_main_process():  # its share of the reads is in the work folder; the first process writes the outputs
+        return result
     if out is not None:
         atomic_write_text(Path(out), to_json(result, indent=1))
     if html_path is not None:

@@ -14,7 +14,11 @@ model would be "thinking" there. Four teachers share one interface:
   explanations are not a warm start but the AR's training text for a round of AR training on what
   the AV writes (`train-ar --init` that NLA): the AR update GRPO makes online on sampled rollouts,
   here offline, on the greedy explanations inference reads. A row the AV fails greedily (no closing
-  tag, or cut by its cap) is sampled again (T 0.7, seeded) up to AV_RETRIES times.
+  tag, or cut by its cap) is sampled again (T 0.7, seeded) up to AV_RETRIES times. With `samples` N,
+  the AV also samples N explanations of each row (T 0.7) and the NLA's AR keeps, among these and
+  the greedy one, the explanation it rebuilds best: the AV's best-of-N as its own SFT data
+  (`train-av --init` that NLA), expert iteration (rejection-sampling fine-tuning, as in ReST or
+  RAFT) where GRPO's small batches are too noisy on a CPU.
 Finished batches are cached next to the dataset, so a killed run resumes without paying twice. The
 cache records what made it (the teacher's settings, the split's digest, the cache file itself): one
 made by another teacher, model or URL, for other rows, or received with the folder is ignored.
@@ -110,15 +114,15 @@ class AVTeacher:
 
     name, reads_vectors = "av", True
 
-    def __init__(self, nla: str = DEFAULT_NLA, batch_size: int | None = None):
+    def __init__(self, nla: str = DEFAULT_NLA, batch_size: int | None = None, samples: int = 0):
         from ..core.nla import NLA
         from ..core.pretrained import resolve_nla
 
         self.folder = resolve_nla(nla)
-        loaded = NLA.load(self.folder)
-        self.av, self.cap = loaded.av, loaded.max_new_tokens  # the cap every command reads this AV with
+        self.nla = NLA.load(self.folder)
+        self.av, self.cap = self.nla.av, self.nla.max_new_tokens  # the cap every command reads this AV with
         self.design = self.av.meta.prompt_templates.get("teacher")  # the AR's teacher control keeps the AV's shape
-        self.batch_size = batch_size
+        self.batch_size, self.samples = batch_size, samples
 
     def explain(self, rows: list[dict]) -> list[str | None]:
         vectors = np.stack([r["vector"] for r in rows])
@@ -129,7 +133,16 @@ class AVTeacher:
                 break
             for i, e in zip(failed, self._explain(vectors[failed], 0.7, attempt)):
                 out[i] = e
-        return out
+        return self._best(vectors, out) if self.samples else out
+
+    def _best(self, vectors: np.ndarray, greedy: list[str | None]) -> list[str | None]:
+        """Per row, the explanation the NLA's AR rebuilds best among `greedy` and `samples` sampled ones (a failed one
+        scores 2.0, the worst, so a row keeps its greedy explanation unless a sample beats it)."""
+        n, s = self.samples + 1, self.samples
+        sampled = self._explain(np.repeat(vectors, s, axis=0), 0.7, AV_RETRIES)  # row i's samples: [i*s, (i+1)*s)
+        candidates = [c for i, g in enumerate(greedy) for c in (g, *sampled[i * s : (i + 1) * s])]
+        mse = self.nla.score(candidates, np.repeat(vectors, n, axis=0)).reshape(len(vectors), n)
+        return [candidates[i * n + int(j)] for i, j in enumerate(mse.argmin(axis=1))]
 
     def _explain(self, vectors: np.ndarray, temperature: float, seed: int | None) -> list[str | None]:
         gen = self.av.generate(vectors, self.cap, temperature=temperature, seed=seed, batch_size=self.batch_size)
@@ -229,7 +242,7 @@ def teacher_from(cfg: TeachConfig) -> Teacher:
     if cfg.teacher == "local":
         return LocalTeacher(cfg.model)
     if cfg.teacher == "av":
-        return AVTeacher(cfg.nla)
+        return AVTeacher(cfg.nla, samples=cfg.samples)
     if cfg.teacher == "api":
         if not cfg.base_url or not cfg.api_model:
             raise NLAError("the api teacher needs --base-url and --api-model")
@@ -249,6 +262,8 @@ def teacher_settings(teacher: Teacher) -> dict:
         settings.update(model=teacher.model_name, max_new_tokens=teacher.max_new_tokens)
     elif isinstance(teacher, AVTeacher):
         settings.update(av=content_digest(teacher.folder / "av"), max_new_tokens=teacher.cap, retries=AV_RETRIES)
+        if teacher.samples:  # best-of-N: the AR that chooses is an input too
+            settings.update(samples=teacher.samples, ar=content_digest(teacher.folder / "ar"))
     if teacher.design is None and not isinstance(teacher, AVTeacher):
         settings["instruction"] = hashlib.sha256(INSTRUCTION.encode()).hexdigest()[:16]
     return settings
@@ -321,7 +336,9 @@ def run_teach(folder: Path, teacher: Teacher, overwrite: bool = False, cfg: Teac
     """Fill both splits in place; done when the dataset's run record holds this teacher's settings."""
     if cfg is None:  # a teacher object given directly (bench, tests): the settings it stands for
         cfg = TeachConfig(teacher=teacher.name, design=teacher.design or DEFAULT_DESIGN)
-    reads = {"av": teacher.folder / "av"} if isinstance(teacher, AVTeacher) else {}  # another AV: another result
+    reads = {}  # another AV (or, choosing among its samples, another AR): another result
+    if isinstance(teacher, AVTeacher):
+        reads = {role: teacher.folder / role for role in (("av", "ar") if teacher.samples else ("av",))}
     run = StageRun("teach", folder, cfg, reads, overwrite, in_place=True)
     if run.done():
         return run.out
