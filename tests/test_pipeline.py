@@ -370,6 +370,33 @@ def test_the_av_teacher_explains_each_rows_own_activation(sft_pair, tmp_path, mo
         run_teach(other, teacher_from(cfg), overwrite=True, cfg=cfg)
 
 
+def test_a_row_the_av_fails_on_every_try_is_dropped_not_asked_forever(sft_pair, tmp_path, monkeypatch, capsys):
+    """The AV teacher is greedy and seeded: a row it fails every time would fail again on a rerun, so it is dropped with a
+    note (rows and vectors stay aligned); the other teachers still refuse to write a dataset with rows missing."""
+    import shutil
+
+    from nlakit.core.av import Generation, Verbalizer
+    from nlakit.core.config import TeachConfig
+    from nlakit.stages.teach import run_teach, teacher_from
+
+    data = tmp_path / "data"
+    shutil.copytree(sft_pair.data, data)
+    before = {split: dataset.vector_store(data, split)[:, 0].copy() for split in dataset.SPLITS}
+
+    def fake_generate(self, vectors, max_new_tokens=64, temperature=0.0, seed=None, **kw):
+        texts = [None if float(v[0]) == float(before["train"][0]) else f"v {float(v[0]):.4f}" for v in np.asarray(vectors)]
+        return Generation([t or "" for t in texts], texts, [[1, 2]] * len(texts), [[0.0, 0.0]] * len(texts))
+
+    monkeypatch.setattr(Verbalizer, "generate", fake_generate)
+    cfg = TeachConfig(teacher="av", nla=str(sft_pair.nla))
+    run_teach(data, teacher_from(cfg), overwrite=True, cfg=cfg)
+    assert "failed 1 of" in capsys.readouterr().err
+    table, _ = dataset.read_split(data, "train")
+    firsts = dataset.vector_store(data, "train")[:, 0]
+    assert len(table) == len(before["train"]) - 1 and list(firsts) == list(before["train"][1:])
+    assert dataset.explanations(table) == [f"v {float(v):.4f}" for v in firsts]
+
+
 def test_the_av_teacher_keeps_the_best_of_its_samples(sft_pair, monkeypatch):
     """`teach --teacher av --samples N`: per row, the candidate (greedy or one of N samples) the NLA's AR rebuilds best;
     a failed sample never wins; the choosing AR is an input of the run; --samples with another teacher is refused."""
@@ -395,7 +422,7 @@ def test_the_av_teacher_keeps_the_best_of_its_samples(sft_pair, monkeypatch):
     assert teacher.explain(rows) == ["sample 1", "greedy", "sample 1", "greedy"]
     assert teacher_settings(teacher)["samples"] == 3 and teacher_settings(teacher)["ar"]
     with pytest.raises(NLAError, match="--samples is the av teacher's"):
-        TeachConfig(teacher="template", samples=2)
+        teacher_from(TeachConfig(teacher="template", samples=2))
 
 
 @pytest.mark.slow

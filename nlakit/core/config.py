@@ -161,8 +161,6 @@ class TeachConfig(Settings):
         super().__post_init__()
 
         parse_design(self.design)
-        if self.samples and self.teacher != "av":
-            raise NLAError(f"--samples is the av teacher's (it samples an AV); the {self.teacher} teacher reads no activation")
 
 
 @dataclass
