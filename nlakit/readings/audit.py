@@ -573,9 +573,10 @@ def audit(nla: NLA, transcripts: list[Transcript], cfg: AuditConfig, *, target: 
         if not is_main_process():
             return {}
         for t in transcripts:
-            reads[t.name] = read(t, "reads")
-            if others is not None:
-                others[t.name] = read(t, "reference-model-reads")
+            if t.name not in reads:  # another process's share, read back from its kept file
+                reads[t.name] = read(t, "reads")
+                if others is not None:
+                    others[t.name] = read(t, "reference-model-reads")
     reference = reference if reference is not None else Reference.build(nla, cfg, work)
     ranked = []
     for t in transcripts:

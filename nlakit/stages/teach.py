@@ -15,7 +15,7 @@ model would be "thinking" there. Four teachers share one interface:
   the AV writes (`train-ar --init` that NLA): the AR update GRPO makes online on sampled rollouts,
   here offline, on the greedy explanations inference reads. A row the AV fails greedily (no closing
   tag, or cut by its cap) is sampled again (T 0.7, seeded) up to AV_RETRIES times, and one failed
-  on every try is dropped with a note (seeded, it would fail again). With `samples` N,
+  on every try is dropped with a note (seeded, a rerun repeats the same tries). With `samples` N,
   the AV also samples N explanations of each row (T 0.7) and the NLA's AR keeps, among these and
   the greedy one, the explanation it rebuilds best: the AV's best-of-N as its own SFT data
   (`train-av --init` that NLA), expert iteration (rejection-sampling fine-tuning, as in ReST or
@@ -114,7 +114,7 @@ class AVTeacher:
     """An NLA's AV explaining each row's activation vector (`reads_vectors`: teach_split hands it the vectors)."""
 
     name, reads_vectors = "av", True
-    drops_failures = True  # greedy and seeded samples: a row failed on every try fails again on a rerun, so it is dropped
+    drops_failures = True  # greedy and seeded samples: asking again repeats the same tries, so a row failed on all is dropped
 
     def __init__(self, nla: str = DEFAULT_NLA, batch_size: int | None = None, samples: int = 0):
         from ..core.nla import NLA
@@ -325,7 +325,7 @@ def teach_split(folder: Path, split: str, teacher: Teacher, batch_size: int = 64
             bar.advance(task, len(chunk))
             getattr(teacher, "check", lambda: None)()  # a tripped circuit breaker stops here, this batch's answers saved
     missing = [i for i in range(len(rows)) if not cache.get(i)]
-    if missing and getattr(teacher, "drops_failures", False):  # seeded: a rerun would fail the same rows again
+    if missing and getattr(teacher, "drops_failures", False):  # seeded: a rerun would repeat the same tries
         note(f"the {teacher.name} teacher failed {len(missing)} of {len(rows)} {split} rows on every try: they are dropped")
         keep = [i for i in range(len(rows)) if cache.get(i)]
         table, rows, cache = table.take(pa.array(keep, pa.int64())), [rows[i] for i in keep], {n: cache[i] for n, i in enumerate(keep)}
