@@ -400,26 +400,31 @@ def test_a_row_the_av_fails_on_every_try_is_dropped_not_asked_forever(sft_pair, 
 def test_the_av_teacher_keeps_the_best_of_its_samples(sft_pair, monkeypatch):
     """`teach --teacher av --samples N`: per row, the candidate (greedy or one of N samples) the NLA's AR rebuilds best;
     a failed sample never wins; the choosing AR is an input of the run; --samples with another teacher is refused."""
+    from nlakit.core.ar import Reconstructor
     from nlakit.core.av import Generation, Verbalizer
     from nlakit.core.config import TeachConfig
     from nlakit.stages.teach import AVTeacher, teacher_from, teacher_settings
 
     def fake_generate(self, vectors, max_new_tokens=64, temperature=0.0, seed=None, **kw):
-        n = len(vectors)
-        texts = ["greedy" if not temperature else (None if i % 3 == 2 else f"sample {i % 3}") for i in range(n)]
-        return Generation([t or "" for t in texts], texts, [[1, 2]] * n, [[0.0, 0.0]] * n)
+        firsts = [int(v[0]) for v in np.asarray(vectors)]
+        texts = [f"greedy {x}" if not temperature else (None if i % 3 == 2 else f"sample {i % 3} {x}") for i, x in enumerate(firsts)]
+        return Generation([t or "" for t in texts], texts, [[1, 2]] * len(texts), [[0.0, 0.0]] * len(texts))
 
-    def fake_score(self, explanations, vectors):  # row 0 rebuilds best from "sample 1", row 1 from its greedy text
-        row = np.repeat(np.arange(len(vectors) // 4), 4)
-        wanted = np.where(row % 2 == 0, "sample 1", "greedy")
-        return np.array([0.1 if e == w else (2.0 if e is None else 1.0) for e, w in zip(explanations, wanted)])
+    def fake_reconstruct(self, texts, **kw):  # even rows are rebuilt exactly from "sample 1", odd rows from the greedy text
+        off = np.tile([1.0, -1.0], 32)  # orthogonal to every row's vector: scores 2.0
+        def rebuilt(text: str) -> np.ndarray:
+            if not text:
+                return off
+            x = int(text.split()[-1])
+            return np.full(64, float(x)) if text.startswith("sample 1" if x % 2 else "greedy") else off
+        return np.stack([rebuilt(t) for t in texts])
 
     monkeypatch.setattr(Verbalizer, "generate", fake_generate)
-    monkeypatch.setattr(NLA, "score", fake_score)
+    monkeypatch.setattr(Reconstructor, "reconstruct", fake_reconstruct)
     teacher = teacher_from(TeachConfig(teacher="av", nla=str(sft_pair.nla), samples=3))
     assert isinstance(teacher, AVTeacher) and teacher.samples == 3
-    rows = [{"vector": np.full(64, i, np.float32)} for i in range(4)]
-    assert teacher.explain(rows) == ["sample 1", "greedy", "sample 1", "greedy"]
+    rows = [{"vector": np.full(64, i + 1, np.float32)} for i in range(4)]
+    assert teacher.explain(rows) == ["sample 1 1", "greedy 2", "sample 1 3", "greedy 4"]
     assert teacher_settings(teacher)["samples"] == 3 and teacher_settings(teacher)["ar"]
     with pytest.raises(NLAError, match="--samples is the av teacher's"):
         teacher_from(TeachConfig(teacher="template", samples=2))

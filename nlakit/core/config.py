@@ -29,6 +29,7 @@ DEFAULT_MODEL = "smollm2-135m"
 DEFAULT_NLA = "default"  # --nla default: the NLA shipped with nlakit (pretrained.resolve_nla)
 BUILTIN = "builtin"
 EXPLANATION_TOKENS = 64  # default cap on an explanation's tokens (the shipped NLA writes about 45)
+SAMPLE_TEMPERATURE = 0.7  # the AV's temperature wherever nlakit samples it beside greedy (best-of-N, retries, the audit's agreement)
 
 ENVIRONMENT = {
     "NLAKIT_CACHE": "folder for the converted default model (default: the user cache folder)",
@@ -278,7 +279,9 @@ class EvaluateConfig(Settings):
     seed: int = setting(0, "seed of the shuffled control", min=0)
     samples: int = setting(1, "also explain each vector N times at --temperature and let the AR pick the best (best-of-N), "
                               "reported beside the greedy figure with its cost, never in its place; 1: greedy only", min=1)
-    temperature: float = setting(0.7, "sampling temperature of --samples (the greedy explanation is always at 0)", above=0)
+    temperature: float = setting(SAMPLE_TEMPERATURE, "sampling temperature of --samples and --retries (the greedy explanation is always at 0)", above=0)
+    retries: int = setting(0, "also explain each vector whose greedy explanation failed (no closing tag) again at --temperature, "
+                              "up to N times, keeping the first that parses: reported beside the greedy figure, never in its place", min=0)
 
 
 @dataclass
@@ -303,6 +306,8 @@ class ExplainConfig(Settings):
     prompt: str | None = setting(None, "a custom AV prompt (the text, or a file holding it) with the marker <INJECT> exactly once "
                                        "where the vector goes; default: the sidecar's, which the AV was trained on")
     seed: int = setting(0, "seed of the sampling and of --random's vectors", min=0)
+    retries: int = setting(0, "explain again each explanation that failed (no closing tag), sampled at --temperature (0.7 where "
+                              "the reading is greedy), up to N times, keeping the first that parses; its row says retried", min=0)
 
 
 AUDIT_SELECT = ("all", "role", "stride", "depart")
@@ -323,7 +328,7 @@ class AuditConfig(Settings):
                                          "words and through the AR; default: the terms the explanations repeat far more than on the "
                                          "reference set and the transcript's text never contains")
     samples: int = setting(3, "explanations sampled per flagged token (at --temperature): the agreement guard", min=1)
-    temperature: float = setting(0.7, "AV temperature of those samples", above=0)
+    temperature: float = setting(SAMPLE_TEMPERATURE, "AV temperature of those samples", above=0)
     min_fve: float = setting(0.0, "guard: a token whose explanation's fve_nrm is below this is no evidence")
     min_agreement: float = setting(0.5, "guard: share of the sampled explanations that must raise the same flag", min=0, max=1)
     control_lift: float = setting(2.0, "guard: a flag's rate must be this many times its rate on the control vectors (another "

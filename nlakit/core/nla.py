@@ -34,7 +34,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .ar import Reconstructor, load_reconstructor
 from .av import Verbalizer, load_verbalizer
-from .config import DEFAULT_DESIGN, DEFAULT_NLA, ENGINES, EXPLANATION_TOKENS, ExtractConfig, LoadConfig
+from .config import DEFAULT_DESIGN, DEFAULT_NLA, ENGINES, EXPLANATION_TOKENS, SAMPLE_TEMPERATURE, ExtractConfig, LoadConfig
 from .corpus import Document, builtin_heldout, guess_genre
 from .errors import NLAError
 from .floor import load_token_ar, token_texts
@@ -44,7 +44,7 @@ from .pretrained import resolve_nla
 from .prompts import ar_text, template_explanation
 from .reading import extract_documents
 from .released import ReleasedNLA, by_hub_id, for_sidecar, is_hub_id, locate, pipeline_defaults, pipeline_note
-from .roundtrip import RoundTrip, pick_best, roundtrip
+from .roundtrip import RoundTrip, pick_best, retry_failed, roundtrip
 from .sidecar import Sidecar
 
 FALLBACK_DOCS = 16  # built-in held-out documents whose activations stand in for a missing rawvar
@@ -283,11 +283,18 @@ class NLA:
         failed = np.array([e is None for e in explanations], dtype=bool)
         return self.ar.score([e or "" for e in explanations], vectors, failed=failed)
 
-    def best_of(self, vectors: np.ndarray, n: int, temperature: float = 0.7, max_new_tokens: int | None = None,
+    def best_of(self, vectors: np.ndarray, n: int, temperature: float = SAMPLE_TEMPERATURE, max_new_tokens: int | None = None,
                 seed: int | None = 0) -> RoundTrip:
         """Best-of-N: each vector explained `n` times at `temperature`, the AR keeping the explanation it rebuilds best (pick_best)."""
         vectors = np.atleast_2d(np.asarray(vectors, np.float32))
         return pick_best(self.roundtrip(np.repeat(vectors, n, axis=0), max_new_tokens, temperature, seed), n)
+
+    def retry_failed(self, result: RoundTrip, retries: int, temperature: float = SAMPLE_TEMPERATURE, seed: int = 0,
+                     max_new_tokens: int | None = None, on_batch: Callable[[int], None] | None = None) -> RoundTrip:
+        """`result` with each failed explanation sampled again at `temperature` (try k seeded `seed + 1 + k`), up to `retries`
+        times, the first that parses kept (roundtrip.retry_failed: chosen by parsing, not by the AR)."""
+        again = lambda vectors, k: self.roundtrip(vectors, max_new_tokens, temperature, seed + 1 + k, on_batch)  # noqa: E731
+        return retry_failed(result, again, retries)
 
     def token_floor(self, rows: list[dict]) -> np.ndarray | None:
         """Per-row fve_nrm of the token AR on extracted rows (what the current token alone rebuilds: floor.py), against this NLA's
@@ -303,11 +310,13 @@ class NLA:
 
     # -- reading a text
 
-    def explain(self, text: str, max_new_tokens: int | None = None) -> list[dict]:
+    def explain(self, text: str, max_new_tokens: int | None = None, retries: int = 0, seed: int = 0) -> list[dict]:
         """One row per token of `text`: position, token, context, then a round trip's row (RoundTrip.rows: explanation,
-        response, mse_nrm, fve_nrm, cos, parsed, capped, activation_norm)."""
+        response, mse_nrm, fve_nrm, cos, parsed, capped, retried, activation_norm). Greedy; with `retries`, a failed
+        explanation is sampled again (retry_failed) and its row says `retried`."""
         rows = self.activations([Document("input:0", text, guess_genre(text))], all_positions=True)
         if not rows:
             return []
-        result = self.with_floor(self.roundtrip(np.stack([r["activation_vector"] for r in rows]), max_new_tokens), rows)
+        result = self.roundtrip(np.stack([r["activation_vector"] for r in rows]), max_new_tokens)
+        result = self.with_floor(self.retry_failed(result, retries, seed=seed, max_new_tokens=max_new_tokens), rows)
         return result.rows([{k: r[k] for k in ("position", "token", "context")} for r in rows])

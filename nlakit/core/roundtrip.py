@@ -12,6 +12,7 @@ back (the suite's retrieval and patching, the directions' `toward_direction`, th
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from .sidecar import check_vectors
 
 PROGRESS_FROM = 16  # a round trip of this many vectors takes long enough on a CPU to show its progress
 # what each row of a round trip says, in this order, wherever one is shown or saved
-ROW_KEYS = ("explanation", "response", "mse_nrm", "fve_nrm", "fve_token_floor", "cos", "parsed", "capped", "activation_norm")
+ROW_KEYS = ("explanation", "response", "mse_nrm", "fve_nrm", "fve_token_floor", "cos", "parsed", "capped", "retried", "activation_norm")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class RoundTrip:
     scale: float | str  # the AR's mse scale (Sidecar.resolved_mse_scale): what mse_nrm normalises to
     baseline: Baseline | None = None  # the FVE denominator and its name
     token_floor: np.ndarray | None = None  # [N] fve_nrm of the token AR on the same rows (floor.py; NLA.with_floor), where known
+    retried: np.ndarray | None = None  # [N] bool: the greedy explanation failed and the row holds a sampled one (retry_failed)
 
     def __len__(self) -> int:
         return len(self.explanations)
@@ -71,6 +73,41 @@ class RoundTrip:
         control (metrics.derangement gives the order), from the reconstructions already made."""
         return score_rows(self.reconstructions[order], self.vectors, self.scale, ~self.parsed[order])
 
+    def per_row(self) -> dict[str, list | np.ndarray | None]:
+        """The fields that hold one entry per row (vectors, texts, figures, flags), by name: what take, replaced and joined
+        handle alike. `scale` and `baseline` belong to the whole round trip."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("scale", "baseline")}
+
+    def take(self, index: np.ndarray) -> RoundTrip:
+        """The rows `index` of this round trip, in that order."""
+        pick = lambda v: None if v is None else [v[i] for i in index] if isinstance(v, list) else np.asarray(v)[index]  # noqa: E731
+        return dataclasses.replace(self, **{name: pick(v) for name, v in self.per_row().items()})
+
+    def replaced(self, index: np.ndarray, other: RoundTrip) -> RoundTrip:
+        """This round trip with rows `index` taken from `other` (its row i for index[i]). The token floors stay: they belong
+        to the token, not to its explanation. A per-row field `other` lacks (None) keeps this one's values."""
+        changed = {}
+        for name, mine in self.per_row().items():
+            theirs = getattr(other, name)
+            if mine is None or theirs is None or name == "token_floor":
+                continue
+            new = list(mine) if isinstance(mine, list) else np.array(mine, copy=True)
+            for i, value in zip(index, theirs):
+                new[i] = value
+            changed[name] = new
+        return dataclasses.replace(self, **changed)
+
+    @staticmethod
+    def joined(parts: list[RoundTrip]) -> RoundTrip:
+        """The rows of `parts` one after the other (a per-row field missing in any part is missing in the whole)."""
+        fields = [p.per_row() for p in parts]
+        def cat(name: str) -> list | np.ndarray | None:
+            values = [f[name] for f in fields]
+            if any(v is None for v in values):
+                return None
+            return [x for v in values for x in v] if isinstance(values[0], list) else np.concatenate(values)
+        return dataclasses.replace(parts[0], **{name: cat(name) for name in fields[0]})
+
     def rows(self, context: list[dict] | None = None) -> list[dict]:
         """One dict per vector: the fields of `context[i]` (where the vector came from: document, position, token; its
         `activation_vector` left out), then ROW_KEYS. A figure that is undefined (fve_nrm without a baseline, cos of a
@@ -78,12 +115,14 @@ class RoundTrip:
         context = context if context is not None else [{}] * len(self)
         norms = np.linalg.norm(self.vectors, axis=1)
         floors = self.token_floor if self.token_floor is not None else np.full(len(self), math.nan)
+        retried = self.retried if self.retried is not None else np.zeros(len(self), bool)
         defined = lambda x: float(x) if math.isfinite(x) else None  # noqa: E731
         return [
             {**{k: v for k, v in where.items() if k != VECTOR}, "explanation": e, "response": r, "mse_nrm": float(m), "fve_nrm": defined(f),
-             "fve_token_floor": defined(fl), "cos": defined(c), "parsed": bool(ok), "capped": bool(cut), "activation_norm": float(n)}
-            for where, e, r, m, f, fl, c, ok, cut, n in zip(context, self.explanations, self.responses, self.mse_nrm, self.fve_nrm,
-                                                            floors, self.cos, self.parsed, self.capped, norms)
+             "fve_token_floor": defined(fl), "cos": defined(c), "parsed": bool(ok), "capped": bool(cut), "retried": bool(again),
+             "activation_norm": float(n)}
+            for where, e, r, m, f, fl, c, ok, cut, again, n in zip(context, self.explanations, self.responses, self.mse_nrm, self.fve_nrm,
+                                                                   floors, self.cos, self.parsed, self.capped, retried, norms)
         ]
 
 
@@ -119,8 +158,24 @@ def pick_best(samples: RoundTrip, n: int) -> RoundTrip:
     proposal, the AR the judge. Its shuffled control (shuffled_mse) shows how much of the gain any vector would get."""
     if len(samples) % n:
         raise ValueError(f"{len(samples)} samples are not {n} per vector")
-    best = samples.mse_nrm.reshape(-1, n).argmin(axis=1) + np.arange(len(samples) // n) * n
-    pick = lambda a: np.asarray(a)[best]  # noqa: E731
-    return RoundTrip(pick(samples.vectors), [samples.explanations[i] for i in best], [samples.responses[i] for i in best],
-                     pick(samples.reconstructions), pick(samples.mse_nrm), pick(samples.fve_nrm), pick(samples.cos), pick(samples.parsed),
-                     pick(samples.capped), samples.scale, samples.baseline)
+    return samples.take(samples.mse_nrm.reshape(-1, n).argmin(axis=1) + np.arange(len(samples) // n) * n)
+
+
+def retry_failed(result: RoundTrip, explain_again: Callable[[np.ndarray, int], RoundTrip], retries: int) -> RoundTrip:
+    """`result` with each failed row (no closing tag: on a small AV mostly greedy decoding looping inside a quote) explained
+    again by `explain_again(vectors, try)`, up to `retries` times; the first explanation that parses replaces the failure.
+
+    Chosen by parsing alone, never by the AR's score: a retried row is still one reading of its vector, not a best-of-N,
+    so its FVE and its shuffled control mean what the greedy ones do. Rows that fail every try stay failed (scored 2.0).
+    """
+    merged = dataclasses.replace(result, retried=np.zeros(len(result), bool) if result.retried is None else result.retried.copy())
+    for attempt in range(retries):
+        failed = np.flatnonzero(~merged.parsed)
+        if not len(failed):
+            break
+        again = explain_again(merged.vectors[failed], attempt)
+        fixed = failed[again.parsed]
+        if len(fixed):
+            kept = again.take(np.flatnonzero(again.parsed))
+            merged = merged.replaced(fixed, dataclasses.replace(kept, retried=np.ones(len(fixed), bool)))
+    return merged

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from ..core import dataset, files
 from ..core.av import Verbalizer
-from ..core.config import ExplainConfig, LoadConfig
+from ..core.config import SAMPLE_TEMPERATURE, ExplainConfig, LoadConfig
 from ..core.errors import NLAError
 from ..core.files import atomic_write_text, check_output_file
 from ..core.metrics import rescale
@@ -104,7 +104,7 @@ def run_explain(nla_dir: Path | str | LoadConfig, text: str, as_json: bool = Fal
     if total > limit:  # partial work is said out loud
         Console(stderr=True).print(f"note: the text has {total} tokens; the NLA reads the first {limit} (the max_length it was "
                                    f"trained with), so the last {total - limit} are not explained", soft_wrap=True)
-    rows = nla.explain(text, max_new_tokens)
+    rows = nla.explain(text, max_new_tokens, cfg.retries if cfg is not None else 0, cfg.seed if cfg is not None else 0)
     if not rows:
         raise NLAError("the text has no tokens to read (only special tokens)")
     note_capped(rows, max_new_tokens or nla.max_new_tokens)
@@ -122,7 +122,8 @@ def note_capped(rows: list[dict], cap: int) -> None:
     capped = sum(r["capped"] for r in rows)
     if capped:
         Console(stderr=True).print(f"note: {capped} of {len(rows)} explanations reached the cap of {cap} tokens before "
-                                   "</explanation>: scored as failures (mse_nrm 2); raise --max-new-tokens", soft_wrap=True)
+                                   "</explanation>: scored as failures (mse_nrm 2); raise --max-new-tokens, or sample them again with --retries 2",
+                                   soft_wrap=True)
 
 
 # ---------------------------------------------------------------- any vectors: --vectors FILE.parquet, --random N
@@ -188,6 +189,7 @@ def explain_vectors(nla: NLA, vectors: np.ndarray, cfg: ExplainConfig) -> list[d
     vectors = check_vectors(vectors, nla.meta.d_model, "the vectors to explain")
     repeated = np.repeat(vectors, cfg.n, axis=0)
     result = nla.roundtrip(repeated, cfg.max_new_tokens, cfg.temperature, cfg.seed, top_p=cfg.top_p, top_k=cfg.top_k)
+    result = nla.retry_failed(result, cfg.retries, cfg.temperature or SAMPLE_TEMPERATURE, cfg.seed, cfg.max_new_tokens)
     return [{**row, "baseline": nla.baseline.name}
             for row in result.rows([{"vector": i // cfg.n, "sample": i % cfg.n} for i in range(len(repeated))])]
 

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core import dataset
-from ..core.config import EvaluateConfig, LoadConfig
+from ..core.config import SAMPLE_TEMPERATURE, EvaluateConfig, LoadConfig
 from ..core.corpus import Document, load_corpus
 from ..core.errors import NLAError
 from ..core.files import check_output_file
@@ -48,7 +48,7 @@ class Evaluation(NamedTuple):
 
 
 def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None, seed: int = 0, samples: int = 1,
-                  temperature: float = 0.7) -> tuple[dict, RoundTrip]:
+                  temperature: float = SAMPLE_TEMPERATURE, retries: int = 0) -> tuple[dict, RoundTrip]:
     """Metrics over extracted rows, and their round trip (`result.rows(rows)`: the rows with explanations and scores).
 
     `max_new_tokens`: default the NLA's cap. An explanation cut by it is a parse failure (scored 2.0) and counted
@@ -59,11 +59,13 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None,
         raise NLAError("no activations to evaluate: the texts are empty or shorter than min_position")
     vectors = np.stack([r["activation_vector"] for r in rows])
     max_new_tokens = max_new_tokens or nla.max_new_tokens
+    genres = [r.get("genre", "") for r in rows]
     started = time.monotonic()
     result = nla.with_floor(nla.roundtrip(vectors, max_new_tokens), rows)
     greedy_seconds = time.monotonic() - started
     baseline = nla.baseline
-    mse_shuffled = result.shuffled_mse(derangement(len(rows), np.random.default_rng(seed)))
+    order = derangement(len(rows), np.random.default_rng(seed))
+    mse_shuffled = result.shuffled_mse(order)
     mse_teacher = nla.score(nla.teacher_texts(rows), vectors)
     metrics = {
         "n": len(rows),
@@ -77,12 +79,27 @@ def evaluate_rows(nla: NLA, rows: list[dict], max_new_tokens: int | None = None,
         "max_new_tokens": max_new_tokens,
         "baseline": baseline.name,
         "rawvar": baseline.value,
-        **floor_metrics(result, [r.get("genre", "") for r in rows]),
+        **floor_metrics(result, genres),
         "greedy_seconds": greedy_seconds,
     }
+    if retries:
+        metrics["retried"] = retried_metrics(nla, result, order, retries, temperature, max_new_tokens, seed, genres)
     if samples > 1:
         metrics["best_of_n"] = best_of_metrics(nla, vectors, samples, temperature, max_new_tokens, seed)
     return metrics, result
+
+
+def retried_metrics(nla: NLA, result: RoundTrip, order: np.ndarray, retries: int, temperature: float, max_new_tokens: int,
+                    seed: int, genres: list[str]) -> dict:
+    """The greedy round trip with its failures explained again (NLA.retry_failed) beside the greedy figure: its FVE, its
+    shuffled control in the greedy control's order, the margin over the same token floor (overall and per genre), what
+    is still failed, the cost."""
+    started = time.monotonic()
+    again = nla.retry_failed(result, retries, temperature, seed, max_new_tokens)
+    seconds = time.monotonic() - started
+    return {"retries": retries, "temperature": temperature, "rows_retried": int(np.sum(~result.parsed)), "fve_nrm": again.fve,
+            "fve_shuffled": fve(again.shuffled_mse(order), nla.baseline.value), "parse_failure_rate": float(np.mean(~again.parsed)),
+            "seconds": seconds, **floor_metrics(again, genres)}
 
 
 def best_of_metrics(nla: NLA, vectors: np.ndarray, samples: int, temperature: float, max_new_tokens: int, seed: int) -> dict:
@@ -107,13 +124,13 @@ def floor_metrics(result: RoundTrip, genres: list[str]) -> dict:
 
 
 def evaluate_documents(nla: NLA, docs: list[Document], max_new_tokens: int | None = None, seed: int = 0, samples: int = 1,
-                       temperature: float = 0.7, **changes: object) -> Evaluation:
+                       temperature: float = SAMPLE_TEMPERATURE, retries: int = 0, **changes: object) -> Evaluation:
     """The round trip and its controls on the activations of `docs`, extracted as the NLA was trained (or with `changes`)."""
     rows = nla.activations(docs, **changes)
     if not rows:
         raise NLAError(f"no activations to evaluate: every text is shorter than min_position={nla.extract_config(**changes).min_position} "
                        "tokens")
-    metrics, result = evaluate_rows(nla, rows, max_new_tokens, seed, samples, temperature)
+    metrics, result = evaluate_rows(nla, rows, max_new_tokens, seed, samples, temperature, retries)
     return Evaluation(nla, docs, rows, metrics, result)
 
 
@@ -124,7 +141,8 @@ def evaluate_texts(nla_dir: Path | str | LoadConfig, cfg: EvaluateConfig, save: 
         check_output_file(Path(save), [*texts, *source_folders(nla_dir).values()], "--save")
     nla = NLA.load(nla_dir, cfg.engine)
     docs = nla.heldout_documents(cfg.max_docs) if str(cfg.texts) == HELDOUT else load_corpus(cfg.texts, cfg.max_docs)
-    evaluation = evaluate_documents(nla, docs, cfg.max_new_tokens, cfg.seed, samples=cfg.samples, temperature=cfg.temperature)
+    evaluation = evaluate_documents(nla, docs, cfg.max_new_tokens, cfg.seed, samples=cfg.samples, temperature=cfg.temperature,
+                                    retries=cfg.retries)
     evaluation.metrics["texts"] = str(cfg.texts)
     if save:
         rows = [{**s, dataset.VECTOR: r[dataset.VECTOR]} for s, r in zip(evaluation.scored(), evaluation.rows)]

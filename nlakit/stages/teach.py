@@ -14,9 +14,9 @@ model would be "thinking" there. Four teachers share one interface:
   explanations are not a warm start but the AR's training text for a round of AR training on what
   the AV writes (`train-ar --init` that NLA): the AR update GRPO makes online on sampled rollouts,
   here offline, on the greedy explanations inference reads. A row the AV fails greedily (no closing
-  tag, or cut by its cap) is sampled again (T 0.7, seeded) up to AV_RETRIES times, and one failed
+  tag, or cut by its cap) is sampled again up to AV_RETRIES times (NLA.retry_failed), and one failed
   on every try is dropped with a note (seeded, a rerun repeats the same tries). With `samples` N,
-  the AV also samples N explanations of each row (T 0.7) and the NLA's AR keeps, among these and
+  the AV also samples N explanations of each row and the NLA's AR keeps, among these and
   the greedy one, the explanation it rebuilds best: the AV's best-of-N as its own SFT data
   (`train-av --init` that NLA), expert iteration (rejection-sampling fine-tuning, as in ReST or
   RAFT) where GRPO's small batches are too noisy on a CPU.
@@ -42,12 +42,13 @@ import pyarrow as pa
 import torch
 
 from ..core import dataset
-from ..core.config import DEFAULT_DESIGN, DEFAULT_MODEL, DEFAULT_NLA, TeachConfig, user_variable
+from ..core.config import DEFAULT_DESIGN, DEFAULT_MODEL, DEFAULT_NLA, SAMPLE_TEMPERATURE, TeachConfig, user_variable
 from ..core.errors import NLAError
 from ..core.files import StageRun, content_digest, provenance
 from ..core.models import load_causal_lm, load_tokenizer
 from ..core.progress import note, progress
 from ..core.prompts import parse_explanation, template_explanation
+from ..core.roundtrip import RoundTrip, pick_best
 from ..core.sidecar import Sidecar
 
 INSTRUCTION = (
@@ -116,7 +117,7 @@ class AVTeacher:
     name, reads_vectors = "av", True
     drops_failures = True  # greedy and seeded samples: asking again repeats the same tries, so a row failed on all is dropped
 
-    def __init__(self, nla: str = DEFAULT_NLA, batch_size: int | None = None, samples: int = 0):
+    def __init__(self, nla: str = DEFAULT_NLA, samples: int = 0):
         from ..core.nla import NLA
         from ..core.pretrained import resolve_nla
 
@@ -124,31 +125,23 @@ class AVTeacher:
         self.nla = NLA.load(self.folder)
         self.av, self.cap = self.nla.av, self.nla.max_new_tokens  # the cap every command reads this AV with
         self.design = self.av.meta.prompt_templates.get("teacher")  # the AR's teacher control keeps the AV's shape
-        self.batch_size, self.samples = batch_size, samples
+        self.samples = samples
 
     def explain(self, rows: list[dict]) -> list[str | None]:
         vectors = np.stack([r["vector"] for r in rows])
-        out = self._explain(vectors, 0.0, None)
-        for attempt in range(AV_RETRIES):
-            failed = [i for i, e in enumerate(out) if e is None]
-            if not failed:
-                break
-            for i, e in zip(failed, self._explain(vectors[failed], 0.7, attempt)):
-                out[i] = e
-        return self._best(vectors, out) if self.samples else out
+        quiet = lambda n: None  # noqa: E731  (teach_split's bar counts the rows: no second live bar inside it)
+        chosen = self.nla.retry_failed(self.nla.roundtrip(vectors, self.cap, on_batch=quiet), AV_RETRIES, on_batch=quiet)
+        if self.samples:
+            chosen = self._best(chosen, quiet)
+        return [e if ok else None for e, ok in zip(chosen.explanations, chosen.parsed)]
 
-    def _best(self, vectors: np.ndarray, greedy: list[str | None]) -> list[str | None]:
-        """Per row, the explanation the NLA's AR rebuilds best among `greedy` and `samples` sampled ones (a failed one
-        scores 2.0, the worst, so a row keeps its greedy explanation unless a sample beats it)."""
-        n, s = self.samples + 1, self.samples
-        sampled = self._explain(np.repeat(vectors, s, axis=0), 0.7, AV_RETRIES)  # row i's samples: [i*s, (i+1)*s)
-        candidates = [c for i, g in enumerate(greedy) for c in (g, *sampled[i * s : (i + 1) * s])]
-        mse = self.nla.score(candidates, np.repeat(vectors, n, axis=0)).reshape(len(vectors), n)
-        return [candidates[i * n + int(j)] for i, j in enumerate(mse.argmin(axis=1))]
-
-    def _explain(self, vectors: np.ndarray, temperature: float, seed: int | None) -> list[str | None]:
-        gen = self.av.generate(vectors, self.cap, temperature=temperature, seed=seed, batch_size=self.batch_size)
-        return [e if len(ids) < self.cap else None for e, ids in zip(gen.explanations, gen.token_ids)]  # cut: a failure
+    def _best(self, greedy: RoundTrip, on_batch: Callable[[int], None]) -> RoundTrip:
+        """Per row, the explanation the NLA's AR rebuilds best among the greedy one and `samples` sampled ones (pick_best;
+        a failed one scores 2.0, the worst, so a row keeps its greedy explanation unless a sample beats it)."""
+        n, s = len(greedy), self.samples
+        sampled = self.nla.roundtrip(np.repeat(greedy.vectors, s, axis=0), self.cap, SAMPLE_TEMPERATURE, AV_RETRIES + 1, on_batch)
+        order = np.concatenate([[i, *(n + i * s + np.arange(s))] for i in range(n)])  # row i's greedy, then its samples
+        return pick_best(RoundTrip.joined([greedy, sampled]).take(order), s + 1)
 
 
 @dataclass
