@@ -7,7 +7,7 @@ import json
 
 from rich.console import Console
 
-from nlakit.app.tour import NEXT_STEPS, SAMPLES, run_tour
+from nlakit.app.tour import NEXT_STEPS, RETRIES, SAMPLES, run_tour
 from nlakit.core import nla as nla_module
 
 
@@ -23,6 +23,9 @@ def test_the_tour_explains_samples_scores_the_round_trip_and_writes_a_page(sft_p
     assert all(command in printed for command, _ in NEXT_STEPS)
     saved = json.loads((tmp_path / "demo" / "metrics.json").read_text())
     assert saved["n"] == metrics["n"] > 0 and {"fve_nrm", "fve_shuffled", "fve_teacher", "stage_seconds"} <= set(saved)
+    again = saved["retried"]  # the failed explanations sampled again, beside the greedy figure (which stays the headline)
+    assert again["retries"] == RETRIES and again["rows_retried"] == round(saved["parse_failure_rate"] * saved["n"])
+    assert (f"With the {again['rows_retried']} failed explanations sampled again" in printed) == (again["rows_retried"] > 0)
     page = (tmp_path / "demo" / "index.html").read_text()
     assert "shuffled control" in page and 'class="tok"' in page and "Time per stage" in page
 
