@@ -107,3 +107,17 @@ def test_explain_samples_a_failed_token_again_and_says_so(sft_pair, monkeypatch,
             assert all(r["explanation"] == wanted for r in odd) and "reached the cap" not in err
         else:
             assert "--retries 2" in err
+
+
+def test_evaluate_prints_nested_figures_by_their_path_not_as_a_dict(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from nlakit.app import cli
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=screen, width=200))
+    cli.print_metrics({"fve_nrm": 0.5, "retried": {"fve_nrm": 0.53, "by_genre": {"code": {"n": 3, "fve_nrm": 0.25}}}, "baseline": "rawvar"})
+    out = screen.getvalue()
+    assert "retried.fve_nrm: 0.5300" in out and "retried.by_genre.code: n 3, fve_nrm 0.2500" in out and "{" not in out

@@ -242,8 +242,21 @@ def evaluate(cfg: EvaluateConfig, nla: LoadConfig = LoadConfig(),
     if as_json:
         print(to_json(metrics))
     else:
-        for key, value in metrics.items():
-            console.print(f"{key:>20}: {value:.4f}" if isinstance(value, float) else f"{key:>20}: {value}")
+        print_metrics(metrics)
+
+
+def print_metrics(metrics: dict, prefix: str = "") -> None:
+    """One `key: value` line per figure, a nested one named by its path (retried.fve_nrm), and a row of figures (one
+    genre's) on one line: nothing printed as a Python dict."""
+    shown = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)  # noqa: E731
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and prefix and all(not isinstance(v, dict) for v in value.values()):
+            console.print(escape(f"{name:>26}: " + ", ".join(f"{k} {shown(v)}" for k, v in value.items())), soft_wrap=True)
+        elif isinstance(value, dict):
+            print_metrics(value, f"{name}.")
+        else:
+            console.print(escape(f"{name:>26}: {shown(value)}"), soft_wrap=True)
 
 
 @stage_command("neurons", NeuronsConfig)
