@@ -333,7 +333,7 @@ def explain(
         raise NLAError('give the text to read, e.g. nlakit explain "Once upon a time", or --vectors FILE.parquet or --random N')
     if out is not None:
         raise NLAError("--out writes the rows of --vectors or --random; for a text use --json or --html")
-    run_explain(nla, text, as_json, cfg.max_new_tokens, html, cfg)
+    run_explain(nla, text, cfg, as_json, html)
     if html:
         console.print(f"page written to {html}")
 

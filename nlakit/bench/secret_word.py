@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from ..core.config import DEFAULT_NLA, AuditBenchConfig, AuditConfig, LoadConfig
+from ..core.config import DEFAULT_NLA, AuditBenchConfig, AuditConfig, AuditSize, LoadConfig
 from ..core.errors import NLAError
 from ..core.files import check_output_file, write_json
 from ..core.models import input_device, load_causal_lm, lora_pattern, peft_quietly
@@ -240,8 +240,8 @@ def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, 
         check_output_file(Path(out), folders.values(), "--out")
     nla = NLA.load(nla_source)
     tokenizer, base = nla.tokenizer, nla.meta.base_model
-    cfg = AuditConfig(select="role", role="assistant", budget=s.budget, samples=s.samples, top_terms=s.top_terms,
-                      reference_tokens=s.reference_tokens, seed=s.seed)
+    size = {f.name: getattr(s, f.name) for f in dataclasses.fields(AuditSize)}  # the audit's size, as the benchmark sets it
+    cfg = AuditConfig(select="role", role="assistant", **size)
     reference = Reference.build(nla, cfg)  # explained once: every audit's term rates
     rankings: dict[str, dict[str, list[str]]] = {m: {} for m in ("nla", "nla+guards", "nla untuned", "black-box", "logit lens")}
     per_word, example, audit_seconds, audited = {}, None, 0.0, 0

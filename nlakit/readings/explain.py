@@ -85,33 +85,32 @@ def to_html(rows: list[dict], text: str, baseline: str) -> str:
     return page("nlakit explain", body, PAGE_STYLE, f"const ROWS={script_data([{k: r[k] for k in keys} for r in rows])};{PAGE_SCRIPT}")
 
 
-def run_explain(nla_dir: Path | str | LoadConfig, text: str, as_json: bool = False, max_new_tokens: int | None = None, html_path: Path | None = None,
-                cfg: ExplainConfig | None = None) -> list[dict]:
-    """Every token of `text`, explained greedily (with `cfg`'s AV prompt and injection scale, when given) and scored."""
+def run_explain(nla_dir: Path | str | LoadConfig, text: str, cfg: ExplainConfig | None = None, as_json: bool = False,
+                html_path: Path | None = None) -> list[dict]:
+    """Every token of `text`, explained greedily (with `cfg`'s cap, AV prompt, injection scale and retries) and scored."""
+    cfg = cfg or ExplainConfig()
     if not text.strip():
         raise NLAError("the text is empty: give the text to read, e.g. nlakit explain \"Once upon a time\"")
-    if cfg is not None and (cfg.n > 1 or cfg.temperature > 0 or cfg.top_p < 1 or cfg.top_k > 0):
+    if cfg.n > 1 or cfg.temperature > 0 or cfg.top_p < 1 or cfg.top_k > 0:
         raise NLAError("--samples, --temperature, --top-p and --top-k sample explanations of --vectors or --random; "
                        "a text's tokens are explained greedily")
-    if cfg is not None and cfg.max_rows is not None:
+    if cfg.max_rows is not None:
         raise NLAError("--max-rows reads the first rows of --vectors; a text is read whole")
     if html_path:  # before any work: never over the NLA it reads
         check_output_file(Path(html_path), source_folders(nla_dir).values(), "--html")
-    nla = NLA.load(nla_dir, injection_scale=cfg.injection_scale if cfg is not None else None)
-    if cfg is not None:
-        nla = with_av_settings(nla, cfg)
+    nla = with_av_settings(NLA.load(nla_dir, injection_scale=cfg.injection_scale), cfg)
     total, limit = len(nla.tokenizer(text, add_special_tokens=True)["input_ids"]), nla.extract_config().max_length
     if total > limit:  # partial work is said out loud
         Console(stderr=True).print(f"note: the text has {total} tokens; the NLA reads the first {limit} (the max_length it was "
                                    f"trained with), so the last {total - limit} are not explained", soft_wrap=True)
-    rows = nla.explain(text, max_new_tokens, cfg.retries if cfg is not None else 0, cfg.seed if cfg is not None else 0)
+    rows = nla.explain(text, cfg.max_new_tokens, cfg.retries, cfg.seed)
     if not rows:
         raise NLAError("the text has no tokens to read (only special tokens)")
-    note_capped(rows, max_new_tokens or nla.max_new_tokens)
+    note_capped(rows, cfg.max_new_tokens or nla.max_new_tokens)
     if as_json:
         print(to_json(rows, nla.baseline.name))
     else:
-        render_table(rows, nla.baseline.name, raw=cfg is not None and cfg.raw)
+        render_table(rows, nla.baseline.name, raw=cfg.raw)
     if html_path:
         atomic_write_text(Path(html_path), to_html(rows, text, nla.baseline.name))
     return rows
