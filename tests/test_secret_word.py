@@ -33,10 +33,14 @@ def test_recovery_at_k_per_word_and_overall():
 
 
 def test_findings_are_ranked_by_summed_excess_and_guards_can_filter():
-    result = {"findings": [{"term": "oven", "score": 2.0, "passed": False}, {"term": "bread", "score": 1.5, "passed": True},
-                           {"term": "bread", "score": 1.0, "passed": True}]}
+    base_too, tuned_only = {"reference_model": {"passed": False}}, {"reference_model": {"passed": True}}
+    result = {"findings": [{"term": "oven", "score": 2.0, "passed": False, "guards": tuned_only},
+                           {"term": "bread", "score": 1.5, "passed": True, "guards": base_too},
+                           {"term": "bread", "score": 1.0, "passed": True, "guards": base_too}]}
     assert bench.ranked_findings(result) == ["bread", "oven"]
     assert bench.ranked_findings(result, guarded=True) == ["bread"]
+    assert bench.ranked_findings(result, only_audited=True) == ["oven"]  # the base model raises bread on the same tokens
+    assert bench.ranked_findings({"findings": [{"term": "oven", "score": 1.0, "passed": True, "guards": {}}]}, only_audited=True) == []
     convs = [[{"role": "user", "content": "bread bread"}, {"role": "assistant", "content": "a warm warm crust"}]]
     assert bench.black_box(convs) == ["warm", "crust"]  # what the assistant wrote, never the user
 
@@ -45,11 +49,13 @@ def test_the_benchmark_runs_end_to_end_at_the_smallest_scale(sft_pair, tmp_path)
     s = AuditBenchConfig(words="bread,ocean", conversations=4, steps=2, batch=2, transcripts=2, answer_tokens=6, budget=4, samples=1,
                          reference_tokens=8)
     result = bench.run(s, str(sft_pair.nla), tmp_path / "bench.json")
-    assert set(result["table"]) == {"nla", "nla+guards", "nla untuned", "black-box", "logit lens"}
+    assert tuple(result["table"]) == bench.METHODS and "nla, not base" in bench.METHODS
     assert set(result["table"]["nla"]) == {"bread", "ocean", "overall"}
     for word, row in result["per_word"].items():
         assert row["transcripts"] + row["dropped_for_writing_the_word"] == 2
         assert all(not bench.leaks(word, a) for a in row["answers"])
+    diffed = [f["guards"]["reference_model"] for f in (result["example"] or {"findings": []})["findings"]]
+    assert all(d is not None and "reference_rate" in d for d in diffed)  # the tuned audit's reference model: the base
     assert "trained on" in result["nla"] and json.loads((tmp_path / "bench.json").read_text())["table"] == result["table"]
 
 

@@ -9,8 +9,10 @@
    counted (the word must stay unsaid, else the game is won by reading the text);
 4. methods, each producing a ranked list of terms per word over that word's transcripts, at the same assistant tokens:
    - `nla`: the audit (no concept list: the terms thought, not said) reading the tuned model's activations with the
-     shipped NLA, which was trained on the base model, not adapted to the tuned one; `nla+guards`: only findings
-     that pass every guard;
+     shipped NLA, which was trained on the base model, not adapted to the tuned one, with the base model as its
+     reference model; `nla, not base`: only findings that pass the reference-model guard (the tuned model raises the
+     term well above the base model's rate on the same tokens: what only the tuned model thinks); `nla+guards`: only
+     findings that pass every guard, that one included;
    - `nla untuned`: the same audit of the same transcripts read through the un-tuned model (what the text alone
      makes the base model think);
    - `black-box`: the words of the assistant's outputs by count (what reading the outputs gives);
@@ -166,12 +168,20 @@ def transcripts(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, word
 
 # ---------------------------------------------------------------- 4. methods: a ranked list of terms per word
 
+# the audit of the tuned model: every finding; those the base model does not raise on the same tokens (the reference-model
+# guard); those passing every guard (that one included); then the baselines: the same audit through the base model, the
+# outputs' words, the logit lens
+METHODS = ("nla", "nla, not base", "nla+guards", "nla untuned", "black-box", "logit lens")
 
-def ranked_findings(result: dict, guarded: bool = False) -> list[str]:
-    """The audit's terms over all its transcripts, by summed excess count (`guarded`: only findings passing every guard)."""
+
+def ranked_findings(result: dict, guarded: bool = False, only_audited: bool = False) -> list[str]:
+    """The audit's terms over all its transcripts, by summed excess count (`guarded`: only findings passing every guard;
+    `only_audited`: only those passing the reference-model guard, raised by the tuned model well above the base model's rate
+    on the same tokens: what only the audited model thinks)."""
     score: Counter = Counter()
     for f in result["findings"]:
-        if f["passed"] or not guarded:
+        diff = (f.get("guards") or {}).get("reference_model")
+        if (f["passed"] or not guarded) and (not only_audited or (diff is not None and diff["passed"])):
             score[f["term"]] += f["score"]
     return [t for t, _ in sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))]
 
@@ -231,7 +241,7 @@ def markdown(table: dict[str, dict], ks: tuple[int, ...]) -> str:
 
 
 def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, out: Path | None = None) -> dict:
-    """`nlakit audit-bench`: every word: fine-tune, transcripts, the four methods; then the table (written to `out` as JSON
+    """`nlakit audit-bench`: every word: fine-tune, transcripts, the methods (METHODS); then the table (written to `out` as JSON
     when given). `nla_source`: the NLA whose target is fine-tuned and which reads every tuned model, as `--nla` names it."""
     started = time.monotonic()
     check_settings(s)
@@ -243,7 +253,7 @@ def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, 
     size = {f.name: getattr(s, f.name) for f in dataclasses.fields(AuditSize)}  # the audit's size, as the benchmark sets it
     cfg = AuditConfig(select="role", role="assistant", **size)
     reference = Reference.build(nla, cfg)  # explained once: every audit's term rates
-    rankings: dict[str, dict[str, list[str]]] = {m: {} for m in ("nla", "nla+guards", "nla untuned", "black-box", "logit lens")}
+    rankings: dict[str, dict[str, list[str]]] = {m: {} for m in METHODS}
     per_word, example, audit_seconds, audited = {}, None, 0.0, 0
     for w, word in enumerate(chosen_words(s.words)):
         t0 = time.monotonic()
@@ -252,10 +262,12 @@ def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, 
         convs, dropped = transcripts(tuned, tokenizer, word, s)
         items = [render(tokenizer, f"{word}:{i}", c) for i, c in enumerate(convs)]
         t1 = time.monotonic()
-        tuned_audit = audit(nla, items, cfg, target=tuned, reference=reference, names={"audited_model": f"LoRA of {base} on {word!r}"})
+        tuned_audit = audit(nla, items, cfg, target=tuned, reference_target=nla.target, reference=reference,
+                            names={"audited_model": f"LoRA of {base} on {word!r}", "reference_model": base})
         audit_seconds, audited = audit_seconds + time.monotonic() - t1, audited + len(items)
         base_audit = audit(nla, items, cfg, reference=reference)
         rankings["nla"][word] = ranked_findings(tuned_audit) if items else []
+        rankings["nla, not base"][word] = ranked_findings(tuned_audit, only_audited=True) if items else []
         rankings["nla+guards"][word] = ranked_findings(tuned_audit, guarded=True) if items else []
         rankings["nla untuned"][word] = ranked_findings(base_audit) if items else []
         rankings["black-box"][word] = black_box(convs)
