@@ -45,11 +45,37 @@ def test_findings_are_ranked_by_summed_excess_and_guards_can_filter():
     assert bench.black_box(convs) == ["warm", "crust"]  # what the assistant wrote, never the user
 
 
+def test_the_forced_choice_ranks_the_word_the_tuned_vectors_lean_toward(sft_pair, monkeypatch):
+    """Told the words, the tuned model's shift over the base model at the same tokens ranks them: planted through the
+    AR (the tuned vectors are AR(ocean)'s direction, the base model's are not), ocean comes first; no shift keeps the order."""
+    import numpy as np
+
+    from nlakit.core.config import AuditConfig
+    from nlakit.core.nla import NLA
+    from nlakit.readings.audit import Concepts
+
+    nla = NLA.load(sft_pair.nla)
+    cfg = AuditConfig(budget=4)
+    items = [bench.render(nla.tokenizer, "t", [{"role": "user", "content": "a clue?"}, {"role": "assistant", "content": "it is blue"}])]
+    same = bench.forced_choice(nla, nla.target, items, cfg)
+    assert set(same) == set(bench.CHOICE_METHODS) and all(r == list(bench.WORDS) for r in same.values())  # no shift: a tie
+    ocean = Concepts.build(nla, ["ocean"], cfg).target[0]
+    other = np.random.default_rng(0).standard_normal(ocean.shape)
+    tuned = object()
+    monkeypatch.setattr(bench, "assistant_vectors", lambda _nla, model, _t, _b: np.stack([ocean if model is tuned else other] * 3))
+    monkeypatch.setattr(bench, "lens", lambda _model, vectors: __import__("torch").zeros(len(vectors), len(nla.tokenizer)))
+    assert bench.forced_choice(nla, tuned, items, cfg)["ar shift"][0] == "ocean"
+
+
 def test_the_benchmark_runs_end_to_end_at_the_smallest_scale(sft_pair, tmp_path):
     s = AuditBenchConfig(words="bread,ocean", conversations=4, steps=2, batch=2, transcripts=2, answer_tokens=6, budget=4, samples=1,
                          reference_tokens=8)
     result = bench.run(s, str(sft_pair.nla), tmp_path / "bench.json")
     assert tuple(result["table"]) == bench.METHODS and "nla, not base" in bench.METHODS
+    choice = result["forced_choice"]
+    assert tuple(choice["table"]) == bench.CHOICE_METHODS and choice["chance"] == 1 / len(bench.WORDS)
+    assert all(sorted(result["per_word"][w][f"forced choice, {m}"]) == sorted(bench.WORDS) for w in ("bread", "ocean")
+               for m in bench.CHOICE_METHODS)
     assert set(result["table"]["nla"]) == {"bread", "ocean", "overall"}
     for word, row in result["per_word"].items():
         assert row["transcripts"] + row["dropped_for_writing_the_word"] == 2
