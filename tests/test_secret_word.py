@@ -89,14 +89,15 @@ def test_audit_bench_is_a_command_built_from_its_settings(monkeypatch, tmp_path,
     """`nlakit audit-bench`: every AuditBenchConfig setting is a flag (with help), the NLA options are audit's, and what
     the settings cannot check (unknown words, more transcripts than prompts, --out on the NLA) is one line before any work."""
     seen = {}
-    monkeypatch.setattr(bench, "run", lambda cfg, nla, out: seen.update(cfg=cfg, nla=nla, out=out) or {"markdown": "| table |",
-                                                                                                        "seconds": 1.0,
-                                                                                                        "audit_seconds_per_transcript": 0.5})
+    result = {"markdown": "| table |", "forced_choice": {"what": "told", "chance": 0.2, "markdown": "| choice |"}, "seconds": 1.0,
+              "audit_seconds_per_transcript": 0.5}
+    monkeypatch.setattr(bench, "run", lambda cfg, nla, out: seen.update(cfg=cfg, nla=nla, out=out) or result)
     params = {p.name: p for p in typer.main.get_command(app).commands["audit-bench"].params}
     assert all(f.name in params and meta["help"] for f, _, meta in fields_of(AuditBenchConfig)) and "nla" in params
     main(["audit-bench", "--words", "bread,winter", "--steps", "3", "--ks", "1,5", "--nla", "somewhere", "--out", str(tmp_path / "b.json"), "-q"])
     assert seen["cfg"] == AuditBenchConfig(words="bread,winter", steps=3, ks="1,5") and seen["cfg"].recovery_ks() == (1, 5)
-    assert seen["nla"] == LoadConfig(nla="somewhere") and seen["out"] == tmp_path / "b.json" and "| table |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert seen["nla"] == LoadConfig(nla="somewhere") and seen["out"] == tmp_path / "b.json" and "| table |" in printed and "| choice |" in printed
     assert bench.chosen_words("all") == tuple(bench.WORDS) and bench.chosen_words(" Ocean, bread,ocean") == ("ocean", "bread")
     assert all(word in AuditBenchConfig.__dataclass_fields__["words"].metadata["help"] for word in bench.WORDS)
     monkeypatch.undo()

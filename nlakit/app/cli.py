@@ -454,6 +454,8 @@ def audit_bench(cfg: AuditBenchConfig, nla: LoadConfig = LoadConfig(),
 
     result = run(cfg, nla, out)
     print(result["markdown"])
+    choice = result["forced_choice"]
+    print(f"Where the limit lies ({choice['what']}; chance {choice['chance']:.2f}):\n\n{choice['markdown']}")
     console.print(f"{result['seconds']:.0f} s in all; audit {result['audit_seconds_per_transcript']:.1f} s per transcript; "
                   f"written to {out}", soft_wrap=True)
 
