@@ -49,6 +49,7 @@ def test_the_forced_choice_ranks_the_word_the_tuned_vectors_lean_toward(sft_pair
     """Told the words, the tuned model's shift over the base model at the same tokens ranks them: planted through the
     AR (the tuned vectors are AR(ocean)'s direction, the base model's are not), ocean comes first; no shift keeps the order."""
     import numpy as np
+    import torch
 
     from nlakit.core.config import AuditConfig
     from nlakit.core.nla import NLA
@@ -63,7 +64,7 @@ def test_the_forced_choice_ranks_the_word_the_tuned_vectors_lean_toward(sft_pair
     other = np.random.default_rng(0).standard_normal(ocean.shape)
     tuned = object()
     monkeypatch.setattr(bench, "assistant_vectors", lambda _nla, model, _t, _b: np.stack([ocean if model is tuned else other] * 3))
-    monkeypatch.setattr(bench, "lens", lambda _model, vectors: __import__("torch").zeros(len(vectors), len(nla.tokenizer)))
+    monkeypatch.setattr(bench, "lens", lambda _model, vectors: torch.zeros(len(vectors), len(nla.tokenizer)))
     assert bench.forced_choice(nla, tuned, items, cfg)["ar shift"][0] == "ocean"
 
 
