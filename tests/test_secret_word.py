@@ -58,14 +58,13 @@ def test_the_forced_choice_ranks_the_word_the_tuned_vectors_lean_toward(sft_pair
     nla = NLA.load(sft_pair.nla)
     cfg = AuditConfig(budget=4)
     items = [bench.render(nla.tokenizer, "t", [{"role": "user", "content": "a clue?"}, {"role": "assistant", "content": "it is blue"}])]
-    same = bench.forced_choice(nla, nla.target, items, cfg)
+    read = [bench.assistant_vectors(nla, nla.target, t, cfg.budget) for t in items]
+    same = bench.forced_choice(nla, nla.target, read, read, cfg)
     assert set(same) == set(bench.CHOICE_METHODS) and all(r == list(bench.WORDS) for r in same.values())  # no shift: a tie
     ocean = Concepts.build(nla, ["ocean"], cfg).target[0]
     other = np.random.default_rng(0).standard_normal(ocean.shape)
-    tuned = object()
-    monkeypatch.setattr(bench, "assistant_vectors", lambda _nla, model, _t, _b: np.stack([ocean if model is tuned else other] * 3))
     monkeypatch.setattr(bench, "lens", lambda _model, vectors: torch.zeros(len(vectors), len(nla.tokenizer)))
-    assert bench.forced_choice(nla, tuned, items, cfg)["ar shift"][0] == "ocean"
+    assert bench.forced_choice(nla, object(), [np.stack([ocean] * 3)], [np.stack([other] * 3)], cfg)["ar shift"][0] == "ocean"
 
 
 def test_the_benchmark_runs_end_to_end_at_the_smallest_scale(sft_pair, tmp_path):

@@ -208,16 +208,14 @@ def lens(model: PreTrainedModel, vectors: np.ndarray) -> torch.Tensor:
 
 
 @torch.no_grad()
-def logit_lens(nla: NLA, model: PreTrainedModel, convs: list[list[dict]], s: AuditBenchConfig, top: int = 5) -> list[str]:
-    """The tuned model's own readout (final norm, unembedding) of the layer-K vectors at the audited tokens: the top
-    tokens' words counted over positions, words said in the transcript left out (the audit's rule)."""
+def logit_lens(nla: NLA, model: PreTrainedModel, items: list[Transcript], vectors: list[np.ndarray], top: int = 5) -> list[str]:
+    """The tuned model's own readout (final norm, unembedding) of its layer-K `vectors` at the audited tokens of each
+    transcript: the top tokens' words counted over positions, words said in the transcript left out (the audit's rule)."""
     counts: Counter = Counter()
-    for i, conv in enumerate(convs):
-        transcript = render(nla.tokenizer, f"t{i}", conv)
-        vectors = assistant_vectors(nla, model, transcript, s.budget)
-        if not len(vectors):
+    for transcript, read in zip(items, vectors):
+        if not len(read):
             continue
-        ids = lens(model, vectors).topk(top, dim=-1).indices.tolist()
+        ids = lens(model, read).topk(top, dim=-1).indices.tolist()
         words = said(transcript.text)
         counts.update(w for row in ids for t in row for w in content_words(nla.tokenizer.decode([t]), shortest=3) if not in_text(w, words))
     return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
@@ -256,10 +254,11 @@ CHOICE_METHODS = ("ar shift", "logit-lens shift")
 
 
 @torch.no_grad()
-def forced_choice(nla: NLA, tuned: PreTrainedModel, items: list[Transcript], cfg: AuditConfig) -> dict[str, list[str]]:
+def forced_choice(nla: NLA, tuned: PreTrainedModel, tuned_vectors: list[np.ndarray], base_vectors: list[np.ndarray],
+                  cfg: AuditConfig) -> dict[str, list[str]]:
     """Every word the benchmark has, ranked by how much more the tuned model's layer-K vectors lean toward it than the base
-    model's at the same audited tokens: through the NLA's AR (the audit's concept match, cos to AR(word) over a scrambled
-    control) and through the logit lens (the logit of the word's first token).
+    model's at the same audited tokens (each transcript's, read through each model): through the NLA's AR (the audit's
+    concept match, cos to AR(word) over a scrambled control) and through the logit lens (the logit of the word's first token).
 
     Told the candidates, so it is no recovery: it says whether the fine-tune put its word into the vectors the audit
     reads. A word ranked first here and missed by the audit puts the limit in what the AV writes, not in the vectors."""
@@ -267,9 +266,8 @@ def forced_choice(nla: NLA, tuned: PreTrainedModel, items: list[Transcript], cfg
     concepts = Concepts.build(nla, candidates, cfg)
     first = [nla.tokenizer(f" {w}", add_special_tokens=False)["input_ids"][0] for w in candidates]
     shift = {m: np.zeros(len(candidates)) for m in CHOICE_METHODS}
-    for t in items:
-        for model, sign in ((tuned, 1.0), (nla.target, -1.0)):
-            vectors = assistant_vectors(nla, model, t, cfg.budget)
+    for model, sign, per_transcript in ((tuned, 1.0, tuned_vectors), (nla.target, -1.0, base_vectors)):
+        for vectors in per_transcript:
             if len(vectors):
                 shift["ar shift"] += sign * concepts.margins(vectors).mean(0)
                 shift["logit-lens shift"] += sign * lens(model, vectors)[:, first].mean(0).cpu().numpy()
@@ -311,8 +309,10 @@ def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, 
         rankings["nla+guards"][word] = ranked_findings(tuned_audit, guarded=True) if items else []
         rankings["nla untuned"][word] = ranked_findings(base_audit) if items else []
         rankings["black-box"][word] = black_box(convs)
-        rankings["logit lens"][word] = logit_lens(nla, tuned, convs, s)
-        for method, ranked in forced_choice(nla, tuned, items, cfg).items():
+        tuned_vectors = [assistant_vectors(nla, tuned, t, s.budget) for t in items]  # read once: the logit lens and the choice
+        base_vectors = [assistant_vectors(nla, nla.target, t, s.budget) for t in items]
+        rankings["logit lens"][word] = logit_lens(nla, tuned, items, tuned_vectors)
+        for method, ranked in forced_choice(nla, tuned, tuned_vectors, base_vectors, cfg).items():
             choices[method][word] = ranked
         per_word[word] = {"transcripts": len(items), "dropped_for_writing_the_word": dropped, "fine_tune_seconds": round(tuned_s, 1),
                           "answers": [c[1]["content"] for c in convs], **{m: r[word][:10] for m, r in rankings.items()},
