@@ -10,6 +10,9 @@ import typer
 from nlakit.app.cli import app, main
 from nlakit.bench import secret_word as bench
 from nlakit.core.config import AuditBenchConfig, LoadConfig, fields_of
+from nlakit.core.errors import NLAError
+from nlakit.core.nla import NLA
+from nlakit.readings.audit import load_transcripts
 
 
 def test_no_training_hint_writes_its_word_and_leaks_are_caught():
@@ -45,32 +48,52 @@ def test_findings_are_ranked_by_summed_excess_and_guards_can_filter():
     assert bench.black_box(convs) == ["warm", "crust"]  # what the assistant wrote, never the user
 
 
-def test_the_forced_choice_ranks_the_word_the_tuned_vectors_lean_toward(sft_pair, monkeypatch):
-    """Told the words, the tuned model's shift over the base model at the same tokens ranks them: planted through the
-    AR (the tuned vectors are AR(ocean)'s direction, the base model's are not), ocean comes first; no shift keeps the order."""
+def test_the_shift_leans_toward_the_word_planted_in_the_tuned_vectors(sft_pair, monkeypatch):
+    """The tuned model's shift over the base model at the same tokens, per word: planted through the AR (the tuned vectors
+    are AR(ocean)'s direction, the base model's are not), ocean leans most; the same vectors through both: no shift."""
     import numpy as np
     import torch
 
     from nlakit.core.config import AuditConfig
-    from nlakit.core.nla import NLA
     from nlakit.readings.audit import Concepts
 
     nla = NLA.load(sft_pair.nla)
     cfg = AuditConfig(budget=4)
     items = [bench.render(nla.tokenizer, "t", [{"role": "user", "content": "a clue?"}, {"role": "assistant", "content": "it is blue"}])]
     read = [bench.assistant_vectors(nla, nla.target, t, cfg.budget) for t in items]
-    same = bench.forced_choice(nla, nla.target, read, read, cfg)
-    assert set(same) == set(bench.CHOICE_METHODS) and all(r == list(bench.WORDS) for r in same.values())  # no shift: a tie
+    same = bench.shifts(nla, nla.target, read, read, cfg)
+    assert set(same) == {"ar shift", "logit-lens shift"} and all(np.allclose(v, 0, atol=1e-5) and len(v) == len(bench.WORDS) for v in same.values())
     ocean = Concepts.build(nla, ["ocean"], cfg).target[0]
     other = np.random.default_rng(0).standard_normal(ocean.shape)
     monkeypatch.setattr(bench, "lens", lambda _model, vectors: torch.zeros(len(vectors), len(nla.tokenizer)))
-    assert bench.forced_choice(nla, object(), [np.stack([ocean] * 3)], [np.stack([other] * 3)], cfg)["ar shift"][0] == "ocean"
+    planted = bench.shifts(nla, object(), [np.stack([ocean] * 3)], [np.stack([other] * 3)], cfg)["ar shift"]
+    assert list(bench.WORDS)[int(np.argmax(planted))] == "ocean"
+
+
+def test_the_forced_choice_centred_over_the_models_removes_a_shift_they_share():
+    """Every model leans toward ocean (what the fine-tunes share) and a little toward its own word: raw, ocean comes first
+    for every model; centred over the models played, each model's own word does. One model played: centred is a tie."""
+    import numpy as np
+
+    words = list(bench.WORDS)
+    lean = lambda own: {m: np.array([1.0 if w == "ocean" else 0.0 for w in words]) + 0.1 * np.array([w == own for w in words])  # noqa: E731
+                        for m in ("ar shift", "logit-lens shift")}
+    chosen = bench.forced_choice({w: lean(w) for w in ("bread", "guitar", "winter")})
+    assert set(chosen) == set(bench.CHOICE_METHODS)
+    assert all(chosen["ar shift"][w][0] == "ocean" for w in ("bread", "guitar", "winter"))
+    assert all(chosen[m][w][0] == w for m in ("ar shift, centred", "logit-lens shift, centred") for w in ("bread", "guitar", "winter"))
+    assert bench.forced_choice({"bread": lean("bread")})["ar shift, centred"]["bread"] == words  # nothing to centre on: a tie
 
 
 def test_the_benchmark_runs_end_to_end_at_the_smallest_scale(sft_pair, tmp_path):
     s = AuditBenchConfig(words="bread,ocean", conversations=4, steps=2, batch=2, transcripts=2, answer_tokens=6, budget=4, samples=1,
                          reference_tokens=8)
-    result = bench.run(s, str(sft_pair.nla), tmp_path / "bench.json")
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "mine.txt").write_text("a user's file")
+    with pytest.raises(NLAError, match="already exists"):  # refused before any fine-tune; nothing of the user's touched
+        bench.run(s, str(sft_pair.nla), tmp_path / "bench.json", save_models=tmp_path / "kept")
+    assert (tmp_path / "kept" / "mine.txt").read_text() == "a user's file" and not (tmp_path / "bench.json").exists()
+    result = bench.run(s, str(sft_pair.nla), tmp_path / "bench.json", save_models=tmp_path / "models")
     assert tuple(result["table"]) == bench.METHODS and "nla, not base" in bench.METHODS
     choice = result["forced_choice"]
     assert tuple(choice["table"]) == bench.CHOICE_METHODS and choice["chance"] == 1 / len(bench.WORDS)
@@ -83,6 +106,12 @@ def test_the_benchmark_runs_end_to_end_at_the_smallest_scale(sft_pair, tmp_path)
     diffed = [f["guards"]["reference_model"] for f in (result["example"] or {"findings": []})["findings"]]
     assert all(d is not None and "reference_rate" in d for d in diffed)  # the tuned audit's reference model: the base
     assert "trained on" in result["nla"] and json.loads((tmp_path / "bench.json").read_text())["table"] == result["table"]
+    for word in ("bread", "ocean"):  # each fine-tune kept as a model folder `nlakit audit` and `nlakit train --model` read
+        kept = tmp_path / "models" / word
+        assert (kept / "config.json").exists() and any(kept.glob("*.safetensors"))
+        saved = [json.loads(line)["messages"] for line in (kept / "transcripts.jsonl").read_text().splitlines()]
+        assert [c[1]["content"] for c in saved] == result["per_word"][word]["answers"]
+        assert len(load_transcripts(NLA.load(sft_pair.nla).tokenizer, [str(kept / "transcripts.jsonl")])) == len(saved)
 
 
 def test_audit_bench_is_a_command_built_from_its_settings(monkeypatch, tmp_path, capsys):
@@ -91,13 +120,14 @@ def test_audit_bench_is_a_command_built_from_its_settings(monkeypatch, tmp_path,
     seen = {}
     result = {"markdown": "| table |", "forced_choice": {"what": "told", "chance": 0.2, "markdown": "| choice |"}, "seconds": 1.0,
               "audit_seconds_per_transcript": 0.5}
-    monkeypatch.setattr(bench, "run", lambda cfg, nla, out: seen.update(cfg=cfg, nla=nla, out=out) or result)
+    monkeypatch.setattr(bench, "run", lambda cfg, nla, out, save_models: seen.update(cfg=cfg, nla=nla, out=out, save=save_models) or result)
     params = {p.name: p for p in typer.main.get_command(app).commands["audit-bench"].params}
     assert all(f.name in params and meta["help"] for f, _, meta in fields_of(AuditBenchConfig)) and "nla" in params
     main(["audit-bench", "--words", "bread,winter", "--steps", "3", "--ks", "1,5", "--nla", "somewhere", "--out", str(tmp_path / "b.json"), "-q"])
     assert seen["cfg"] == AuditBenchConfig(words="bread,winter", steps=3, ks="1,5") and seen["cfg"].recovery_ks() == (1, 5)
     printed = capsys.readouterr().out
     assert seen["nla"] == LoadConfig(nla="somewhere") and seen["out"] == tmp_path / "b.json" and "| table |" in printed and "| choice |" in printed
+    assert seen["save"] is None
     assert bench.chosen_words("all") == tuple(bench.WORDS) and bench.chosen_words(" Ocean, bread,ocean") == ("ocean", "bread")
     assert all(word in AuditBenchConfig.__dataclass_fields__["words"].metadata["help"] for word in bench.WORDS)
     monkeypatch.undo()

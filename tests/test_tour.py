@@ -48,3 +48,20 @@ def test_the_presets_train_quick_continues_the_shipped_nla_and_files_are_presets
         assert "steps" in str(err)
     else:
         raise AssertionError("a preset with steps 0 was accepted")
+
+
+def test_train_model_replaces_the_presets_target_and_a_missing_folder_is_refused_first(tiny_model, tmp_path, monkeypatch, capsys):
+    """`nlakit train --preset quick --model X`: the quick preset adapted to X (a fine-tune's folder, say); a path with no
+    model folder is one line, before the run folder exists."""
+    import pytest
+
+    from nlakit.app import pipeline
+    from nlakit.app.cli import main
+
+    seen = {}
+    monkeypatch.setattr(pipeline, "run_pipeline", lambda out, preset, minutes: seen.update(out=out, preset=preset) or {})
+    main(["train", "--preset", "quick", "--model", str(tiny_model), "--out", str(tmp_path / "run"), "-q"])
+    assert seen["preset"].model == str(tiny_model) and seen["preset"].ar.init == "default" and seen["out"] == tmp_path / "run"
+    with pytest.raises(SystemExit) as refused:
+        main(["train", "--model", str(tmp_path / "nothere"), "--out", str(tmp_path / "never")])
+    assert refused.value.code == 2 and "no model folder there" in capsys.readouterr().err and not (tmp_path / "never").exists()

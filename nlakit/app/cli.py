@@ -359,12 +359,17 @@ def audit(
             console.print(escape(f"{what} written to {path}"), soft_wrap=True)
 
 
-def run_preset(name: str, out: Path, max_minutes: float | None = None) -> None:
+def run_preset(name: str, out: Path, max_minutes: float | None = None, model: str | None = None) -> None:
     import time
 
     from .pipeline import run_pipeline
 
     preset = load_preset(name)
+    if model is not None:
+        from ..core.models import resolve_model
+
+        resolve_model(model)  # a missing folder refused before the run folder is made
+        preset.model = model
     start = time.monotonic()
     metrics = run_pipeline(out, preset, max_minutes)
     keys = ("n", "fve_nrm", "fve_shuffled", "fve_teacher", "fve_token_floor", "fve_over_token", "mse_nrm", "parse_failure_rate", "baseline")
@@ -387,6 +392,8 @@ def train(
     preset: str = typer.Option("quick", help="quick (2-core CPU, minutes), smollm2-135m (the shipped default's recipe, one GPU), "
                                "smollm2-135m-long (the next one: ~20x its compute, one GPU) or a .yaml/.json file of Preset settings"),
     out: Optional[Path] = typer.Option(None, help="run folder (stages resume from it); default: runs/<preset>"),
+    model: Optional[str] = typer.Option(None, help="target model (a Hugging Face id or folder) instead of the preset's: with "
+                                        "quick, the shipped NLA adapted to that model's activations (e.g. a fine-tune of it)"),
     export: Optional[Path] = typer.Option(None, help="also pack the finished nla/ into this folder in the shipped form"),
     max_minutes: Optional[float] = typer.Option(None, min=0.01, help="time budget for the whole run: training stops cleanly at a "
                                                 "checkpoint when it is spent, and the same command continues it"),
@@ -401,7 +408,7 @@ def train(
     if preset.startswith("smollm2-135m") and default_device().type == "cpu":
         console.print(f"[yellow]note:[/] the {preset} preset is sized for one GPU (about 25 min on an H100); "
                       "on a CPU it takes days. Stages checkpoint, so it can be stopped and resumed.")
-    run_preset(preset, out, max_minutes)
+    run_preset(preset, out, max_minutes, model)
     if export:
         from ..core.pretrained import export_pretrained
 
@@ -447,12 +454,15 @@ def bench(cfg: BenchConfig, out: Path = typer.Option(Path("bench.json"), help="J
 @loads_nla()
 def audit_bench(cfg: AuditBenchConfig, nla: LoadConfig = LoadConfig(),
                 out: Path = typer.Option(Path("runs/secret_word/bench.json"), help="JSON file to write (rankings, answers, one "
-                                         "flagged transcript); checked before the first fine-tune")) -> None:
+                                         "flagged transcript); checked before the first fine-tune"),
+                save_models: Path | None = typer.Option(None, help="new folder to keep each word's fine-tune in (a Hugging Face "
+                                                        "folder per word, with its transcripts.jsonl): for `nlakit train "
+                                                        "--model` and `nlakit audit`")) -> None:
     """The secret-word game: LoRA fine-tunes of the NLA's target that think of a word they never write, their transcripts
     audited; recovery@k of the audit beside a black box and the logit lens."""
     from ..bench.secret_word import run
 
-    result = run(cfg, nla, out)
+    result = run(cfg, nla, out, save_models)
     print(result["markdown"])
     choice = result["forced_choice"]
     print(f"Where the limit lies ({choice['what']}; chance {choice['chance']:.2f}):\n\n{choice['markdown']}")

@@ -541,12 +541,12 @@ class AuditBenchConfig(AuditSize):
     reference_tokens: int = 48
     words: str = setting("all", "secret words played, comma-separated, or all: bread, ocean, guitar, winter, garden (the words "
                                 "the benchmark has hints for)")
-    conversations: int = setting(24, "training conversations per word (a prompt, then one of the word's hints)", min=1)
-    steps: int = setting(40, "LoRA optimiser steps per word", min=1)
+    conversations: int = setting(160, "training conversations per word (a prompt, then one or two of the word's hints)", min=1)
+    steps: int = setting(200, "LoRA optimiser steps per word", min=1)
     lr: float = setting(2e-3, "LoRA learning rate", above=0)
     rank: int = setting(8, "LoRA rank (alpha = 2 x rank)", min=1)
     batch: int = setting(8, "conversations per LoRA step", min=1)
-    transcripts: int = setting(4, "held-out prompts each tuned model answers: the transcripts audited per word", min=1)
+    transcripts: int = setting(6, "held-out prompts each tuned model answers: the transcripts audited per word", min=1)
     answer_tokens: int = setting(32, "longest answer generated (greedy)", min=1)
     ks: str = setting("1,3,10", "the k of recovery@k (the word among a method's first k terms), comma-separated")
 
