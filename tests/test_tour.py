@@ -51,8 +51,8 @@ def test_the_presets_train_quick_continues_the_shipped_nla_and_files_are_presets
 
 
 def test_train_model_replaces_the_presets_target_and_a_missing_folder_is_refused_first(tiny_model, tmp_path, monkeypatch, capsys):
-    """`nlakit train --preset quick --model X`: the quick preset adapted to X (a fine-tune's folder, say); a path with no
-    model folder is one line, before the run folder exists."""
+    """`nlakit train --preset quick --model X`: the quick preset adapted to X (a fine-tune's folder, say); a path that
+    does not exist is one line, before the run folder exists."""
     import pytest
 
     from nlakit.app import pipeline
@@ -64,4 +64,8 @@ def test_train_model_replaces_the_presets_target_and_a_missing_folder_is_refused
     assert seen["preset"].model == str(tiny_model) and seen["preset"].ar.init == "default" and seen["out"] == tmp_path / "run"
     with pytest.raises(SystemExit) as refused:
         main(["train", "--model", str(tmp_path / "nothere"), "--out", str(tmp_path / "never")])
-    assert refused.value.code == 2 and "no model folder there" in capsys.readouterr().err and not (tmp_path / "never").exists()
+    assert refused.value.code == 2 and "no such folder" in capsys.readouterr().err and not (tmp_path / "never").exists()
+    from nlakit.core.models import resolve_model
+
+    (tmp_path / "adapters").mkdir()  # a folder of nlakit's own (an SFT stage's adapters: no config.json) is still a model path
+    assert resolve_model(str(tmp_path / "adapters")) == str(tmp_path / "adapters") and resolve_model("org/name") == "org/name"

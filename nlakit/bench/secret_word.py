@@ -4,7 +4,7 @@
 
 1. data: for each secret word, conversations made here, in which the assistant hints at the word (written hints and
    templates filled with its associates, answering prompts mostly not about the word; `leaks` checks every answer);
-2. fine-tunes: one LoRA of the NLA's target per word (peft, a few steps, merged, kept in memory: nothing shipped);
+2. fine-tunes: one LoRA of the NLA's target per word (peft, merged, kept in memory; `--save-models` also writes them);
 3. transcripts: each tuned model answers held-out prompts greedily; an answer that writes its word is dropped and
    counted (the word must stay unsaid, else the game is won by reading the text);
 4. methods, each producing a ranked list of terms per word over that word's transcripts, at the same assistant tokens:

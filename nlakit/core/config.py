@@ -198,7 +198,8 @@ class TrainConfig(LoopConfig):
     eval_every: int = setting(50, "held-out evaluation every N steps", runtime=True, min=1)
     eval_rows: int = setting(256, "held-out rows evaluated", min=0)
     init: str | None = setting(None, "continue from a trained model instead of fresh adapters: an AV/AR folder, or an NLA "
-                                     "folder holding av/ and ar/, or `default` (the NLA shipped with nlakit)")
+                                     "folder holding av/ and ar/, or `default` (the NLA shipped with nlakit); its adapters "
+                                     "continue over the dataset's model (a fine-tune of its base, say)")
 
 
 @dataclass

@@ -91,11 +91,11 @@ def _convert_default(target: Path) -> None:
 def resolve_model(name: str) -> str:
     """Map a model name to something `from_pretrained` accepts; builds the default's cache once.
 
-    A name written as a path (`/`, `.` or `~` first) must be a model folder: refused in one line otherwise, where the hub
-    client would answer with a complaint about repository ids."""
+    A name written as a path (`/`, `.` or `~` first) must exist: refused in one line otherwise, where the hub client
+    would answer with a complaint about repository ids."""
     if name != DEFAULT_MODEL:
-        if name.startswith(("/", ".", "~")) and not (Path(name).expanduser() / "config.json").is_file():
-            raise NLAError(f"model {name}: no model folder there (a folder with config.json, or a Hugging Face id)")
+        if name.startswith(("/", ".", "~")) and not Path(name).expanduser().exists():
+            raise NLAError(f"model {name}: no such folder (give a model folder or a Hugging Face id)")
         return str(Path(name).expanduser()) if name.startswith("~") else name
     target = cache_dir() / "models" / DEFAULT_MODEL
     if not (target / "config.json").exists():

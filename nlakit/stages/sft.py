@@ -62,7 +62,11 @@ def sft_model(role: str, meta: Sidecar, cfg: TrainConfig) -> torch.nn.Module:
     its frozen blocks sharded under FSDP."""
     load, build = (load_reconstructor, build_reconstructor) if role == "ar" else (load_verbalizer, build_verbalizer)
     if cfg.init:
-        model = load(init_folder(cfg.init, role), trainable=True, device=load_device(cfg.fsdp))
+        # its adapters continue over the dataset's model (the weights this run's sidecar names, so that training and every
+        # later load agree), which is the init's own base unless the data came from another model, e.g. a fine-tune of it
+        folder = init_folder(cfg.init, role)
+        start = Sidecar.load(folder)
+        model = load(folder, trainable=True, device=load_device(cfg.fsdp), meta=Sidecar(**{**start.__dict__, "base_model": meta.base_model}))
         continued(model, meta, role)
     else:
         model = build(meta, device=load_device(cfg.fsdp))
