@@ -549,6 +549,21 @@ def test_sft_can_continue_from_a_trained_pair(taught, sft_pair, tmp_path):
         run_train_ar(taught, tmp_path / "ar2", ARConfig(init=str(tmp_path / "empty"), steps=1))
 
 
+def test_init_adapters_continue_over_the_datasets_model(sft_pair, make_tiny_model, make_taught, tiny_corpus, tmp_path):
+    """Data extracted from another model of the same shape (a fine-tune of the init's base, say): the continued adapters
+    train over that model's weights, the ones its sidecar names and every later load reads, not over the init's base."""
+    from nlakit.core.models import load_causal_lm
+    from nlakit.stages.sft import sft_model
+
+    other = make_tiny_model(tmp_path / "fine-tune", seed=1)
+    data = make_taught(other, tiny_corpus, tmp_path / "data")
+    av = sft_model("av", Sidecar.load(data), AVConfig(init=str(sft_pair.av), bf16=False))
+    expected = load_causal_lm(other).get_input_embeddings().weight
+    assert not torch.equal(expected, load_causal_lm(Sidecar.load(sft_pair.av).base_model).get_input_embeddings().weight)
+    torch.testing.assert_close(av.lm.get_input_embeddings().weight, expected)
+    assert av.meta.base_model == other
+
+
 def test_a_time_budget_stops_the_pipeline_at_a_checkpoint_and_the_same_command_continues(tiny_model, tmp_path, monkeypatch):
     """`nlakit train --max-minutes`: each training stage gets what is left; once it is spent the run stops in one line, and
     a rerun goes on from what was done."""

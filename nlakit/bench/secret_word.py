@@ -286,7 +286,8 @@ def markdown(table: dict[str, dict], ks: tuple[int, ...]) -> str:
 
 # each read raw (the tuned model's shift over the base model) and centred (less the mean shift of every tuned model played:
 # what the fine-tunes share, a chat style or a favourite topic, cancels, and only what sets one word's model apart remains)
-CHOICE_METHODS = ("ar shift", "logit-lens shift", "ar shift, centred", "logit-lens shift, centred")
+SHIFTS = ("ar shift", "logit-lens shift")
+CHOICE_METHODS = SHIFTS + tuple(f"{m}, centred" for m in SHIFTS)
 
 
 @torch.no_grad()
@@ -299,7 +300,7 @@ def shifts(nla: NLA, tuned: PreTrainedModel, tuned_vectors: list[np.ndarray], ba
     candidates = list(WORDS)
     concepts = Concepts.build(nla, candidates, cfg)
     first = [nla.tokenizer(f" {w}", add_special_tokens=False)["input_ids"][0] for w in candidates]
-    shift = {m: np.zeros(len(candidates)) for m in ("ar shift", "logit-lens shift")}
+    shift = {m: np.zeros(len(candidates)) for m in SHIFTS}
     for model, sign, per_transcript in ((tuned, 1.0, tuned_vectors), (nla.target, -1.0, base_vectors)):
         for vectors in per_transcript:
             if len(vectors):
@@ -315,7 +316,7 @@ def forced_choice(by_word: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[s
     reads. A word ranked first here and missed by the audit puts the limit in what the AV writes, not in the vectors."""
     candidates, played = list(WORDS), list(by_word)
     out: dict[str, dict[str, list[str]]] = {m: {} for m in CHOICE_METHODS}
-    for method in ("ar shift", "logit-lens shift"):
+    for method in SHIFTS:
         raw = np.stack([by_word[w][method] for w in played]) if played else np.zeros((0, len(candidates)))
         for name, scores in ((method, raw), (f"{method}, centred", raw - raw.mean(0, keepdims=True))):
             for word, row in zip(played, scores):
