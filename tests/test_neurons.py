@@ -42,9 +42,9 @@ from nlakit.core.metrics import normalize
 from nlakit.core.models import load_causal_lm, load_tokenizer
 from nlakit.core.prompts import explanation_fields, template_explanation
 from nlakit.core.reading import extract_documents
-from nlakit.readings.dictionary import DICTIONARY, NeuronDictionary
+from nlakit.readings.dictionary import DICTIONARY, PAGE, NeuronDictionary, layer_page
 from nlakit.readings.directions import read_directions, run_directions
-from nlakit.readings.neurons import PAGE, run_neurons
+from nlakit.readings.neurons import run_neurons
 from nlakit.stages.sft import run_train_ar, run_train_av
 
 WORD, PLANTED, TOPIC, DEAD = " bread", 5, 6, 7
@@ -316,6 +316,20 @@ def test_the_page_is_self_contained_and_searchable(built):
     assert f'"name": "0:{PLANTED}"' in page and "bread" in page and "<input id='q'" in page
     assert "<select id='by'>" in page and '"auroc_lexical_token_only"' in page and "does not beat its token-only" in page
     assert "src=" not in page and "<link" not in page and "http" not in page.split("<script>")[0]
+
+
+def test_several_layers_get_an_overview_and_a_page_each(planted, tmp_path):
+    """One page of every neuron's contexts would not open for a whole model: the overview searches every description and links
+    each hit to its layer's page, which is the one-layer page of that layer's neurons with that layer's figures."""
+    cfg = settings(planted, layers="0,1", max_neurons=4, background=0, scorers="lexical")
+    summary = run_neurons(planted["nla"], cfg, tmp_path / "both", planted["explained"])
+    assert summary["layers"] == [0, 1] and {k: v["neurons"] for k, v in summary["by_layer"].items()} == {"0": 4, "1": 4}
+    assert set(summary["by_layer"]["1"]["scorers"]) == {"lexical"} and "median_auroc" in summary["by_layer"]["1"]["ceiling"]
+    overview = (tmp_path / "both" / PAGE).read_text()
+    assert f"href='{layer_page(1)}'" in overview and '"1:3"' in overview and '"0:3"' in overview and "top_contexts" not in overview
+    layer = (tmp_path / "both" / layer_page(1)).read_text()
+    assert '"name": "1:3"' in layer and '"name": "0:' not in layer and "4 neurons of layer(s) [1]" in layer
+    assert "location.hash" in layer  # a link from the overview opens the page at its neuron
 
 
 def test_the_explorer_lists_and_searches_the_dictionary(built, planted):

@@ -22,7 +22,7 @@ from ..core.config import DEFAULT_MODEL
 from ..core.errors import NLAError
 from ..core.report import page, script_data
 
-DICTIONARY = "neurons.parquet"
+DICTIONARY, PAGE = "neurons.parquet", "index.html"  # a dictionary's file and the page beside it
 # each column shown and the kind of DuckDB type it must have (column_kind)
 NEURON_COLUMNS = {"name": "text", "layer": "integer", "neuron": "integer", "description": "text", "score": "number",
                   "score_shuffled": "number", "top_contexts": "contexts"}
@@ -235,6 +235,7 @@ el('div',{textContent:e.description}),el('div',{className:'muted',textContent:[e
 .map(x=>'does not beat its token-only description ('+e.token_only+') by the '+x+' scorer')].filter(Boolean).join('; ')}),
 ...e.top_contexts.map(c=>el('div',{},el('span',{className:'muted',textContent:'activation '+c.activation.toFixed(2)}),
 context(c),el('div',{className:'expl',textContent:c.explanation})))))) }
+if(location.hash)q.value=decodeURIComponent(location.hash.slice(1));
 for(const x of [q,by,least,only])x.addEventListener('input',render);render();"""
 
 
@@ -268,3 +269,66 @@ def dictionary_page(rows: list[dict], summary: dict) -> str:
             "<p id='note' class='muted'></p><div id='list'></div>")
     return page("nlakit neurons", body, PAGE_STYLE,
                 f"const ENTRIES={script_data(data)},SCORES={script_data(scores)},SCORERS={script_data(scorers)};{PAGE_SCRIPT}")
+
+
+# ---------------------------------------------------------------- several layers: an overview and one page per layer
+# One page of every neuron's contexts would be 150 MB for the 46,080 neurons of SmolLM2 (3.3 kB an entry): too much for a
+# browser. A dictionary of several layers gets an overview (each layer's figures, a search over every description) and a
+# page per layer with the contexts, the same page a one-layer dictionary has.
+
+OVERVIEW_SCRIPT = """const box=document.getElementById('list'),q=document.getElementById('q'),note=document.getElementById('note');
+function el(t,p,...c){const n=document.createElement(t);Object.assign(n,p||{});n.append(...c);return n}
+function render(){const s=q.value.trim().toLowerCase();
+const hits=ENTRIES.filter(e=>!s||e[0]===s||e[1].toLowerCase().includes(s));
+note.textContent=hits.length+' of '+ENTRIES.length+' neurons'+(hits.length>200?' (first 200 shown, best score first)':'');
+box.replaceChildren(...hits.slice(0,200).map(e=>el('div',{className:'entry'},el('a',{href:'layer-'+e[0].split(':')[0]+'.html#'+e[0],
+textContent:'neuron '+e[0]+'  ·  '+SCORE+' '+(e[2]===null?'n/a':e[2].toFixed(3))+(e[3]===false?' (below its token-only description)':'')}),
+el('div',{textContent:e[1]}))))}
+q.addEventListener('input',render);render();"""
+
+
+def layer_page(layer: int) -> str:
+    """The file name of one layer's page beside a dictionary of several layers."""
+    return f"layer-{layer}.html"
+
+
+def dictionary_pages(rows: list[dict], summary: dict) -> dict[str, str]:
+    """File name -> page: PAGE alone for one layer (or an SAE's latents); for several, PAGE is the overview and each layer has
+    its own page (`summary["by_layer"]` holds each layer's figures, in the shape of the whole summary's)."""
+    if len(summary["layers"]) < 2 or "by_layer" not in summary:
+        return {PAGE: dictionary_page(rows, summary)}
+    pages = {}
+    for layer in summary["layers"]:
+        own = summary["by_layer"][str(layer)]
+        pages[layer_page(layer)] = dictionary_page([r for r in rows if r["layer"] == layer], {**summary, **own, "layers": [layer]})
+    pages[PAGE] = overview_page(rows, summary)
+    return pages
+
+
+def overview_page(rows: list[dict], summary: dict) -> str:
+    """Each layer's figures with a link to its page, and a search over every neuron's name and description (best score
+    first), each hit linking to its entry on its layer's page."""
+    scorer = next(iter(summary["scorers"]))
+    head = ("<tr><th>layer</th><th>neurons</th><th>median AUROC</th><th>token-only</th><th>shuffled</th><th>above token-only</th>"
+            "<th>AUROC &ge; 0.8</th><th>ceiling</th></tr>")
+    cells = []
+    for layer in summary["layers"]:
+        own = summary["by_layer"][str(layer)]
+        f = own["scorers"][scorer]
+        above = "n/a" if f["above_token_only"] is None else f"{f['above_token_only']:.0%}"
+        medians = [f["auroc"].get("q50"), f["auroc_token_only"].get("q50"), f["auroc_shuffled"].get("q50")]
+        number = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+        cells.append(f"<tr><td><a href='{layer_page(layer)}'>{layer}</a></td><td>{own['neurons']}</td>"
+                     + "".join(f"<td>{number(v)}</td>" for v in medians)
+                     + f"<td>{above}</td><td>{f['auroc_at_least_0.8']}</td><td>{number(own['ceiling']['auroc'].get('q50'))}</td></tr>")
+    ranked = sorted(rows, key=lambda r: -r["score"] if r["score"] is not None and math.isfinite(r["score"]) else math.inf)
+    data = [[r["name"], r["description"], None if r["score"] is None else round(r["score"], 3), r.get(f"{BEATS}{scorer}")]
+            for r in ranked]
+    body = (f"<h1>What each neuron of {html.escape(summary['model'])} does, as the NLA reads it</h1>"
+            f"<p class='muted'>{summary['neurons']} neurons of {len(summary['layers'])} layers, read by the NLA at layer "
+            f"{summary['layer_k']}; detection AUROC by the {html.escape(scorer)} scorer on held-out tokens, beside the token-only "
+            f"description, another neuron's (shuffled) and a ridge probe of the layer-K vector (ceiling). Each layer's page shows "
+            f"its neurons' top contexts and every score.</p><table>{head}{''.join(cells)}</table>"
+            "<input id='q' type='search' placeholder='search every layer: a word of a description, or a neuron such as 20:17' autofocus>"
+            "<p id='note' class='muted'></p><div id='list'></div>")
+    return page("nlakit neurons", body, PAGE_STYLE, f"const ENTRIES={script_data(data)},SCORE={script_data(scorer)};{OVERVIEW_SCRIPT}")

@@ -52,11 +52,11 @@ from ..core.progress import progress
 from ..core.prompts import STOPWORDS, explanation_fields, format_explanation
 from ..core.reading import TokenActivations, forward_target, rows_for, sample_positions, tokenize
 from ..stages.extract import corpus_source
-from .dictionary import DICTIONARY, dictionary_page
+from .dictionary import DICTIONARY, dictionary_pages
 from .sae import SAE, load_sae
 from .scoring import SCORERS, APIScorer, ARScorer, Description, ExplanationScorer, HeldOut, LexicalScorer, ridge_ceiling, scored, targets, token_only
 
-PAGE, SUMMARY = "index.html", "summary.json"  # beside DICTIONARY; its name, reader and page are in dictionary.py
+SUMMARY = "summary.json"  # beside DICTIONARY and its pages (their names, reader and pages are in dictionary.py)
 CONTEXT_CHARS = 240  # the end of each top context kept in the dictionary: enough to read, small enough to ship
 TERMS_SHOWN = 4  # items per field in a description
 FIELDS = ("token", "quoted", "topic", "next", "genre")  # what a description counts, in the order it reads
@@ -645,17 +645,20 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
                "tokens_explained": len(to_explain), "tokens_reused": int(sum((r["doc_id"], r["position"]) in reused for r in to_explain)),
                "heldout_tokens_scored": int(len(scan.heldout_keys)), "random_heldout_tokens": int(len(scan.score_keys)),
                "score": f"detection AUROC by the {first} scorer", "scorers": {s: score_summary(figures, s) for s in scorer_names},
-               "ceiling": {"auroc": distribution(figures["auroc_ceiling"]), "pearson": distribution(figures["pearson_ceiling"]),
-                           "median_auroc": median(figures["auroc_ceiling"]), "auroc_at_least_0.8": int(np.sum(figures["auroc_ceiling"] >= 0.8)),
-                           "what": "a ridge probe from the layer-K vector to the activation, fit on training tokens"},
+               "ceiling": ceiling_summary(figures),
                "undefined": {"detection": int(sum(p == 0 for p in goal.positives)),
                              "shuffled": "undefined: one neuron has no other description" if len(found) < 2 else None},
                "model": nla.meta.base_model, "layer_k": nla.meta.layer_index,
                "seconds": round(time.monotonic() - started, 1), "settings": dataclasses.asdict(cfg)}
+    layer_of = np.array([e["layer"] for e in found])
+    if not sae and len(summary["layers"]) > 1:  # each layer's figures, in the shape of the whole's: the overview and its pages
+        summary["by_layer"] = {str(layer): layer_summary({k: v[layer_of == layer] for k, v in figures.items()}, scorer_names)
+                               for layer in summary["layers"]}
 
     def write(tmp: Path) -> None:
         pq.write_table(table, tmp / DICTIONARY, compression="zstd")
-        atomic_write_text(tmp / PAGE, dictionary_page(table.to_pylist(), summary))
+        for name, text in dictionary_pages(table.to_pylist(), summary).items():
+            atomic_write_text(tmp / name, text)
         write_json(tmp / SUMMARY, summary)
 
     run.publish(write, clear_work=True)  # the scan and chunks go: the dictionary records how it was made
@@ -681,6 +684,20 @@ def score_summary(figures: dict[str, np.ndarray], scorer: str) -> dict:
             **{f"{name}_median": median(v) for name, v in mine.items() if name.startswith("auroc")},
             "above_token_only": float(np.mean(own[both] > token[both])) if both.any() else None,
             "auroc_at_least_0.8": int(np.sum(own >= 0.8))}
+
+
+def ceiling_summary(figures: dict[str, np.ndarray]) -> dict:
+    """The ridge ceiling's figures over neurons."""
+    auroc = figures["auroc_ceiling"]
+    return {"auroc": distribution(auroc), "pearson": distribution(figures["pearson_ceiling"]), "median_auroc": median(auroc),
+            "auroc_at_least_0.8": int(np.sum(auroc >= 0.8)),
+            "what": "a ridge probe from the layer-K vector to the activation, fit on training tokens"}
+
+
+def layer_summary(figures: dict[str, np.ndarray], scorer_names: list[str]) -> dict:
+    """One layer's neurons: how many, each scorer's figures and the ceiling's (the keys the whole summary gives them)."""
+    return {"neurons": int(len(figures["auroc_ceiling"])), "scorers": {s: score_summary(figures, s) for s in scorer_names},
+            "ceiling": ceiling_summary(figures)}
 
 
 def read_summary(out: Path) -> dict:
