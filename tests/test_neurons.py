@@ -274,9 +274,39 @@ def test_the_api_scorer_runs_through_the_teacher_client(planted, monkeypatch):
     assert set(summary["scorers"]) == {"api"}
 
 
+def test_the_api_model_writes_each_neurons_summary(planted, monkeypatch):
+    """--api-summary: the api model writes one sentence per neuron from its marked top contexts and counted terms (faked:
+    ' bread' marked -> about bread); the sentence is its own column and leads the description, which the api scorer reads
+    (the fake simulator rates bread only where the description holds that sentence)."""
+    from nlakit.stages.teach import APITeacher
+
+    prompts = []
+
+    def ask(self, prompt: str) -> str:
+        prompts.append(prompt)
+        if prompt.startswith("A neuron of a language model fires most"):
+            return "\nFires on the word bread.\nIt also..." if "[[ bread]]" in prompt else "Nothing clear."
+        lines = [line for line in prompt.splitlines() if line[:1].isdigit()]
+        said = "Fires on the word bread" in prompt.split("Below")[0]
+        return "\n".join(f"{i + 1}: {10 if said and '[[ bread]]' in line else 0}" for i, line in enumerate(lines))
+
+    monkeypatch.setattr(APITeacher, "ask", ask)
+    cfg = settings(planted, layers="all", neurons=f"0:{PLANTED},0:9", scorers="api,lexical", api_summary=True,
+                   api_base_url="http://127.0.0.1:9/v1", api_model="m", api_contexts=5, background=8)
+    run_neurons(planted["nla"], cfg, planted["root"] / "summarized", planted["explained"])
+    rows = {r["neuron"]: r for r in pq.read_table(planted["root"] / "summarized" / DICTIONARY).to_pylist()}
+    assert rows[PLANTED]["summary"] == "Fires on the word bread." and rows[9]["summary"] == "Nothing clear."
+    assert rows[PLANTED]["description"].startswith("Fires on the word bread. (token: 'bread'")
+    assert rows[PLANTED]["auroc_api"] > 0.95 and rows[9]["auroc_api"] == 0.5  # scored on the sentence
+    asked = [p for p in prompts if p.startswith("A neuron of a language model fires most")]
+    assert len(asked) == 2 and any("[[ bread]]" in p and "token: 'bread'" in p for p in asked)  # contexts and counted terms
+
+
 def test_the_api_scorer_needs_an_endpoint(planted):
     with pytest.raises(NLAError, match="api-base-url"):
         run_neurons(planted["nla"], settings(planted, scorers="lexical,api"), planted["root"] / "noapi")
+    with pytest.raises(NLAError, match="--api-summary needs --api-base-url"):
+        run_neurons(planted["nla"], settings(planted, scorers="lexical", api_summary=True), planted["root"] / "noapi")
     with pytest.raises(NLAError, match="--scorers"):
         run_neurons(planted["nla"], settings(planted, scorers="lexical,psychic"), planted["root"] / "noapi")
 

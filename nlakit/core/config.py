@@ -395,9 +395,12 @@ class NeuronsConfig(CorpusConfig):
                            "centred), lexical (its terms against "
                            "the text), explanation (against each held-out token's NLA explanation: those tokens get explained), "
                            "api (an OpenAI-compatible chat model); comma-separated, first = `score`")
-    api_base_url: str | None = setting(None, "api scorer: OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
-    api_model: str | None = setting(None, "api scorer: model name")
-    api_key_env: str = setting("OPENAI_API_KEY", "api scorer: the variable holding the key", runtime=True)
+    api_summary: bool = setting(False, "the api model also writes each neuron's description in one sentence, from its top "
+                                "contexts and counted terms (the explainer of Bills et al. 2023); the sentence leads the "
+                                "description a reader and the api scorer see")
+    api_base_url: str | None = setting(None, "api scorer and summary: OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1")
+    api_model: str | None = setting(None, "api scorer and summary: model name")
+    api_key_env: str = setting("OPENAI_API_KEY", "api scorer and summary: the variable holding the key", runtime=True)
     api_contexts: int = setting(20, "api scorer: random held-out contexts per neuron beside its top ones", min=1)
     max_new_tokens: int | None = setting(None, CAP_HELP, min=1)
     chunk_rows: int = setting(256, "positions explained per resumable chunk (a killed run loses at most one chunk)", min=1)

@@ -191,7 +191,8 @@ class Dictionary(NeuronDictionary):
             for r in rows:
                 scores = [{"scorer": k, "value": v} for k, v in r.items() if k.startswith(("auroc_", "pearson_")) and v is not None]
                 f.write(json.dumps({"modelId": None, "layer": r["layer"], "index": r["neuron"], "name": r["name"],
-                                    "explanations": [{"description": r["description"], "typeName": "nlakit-terms", "scores": scores}],
+                                    "explanations": [{"description": r["description"], "scores": scores,
+                                                      "typeName": "nlakit-api-summary" if r.get("summary") else "nlakit-terms"}],
                                     "baselineExplanation": r.get("token_only"), "writes": r.get("writes"), "note": r.get("note"),
                                     "activations": [{"context": c["context"], "token": c["token"], "value": c["activation"],
                                                      "explanation": c["explanation"]} for c in r["top_contexts"]]}) + "\n")

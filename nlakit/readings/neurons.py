@@ -54,7 +54,21 @@ from ..core.reading import TokenActivations, forward_target, rows_for, sample_po
 from ..stages.extract import corpus_source
 from .dictionary import DICTIONARY, dictionary_pages
 from .sae import SAE, load_sae
-from .scoring import SCORERS, APIScorer, ARScorer, Description, ExplanationScorer, HeldOut, LexicalScorer, ridge_ceiling, scored, targets, token_only
+from .scoring import (
+    SCORERS,
+    AnswerCache,
+    APIScorer,
+    ARScorer,
+    Description,
+    ExplanationScorer,
+    HeldOut,
+    LexicalScorer,
+    marked,
+    ridge_ceiling,
+    scored,
+    targets,
+    token_only,
+)
 
 SUMMARY = "summary.json"  # beside DICTIONARY and its pages (their names, reader and pages are in dictionary.py)
 CONTEXT_CHARS = 240  # the end of each top context kept in the dictionary: enough to read, small enough to ship
@@ -64,7 +78,7 @@ QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 EVIDENCE_QUANTILES = (0.9, 0.95, 0.98, 0.99)  # where on the background a neuron's quantile-sampled evidence is taken
 LIFT = 2.0  # a term counts when it recurs at least this many times more often than among ordinary tokens
 WRITES_SHOWN = 5  # tokens its output weight promotes, in the human description
-NULL_TYPES = {"beats": pa.bool_(), "note": pa.string()}  # columns that may be all null, by their first word (else float64)
+NULL_TYPES = {"beats": pa.bool_(), "note": pa.string(), "summary": pa.string()}  # columns that may be all null, by their first word (else float64)
 
 
 # ---------------------------------------------------------------- which neurons
@@ -544,6 +558,42 @@ def heldout_set(rows: list[dict], explained: pa.Table | None) -> HeldOut:
                    np.stack([r["activation_vector"] for r in rows]))
 
 
+SUMMARY_PROMPT = """A neuron of a language model fires most on the marked token [[like this]] of each snippet below (its activation first).
+An activation verbalizer read the model at those tokens; what recurs in its readings (each count out of the neuron's evidence,
+kept only where it recurs more than among ordinary tokens), and the tokens the neuron's output raises:
+{terms}
+
+{contexts}
+
+In one sentence, say what this neuron responds to: a token, a topic, a pattern, or nothing clear. Answer with the sentence only."""
+
+
+def api_teacher(cfg: NeuronsConfig) -> object:
+    """The teacher's OpenAI-compatible client (stages.teach.APITeacher) at temperature 0: the api scorer and summary ask it."""
+    from ..stages.teach import APITeacher
+
+    return APITeacher(cfg.api_base_url, cfg.api_model, cfg.api_key_env, temperature=0.0)
+
+
+def first_sentence(answer: str) -> str | None:
+    """The answer's first non-empty line, as the summary (None: no answer)."""
+    return next((line.strip() for line in answer.splitlines() if line.strip()), None)
+
+
+def summarized(descriptions: list[Description], found: list[dict], ask: Callable[[str], str | None], cache: Path) -> list[str | None]:
+    """Each neuron's one-sentence summary by the api model, written from its top contexts and counted terms (cached in
+    `cache`, so a killed run asks only the rest); each description's `human` then reads "sentence (counted terms)"."""
+    answers = AnswerCache(cache)
+    out = []
+    for d, e in zip(descriptions, found):
+        contexts = "\n".join(f"{n + 1}. ({c['activation']:.2f}) {marked(c['context'], c['token'])}" for n, c in enumerate(e["top_contexts"]))
+        sentence = answers.get(SUMMARY_PROMPT.format(terms=d.human, contexts=contexts), ask, first_sentence)
+        if sentence:
+            d.human = f"{sentence} ({d.human})"
+        out.append(sentence)
+    return out
+
+
 def make_scorers(names: list[str], nla: NLA, cfg: NeuronsConfig, work: Path, descriptions: list[Description]) -> list:
     """The scorers `--scorers` names, in its order (the first gives `score`); `descriptions`: the dictionary's own
     (the `ar` scorer's centre)."""
@@ -556,10 +606,7 @@ def make_scorers(names: list[str], nla: NLA, cfg: NeuronsConfig, work: Path, des
         elif name == "ar":
             made.append(ARScorer(nla.ar.reconstruct, [d.text for d in descriptions]))
         else:
-            from ..stages.teach import APITeacher
-
-            teacher = APITeacher(cfg.api_base_url, cfg.api_model, cfg.api_key_env, temperature=0.0)
-            made.append(APIScorer(teacher.ask, work / "api-scores.jsonl", negatives=cfg.api_contexts))
+            made.append(APIScorer(api_teacher(cfg).ask, work / "api-scores.jsonl", negatives=cfg.api_contexts))
     return made
 
 
@@ -569,8 +616,9 @@ def parse_scorers(cfg: NeuronsConfig) -> list[str]:
     unknown = [n for n in names if n not in SCORERS]
     if unknown or not names:
         raise NLAError(f"--scorers takes a comma list of {', '.join(SCORERS)}; got {cfg.scorers!r}")
-    if "api" in names and not (cfg.api_base_url and cfg.api_model):
-        raise NLAError("the api scorer needs --api-base-url and --api-model (an OpenAI-compatible endpoint)")
+    for asked, what in (("api" in names, "the api scorer"), (cfg.api_summary, "--api-summary")):
+        if asked and not (cfg.api_base_url and cfg.api_model):
+            raise NLAError(f"{what} needs --api-base-url and --api-model (an OpenAI-compatible endpoint)")
     return list(dict.fromkeys(names))
 
 
@@ -611,6 +659,7 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
         written = written_tokens(nla, sae.w_dec.T, chosen, WRITES_SHOWN) if sae else promoted_tokens(nla, layer, chosen, WRITES_SHOWN)
         writes.update({(layer, i): w for i, w in zip(chosen, written)})
     descriptions = [describe(e, writes[(e["layer"], e["neuron"])]) for e in found]
+    sentences = summarized(descriptions, found, api_teacher(cfg).ask, work / "api-summaries.jsonl") if cfg.api_summary else [None] * len(found)
     baselines = [token_only([c["token"] for c in e["top_contexts"]], e["k"]) for e in found]
     index = {(int(layer), int(i)): c for c, (layer, i) in enumerate(scan.neurons)}
     cols = [index[(e["layer"], e["neuron"])] for e in found]
@@ -631,7 +680,7 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
         beats = {f"beats_token_only_{s}": (None if scores[f"auroc_{s}"] is None or scores[f"auroc_{s}_token_only"] is None
                                            else scores[f"auroc_{s}"] > scores[f"auroc_{s}_token_only"]) for s in scorer_names}
         name = f"sae:{e['neuron']}" if sae else f"{e['layer']}:{e['neuron']}"
-        records.append({"name": name, "layer": e["layer"], "neuron": e["neuron"], "description": d.human,
+        records.append({"name": name, "layer": e["layer"], "neuron": e["neuron"], "description": d.human, "summary": sentences[j],
                         "description_text": d.text, "token_only": b.human, "writes": writes[(e["layer"], e["neuron"])],
                         "score": scores[f"auroc_{first}"], "score_shuffled": scores[f"auroc_{first}_shuffled"],
                         "detect_positives": goal.positives[j], "note": undefined_note(goal.positives[j]), **scores, **beats,

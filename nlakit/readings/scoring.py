@@ -198,10 +198,29 @@ Answer with one line per snippet, `number: activation`, and nothing else.
 _ANSWER = re.compile(r"^\s*(\d+)\s*[:.)-]\s*(\d+(?:\.\d+)?)", re.M)
 
 
+class AnswerCache:
+    """An API model's answers, parsed, by their prompt's hash in a JSON-lines file: a killed run asks only what it lacks."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        lines = path.read_text().splitlines() if path.exists() else []
+        self.answers = {item["prompt"]: item["answer"] for item in map(json.loads, lines)}
+
+    def get(self, prompt: str, ask: Callable[[str], str | None], parse: Callable[[str], object]) -> object:
+        """`parse` of the answer to `prompt` (asked only if not cached; a failed ask parses as an empty answer)."""
+        digest = hashlib.sha256(prompt.encode()).hexdigest()
+        if digest not in self.answers:
+            self.answers[digest] = parse(ask(prompt) or "")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as f:
+                f.write(json.dumps({"prompt": digest, "answer": self.answers[digest]}) + "\n")
+        return self.answers[digest]
+
+
 @dataclass
 class APIScorer:
     """An OpenAI-compatible chat model as the simulator (the teacher's client, `stages.teach.APITeacher.ask`): each
-    neuron's scored contexts in batches of `batch`, each answer cached by its prompt's hash in `cache` (one JSON a line)."""
+    neuron's scored contexts in batches of `batch`, each answer cached by its prompt's hash in `cache` (AnswerCache)."""
 
     ask: Callable[[str], str | None]
     cache: Path
@@ -209,26 +228,16 @@ class APIScorer:
     negatives: int | None = 20  # random held-out contexts asked about per neuron, beside its top ones (None: all)
     name: str = "api"
 
-    def _cached(self) -> dict[str, list[float | None]]:
-        if not self.cache.exists():
-            return {}
-        return {item["prompt"]: item["activations"] for item in map(json.loads, self.cache.read_text().splitlines())}
-
     def predict(self, descriptions: list[Description], heldout: HeldOut, needed: list[np.ndarray]) -> np.ndarray:
         out = np.full((len(heldout.keys), len(descriptions)), np.nan, np.float32)
-        cached = self._cached()
-        self.cache.parent.mkdir(parents=True, exist_ok=True)
+        answers = AnswerCache(self.cache)
         for j, (description, rows) in enumerate(zip(descriptions, needed)):
             for start in range(0, len(rows), self.batch):
                 chunk = rows[start : start + self.batch]
                 snippets = "\n".join(f"{n + 1}. {marked(heldout.contexts[i], heldout.tokens[i])}" for n, i in enumerate(chunk))
                 prompt = API_PROMPT.format(description=description.human, contexts=snippets)
-                digest = hashlib.sha256(prompt.encode()).hexdigest()
-                if digest not in cached:
-                    cached[digest] = parse_activations(self.ask(prompt) or "", len(chunk))
-                    with self.cache.open("a") as f:
-                        f.write(json.dumps({"prompt": digest, "activations": cached[digest]}) + "\n")
-                out[chunk, j] = [math.nan if a is None else a for a in cached[digest]]
+                rated = answers.get(prompt, self.ask, lambda text: parse_activations(text, len(chunk)))  # noqa: B023 (called at once)
+                out[chunk, j] = [math.nan if a is None else a for a in rated]
         return out
 
 
