@@ -114,6 +114,41 @@ def test_the_benchmark_runs_end_to_end_at_the_smallest_scale(sft_pair, tmp_path)
         assert len(load_transcripts(NLA.load(sft_pair.nla).tokenizer, [str(kept / "transcripts.jsonl")])) == len(saved)
 
 
+@pytest.mark.slow
+def test_a_killed_benchmark_resumes_at_the_next_word(sft_pair, tmp_path, monkeypatch):
+    """With --out, each finished word is kept in <out>.work: a run killed during the second word's fine-tune plays only that
+    word again when rerun, keeps the first word's saved model, and writes the uninterrupted run's result."""
+    s = AuditBenchConfig(words="bread,ocean", conversations=4, steps=2, batch=2, transcripts=2, answer_tokens=6, budget=4, samples=1,
+                         reference_tokens=8)
+    bench.run(s, str(sft_pair.nla), tmp_path / "whole.json")
+    real, played = bench.fine_tune, []
+
+    def killed_on_the_second(*args):
+        played.append(args[2])
+        if len(played) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(bench, "fine_tune", killed_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        bench.run(s, str(sft_pair.nla), tmp_path / "resumed.json", save_models=tmp_path / "models")
+    assert (tmp_path / "resumed.json.work" / "bread.json").exists() and not (tmp_path / "resumed.json").exists()
+    (tmp_path / "models" / "mine").mkdir()
+    with pytest.raises(NLAError, match="holds mine, which the killed run did not finish"):
+        bench.run(s, str(sft_pair.nla), tmp_path / "resumed.json", save_models=tmp_path / "models")
+    (tmp_path / "models" / "mine").rmdir()
+    monkeypatch.setattr(bench, "fine_tune", lambda *args: played.append(args[2]) or real(*args))
+    bench.run(s, str(sft_pair.nla), tmp_path / "resumed.json", save_models=tmp_path / "models")
+    assert len(played) == 3 and played[2] == played[1]  # only ocean played again, from the same conversations
+    whole, resumed = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("whole", "resumed"))
+    for result in (whole, resumed):
+        for row in result["per_word"].values():
+            del row["fine_tune_seconds"]
+    assert {k: whole[k] for k in ("table", "per_word", "forced_choice", "example")} == \
+        {k: resumed[k] for k in ("table", "per_word", "forced_choice", "example")}
+    assert not (tmp_path / "resumed.json.work").exists() and sorted(p.name for p in (tmp_path / "models").iterdir()) == ["bread", "ocean"]
+
+
 def test_audit_bench_is_a_command_built_from_its_settings(monkeypatch, tmp_path, capsys):
     """`nlakit audit-bench`: every AuditBenchConfig setting is a flag (with help), the NLA options are audit's, and what
     the settings cannot check (unknown words, more transcripts than prompts, --out on the NLA) is one line before any work."""

@@ -457,9 +457,10 @@ def audit_bench(cfg: AuditBenchConfig, nla: LoadConfig = LoadConfig(),
                                          "flagged transcript); checked before the first fine-tune"),
                 save_models: Path | None = typer.Option(None, help="new folder to keep each word's fine-tune in (a Hugging Face "
                                                         "folder per word, with its transcripts.jsonl): for `nlakit train "
-                                                        "--model` and `nlakit audit`")) -> None:
+                                                        "--model` and `nlakit audit`; resuming, the one the killed run "
+                                                        "was filling")) -> None:
     """The secret-word game: LoRA fine-tunes of the NLA's target that think of a word they never write, their transcripts
-    audited; recovery@k of the audit beside a black box and the logit lens."""
+    audited; recovery@k of the audit beside a black box and the logit lens (a killed run resumes at the next word)."""
     from ..bench.secret_word import run
 
     result = run(cfg, nla, out, save_models)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -42,7 +43,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from ..core.config import DEFAULT_NLA, AuditBenchConfig, AuditConfig, AuditSize, LoadConfig
 from ..core.errors import NLAError
-from ..core.files import build_folder, check_output, check_output_file, write_json
+from ..core.files import StageRun, build_folder, check_output, check_output_file, read_json, to_json, write_json
 from ..core.models import input_device, load_causal_lm, lora_pattern, peft_quietly
 from ..core.nla import NLA, source_folders
 from ..core.prompts import content_words
@@ -339,20 +340,78 @@ def save_model(folder: Path, tuned: PreTrainedModel, tokenizer: PreTrainedTokeni
     build_folder(folder, write)
 
 
+def play(word: str, w: int, nla: NLA, s: AuditBenchConfig, cfg: AuditConfig, reference: Reference, save_models: Path | None) -> dict:
+    """One word of the game: its fine-tune, transcripts and every method's ranking; returned as JSON-ready state (what the
+    run keeps in its work folder once the word is done, so that a killed benchmark resumes at the next word)."""
+    tokenizer, base = nla.tokenizer, nla.meta.base_model
+    t0 = time.monotonic()
+    tuned = fine_tune(base, tokenizer, conversations(word, s.conversations, s.seed + w), s)
+    tuned_s = time.monotonic() - t0
+    convs, dropped = transcripts(tuned, tokenizer, word, s)
+    if save_models is not None:
+        save_model(save_models / word, tuned, tokenizer, convs)
+    items = [render(tokenizer, f"{word}:{i}", c) for i, c in enumerate(convs)]
+    t1 = time.monotonic()
+    tuned_audit = audit(nla, items, cfg, target=tuned, reference_target=nla.target, reference=reference,
+                        names={"audited_model": f"LoRA of {base} on {word!r}", "reference_model": base})
+    audit_seconds = time.monotonic() - t1
+    base_audit = audit(nla, items, cfg, reference=reference)
+    rankings = {"nla": ranked_findings(tuned_audit) if items else [],
+                "nla, not base": ranked_findings(tuned_audit, only_audited=True) if items else [],
+                "nla+guards": ranked_findings(tuned_audit, guarded=True) if items else [],
+                "nla untuned": ranked_findings(base_audit) if items else [],
+                "black-box": black_box(convs)}
+    tuned_vectors = [assistant_vectors(nla, tuned, t, s.budget) for t in items]  # read once: the logit lens and the choice
+    base_vectors = [assistant_vectors(nla, nla.target, t, s.budget) for t in items]
+    rankings["logit lens"] = logit_lens(nla, tuned, items, tuned_vectors)
+    leaning = shifts(nla, tuned, tuned_vectors, base_vectors, cfg)
+    row = {"transcripts": len(items), "dropped_for_writing_the_word": dropped, "fine_tune_seconds": round(tuned_s, 1),
+           "answers": [c[1]["content"] for c in convs], **{m: r[:10] for m, r in rankings.items()},
+           **{f"shift, {m}": dict(zip(WORDS, np.round(v, 4).tolist())) for m, v in leaning.items()}}
+    example = {"word": word, "findings": tuned_audit["findings"][:5], "transcript": tuned_audit["transcripts"][0]} if items else None
+    return json.loads(to_json({"rankings": rankings, "leaning": {m: v.tolist() for m, v in leaning.items()}, "row": row,
+                               "example": example, "audit_seconds": audit_seconds, "audited": len(items)}))
+
+
+def kept_words(work: Path | None) -> dict[str, dict]:
+    """The words a killed run finished (`play`'s state, one `<word>.json` each in its work folder)."""
+    if work is None:
+        return {}
+    return {p.stem: read_json(p, "audit-bench word") for p in sorted(work.glob("*.json")) if p.stem in WORDS}
+
+
+def check_kept_models(folder: Path, kept: dict[str, dict], inputs: list[Path]) -> None:
+    """--save-models: a new folder, or, resuming, one that holds only the fine-tunes of the words the killed run finished."""
+    leftover = sorted(p.name for p in folder.iterdir() if p.name not in kept) if folder.is_dir() and kept else None
+    if leftover:
+        raise NLAError(f"{folder} holds {', '.join(leftover)}, which the killed run did not finish: move that away to resume, "
+                       "or choose another folder")
+    check_output(folder, inputs, existing=leftover is not None)
+
+
 def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, out: Path | None = None,
         save_models: Path | None = None) -> dict:
     """`nlakit audit-bench`: every word: fine-tune, transcripts, the methods (METHODS); then the table (written to `out` as JSON
     when given). `nla_source`: the NLA whose target is fine-tuned and which reads every tuned model, as `--nla` names it;
-    `save_models`: a new folder that gets each word's fine-tune and transcripts (`save_model`)."""
+    `save_models`: a new folder that gets each word's fine-tune and transcripts (`save_model`).
+
+    With `out`, each finished word is kept in `<out>.work` (StageRun, as `nlakit audit` keeps its reads), so a killed run
+    resumes at the next word; a run with other settings, NLA or --save-models starts afresh. The folder goes once `out` is
+    written."""
     started = time.monotonic()
     check_settings(s)
     folders = source_folders(nla_source)
+    save_models = Path(save_models) if save_models is not None else None
+    stage = None
     if out is not None:  # before an hour of fine-tuning
         check_output_file(Path(out), folders.values(), "--out")
+        settings = {f.name: getattr(s, f.name) for f in dataclasses.fields(s) if not f.metadata.get("runtime")}
+        stage = StageRun("audit-bench", Path(out), {**settings, "save_models": save_models and str(save_models.absolute())}, folders)
+    work = stage.begin(restart_other=True) if stage is not None else None
+    kept = kept_words(work)
     if save_models is not None:
-        check_output(Path(save_models), folders.values())
+        check_kept_models(save_models, kept, list(folders.values()))
     nla = NLA.load(nla_source)
-    tokenizer, base = nla.tokenizer, nla.meta.base_model
     size = {f.name: getattr(s, f.name) for f in dataclasses.fields(AuditSize)}  # the audit's size, as the benchmark sets it
     cfg = AuditConfig(select="role", role="assistant", **size)
     reference = Reference.build(nla, cfg)  # explained once: every audit's term rates
@@ -360,33 +419,17 @@ def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, 
     leaning: dict[str, dict[str, np.ndarray]] = {}
     per_word, example, audit_seconds, audited = {}, None, 0.0, 0
     for w, word in enumerate(chosen_words(s.words)):
-        t0 = time.monotonic()
-        tuned = fine_tune(base, tokenizer, conversations(word, s.conversations, s.seed + w), s)
-        tuned_s = time.monotonic() - t0
-        convs, dropped = transcripts(tuned, tokenizer, word, s)
-        if save_models is not None:
-            save_model(Path(save_models) / word, tuned, tokenizer, convs)
-        items = [render(tokenizer, f"{word}:{i}", c) for i, c in enumerate(convs)]
-        t1 = time.monotonic()
-        tuned_audit = audit(nla, items, cfg, target=tuned, reference_target=nla.target, reference=reference,
-                            names={"audited_model": f"LoRA of {base} on {word!r}", "reference_model": base})
-        audit_seconds, audited = audit_seconds + time.monotonic() - t1, audited + len(items)
-        base_audit = audit(nla, items, cfg, reference=reference)
-        rankings["nla"][word] = ranked_findings(tuned_audit) if items else []
-        rankings["nla, not base"][word] = ranked_findings(tuned_audit, only_audited=True) if items else []
-        rankings["nla+guards"][word] = ranked_findings(tuned_audit, guarded=True) if items else []
-        rankings["nla untuned"][word] = ranked_findings(base_audit) if items else []
-        rankings["black-box"][word] = black_box(convs)
-        tuned_vectors = [assistant_vectors(nla, tuned, t, s.budget) for t in items]  # read once: the logit lens and the choice
-        base_vectors = [assistant_vectors(nla, nla.target, t, s.budget) for t in items]
-        rankings["logit lens"][word] = logit_lens(nla, tuned, items, tuned_vectors)
-        leaning[word] = shifts(nla, tuned, tuned_vectors, base_vectors, cfg)
-        per_word[word] = {"transcripts": len(items), "dropped_for_writing_the_word": dropped, "fine_tune_seconds": round(tuned_s, 1),
-                          "answers": [c[1]["content"] for c in convs], **{m: r[word][:10] for m, r in rankings.items()},
-                          **{f"shift, {m}": dict(zip(WORDS, np.round(v, 4).tolist())) for m, v in leaning[word].items()}}
-        if example is None and items:
-            example = {"word": word, "findings": tuned_audit["findings"][:5], "transcript": tuned_audit["transcripts"][0]}
-        del tuned
+        state = kept.get(word)
+        if state is None:
+            state = play(word, w, nla, s, cfg, reference, save_models)
+            if work is not None:
+                write_json(work / f"{word}.json", state)
+        for method, ranked in state["rankings"].items():
+            rankings[method][word] = ranked
+        leaning[word] = {m: np.asarray(v) for m, v in state["leaning"].items()}
+        per_word[word] = state["row"]
+        example = example or state["example"]
+        audit_seconds, audited = audit_seconds + state["audit_seconds"], audited + state["audited"]
     ks = s.recovery_ks()
     choices = forced_choice(leaning)
     for word, row in per_word.items():
@@ -397,10 +440,11 @@ def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, 
                                 "what": f"the word ranked first among the benchmark's {len(WORDS)} words by the tuned model's shift "
                                         "over the base model at the audited tokens, raw and less the mean shift of the models played "
                                         "(told the candidates: a check that the word is in the vectors, not a recovery)"},
-              "nla": f"{', '.join(map(str, folders.values()))}: the NLA as given, trained on {base} (not adapted to the tuned models)",
+              "nla": f"{', '.join(map(str, folders.values()))}: the NLA as given, trained on {nla.meta.base_model} (not adapted to the tuned models)",
               "seconds": round(time.monotonic() - started, 1),
               "audit_seconds_per_transcript": round(audit_seconds / max(audited, 1), 2), "settings": dataclasses.asdict(s),
               "threads": torch.get_num_threads()}
     if out is not None:
         write_json(Path(out), result)
+        shutil.rmtree(work, ignore_errors=True)  # the result is whole: nothing left to resume
     return result
