@@ -83,6 +83,45 @@ def test_greedy_generation_with_the_fast_loop_matches_step_by_step_argmax(tiny_m
         assert tokens == ids
 
 
+def repeats(ids: list[int], n: int) -> bool:
+    grams = [tuple(ids[i : i + n]) for i in range(len(ids) - n + 1)]
+    return len(grams) != len(set(grams))
+
+
+def test_no_repeat_ngram_is_the_argmax_over_what_the_rule_allows(tiny_model, make_sidecar):
+    """A tiny random AV loops. With no_repeat_ngram 2 (set on the AV, as NLA.load does) no 2-token sequence of a row's
+    output occurs twice, each token is the step-by-step argmax over the tokens the rule allows, and 0 is plain greedy."""
+    av = build_verbalizer(make_sidecar(tiny_model))
+    vectors = torch.randn(3, 64)
+    plain = av.generate(vectors.numpy(), max_new_tokens=24, bf16=False).token_ids
+    assert any(repeats(ids, 2) for ids in plain), "no loop to stop: the check below would be empty"
+    av.no_repeat_ngram = 2
+    ruled = av.generate(vectors.numpy(), max_new_tokens=24, bf16=False).token_ids
+    assert not any(repeats(ids, 2) for ids in ruled) and ruled != plain
+    for vector, tokens in zip(vectors, ruled):
+        ids: list[int] = []
+        for _ in range(len(tokens)):
+            embeds = av.prompt_embeds(vector[None], torch.tensor([ids], dtype=torch.long))
+            logits = av.causal_lm(inputs_embeds=embeds).logits[0, -1]
+            logits[[ids[i + 1] for i in range(len(ids) - 1) if ids[i] == ids[-1]]] = -torch.inf  # 2-grams: after the last token
+            ids.append(int(logits.argmax()))
+        assert tokens == ids
+    assert av.generate(vectors.numpy(), max_new_tokens=24, bf16=False, no_repeat_ngram=0).token_ids == plain
+
+
+def test_an_nla_loads_with_its_no_repeat_rule(sft_pair):
+    """--no-repeat-ngram is a loading option of every command that reads an NLA; the vLLM engine has no such rule: refused."""
+    from nlakit.core.config import LoadConfig
+    from nlakit.core.errors import NLAError
+    from nlakit.core.nla import NLA
+
+    nla = NLA.load(LoadConfig(nla=str(sft_pair.nla), no_repeat_ngram=3))
+    assert nla.av.no_repeat_ngram == 3 and NLA.load(sft_pair.nla).av.no_repeat_ngram == 0
+    assert not any(repeats(ids, 3) for ids in nla.av.generate(np.random.default_rng(0).normal(size=(4, 64)), max_new_tokens=16).token_ids)
+    with pytest.raises(NLAError, match="transformers engine only"):
+        NLA.load(sft_pair.nla, engine="vllm", no_repeat_ngram=3)
+
+
 def test_inference_copy_merges_adapters_and_leaves_the_model_alone(sft_pair):
     av = load_verbalizer(sft_pair.av)
     before = {name: p.detach().clone() for name, p in av.lm.named_parameters()}

@@ -52,6 +52,7 @@ class Verbalizer(nn.Module):
             tokenizer.chat_template = meta.prompt_templates["av_chat"]  # a base model's plain format: saved with the tokenizer
         self.stop_ids = stop_token_ids(tokenizer, lm)  # the model's own turn-end tokens; the vLLM engine takes the same set
         self.engine = None  # None: nlakit's own KV-cache loop; else a callable such as vllm_engine.VLLMEngine
+        self.no_repeat_ngram = 0  # generate's default: no N-token sequence of a row's own output twice (0: off)
 
     @property
     def causal_lm(self) -> nn.Module:
@@ -137,11 +138,14 @@ class Verbalizer(nn.Module):
     @torch.no_grad()
     def generate(self, vectors: np.ndarray | torch.Tensor, max_new_tokens: int = EXPLANATION_TOKENS, temperature: float = 0.0,
                  batch_size: int | None = None, bf16: bool | None = None, seed: int | None = None,
-                 on_batch: Callable[[int], None] | None = None, top_p: float = 1.0, top_k: int = 0) -> Generation:
+                 on_batch: Callable[[int], None] | None = None, top_p: float = 1.0, top_k: int = 0,
+                 no_repeat_ngram: int | None = None) -> Generation:
         """Explanations for each vector: greedy at temperature 0, else sampled (`top_p` < 1 / `top_k` > 0: from the
         truncated distribution, `truncate`; training sampled without either).
 
         `logprobs` are those of the sampling distribution (at `temperature`), as a policy gradient needs.
+        `no_repeat_ngram` N (default: `self.no_repeat_ngram`, set by NLA.load): a token that would repeat an N-token
+        sequence of the row's own output is never chosen (the loops a cap would cut into a failed reading).
         The default batch is 256 rows on a GPU and on the fp32 path of a CPU, 128 rows where a CPU runs bf16 (measured on
         2 cores: bf16 64 rows 11 activations/s, 128 rows 15/s, 256 rows 7 % slower; fp32 128 / 256 / 512 rows 6.13 / 6.45 /
         6.22 per s: more rows per step read the weights once for more of them, until the step's own overhead grows).
@@ -149,15 +153,16 @@ class Verbalizer(nn.Module):
         batch_size = batch_size or (128 if self.device.type == "cpu" and bf16_enabled(bf16, self.device) else 256)
         vectors = torch.as_tensor(check_vectors(np.asarray(vectors), self.meta.d_model, "activations to explain"))
         generator = torch.Generator(device=self.device).manual_seed(seed) if seed is not None else None
-        if self.engine is not None and (top_p < 1 or top_k > 0):
-            raise NLAError("top-p and top-k sampling run on the transformers engine only")
+        no_repeat_ngram = self.no_repeat_ngram if no_repeat_ngram is None else no_repeat_ngram
+        if self.engine is not None and (top_p < 1 or top_k > 0 or no_repeat_ngram):
+            raise NLAError("top-p, top-k and no-repeat n-grams run on the transformers engine only")
         result = Generation([], [], [], [])
         for start in range(0, len(vectors), batch_size):
             batch = vectors[start : start + batch_size]
             if self.engine is not None:
                 ids, logps = self.engine(self.prompt_embeds(batch), max_new_tokens, temperature, None if seed is None else seed + start)
             else:
-                ids, logps = self._generate_batch(batch, max_new_tokens, temperature, bf16, generator, top_p, top_k)
+                ids, logps = self._generate_batch(batch, max_new_tokens, temperature, bf16, generator, top_p, top_k, no_repeat_ngram)
             for seq, lp in zip(ids, logps):
                 text = self.tokenizer.decode(seq, skip_special_tokens=True)
                 result.texts.append(text)
@@ -175,14 +180,16 @@ class Verbalizer(nn.Module):
         return frozenset(i for i, t in enumerate(tokens) if t is not None and ">" in t)
 
     def _generate_batch(self, vectors: torch.Tensor, max_new_tokens: int, temperature: float, bf16: bool | None,
-                        generator: torch.Generator | None, top_p: float = 1.0, top_k: int = 0) -> tuple[list[list[int]], list[list[float]]]:
+                        generator: torch.Generator | None, top_p: float = 1.0, top_k: int = 0,
+                        no_repeat_ngram: int = 0) -> tuple[list[list[int]], list[list[float]]]:
         bf16 = bf16_enabled(bf16, self.device)
         lm = unwrap(fast_model(self, bf16))
         with autocast(bf16, self.device), decode_attention(lm):
-            return self._decode(lm, vectors, max_new_tokens, temperature, generator, top_p, top_k)
+            return self._decode(lm, vectors, max_new_tokens, temperature, generator, top_p, top_k, no_repeat_ngram)
 
     def _decode(self, lm: nn.Module, vectors: torch.Tensor, max_new_tokens: int, temperature: float,
-                generator: torch.Generator | None, top_p: float = 1.0, top_k: int = 0) -> tuple[list[list[int]], list[list[float]]]:
+                generator: torch.Generator | None, top_p: float = 1.0, top_k: int = 0,
+                no_repeat_ngram: int = 0) -> tuple[list[list[int]], list[list[float]]]:
         """The KV-cache loop: the shared prefix once, then one token per row per step; finished rows leave the batch."""
         n = len(vectors)
         cache = self.prefix_cache(n, lm, growing_cache(len(self.prompt_ids) + max_new_tokens))
@@ -196,7 +203,13 @@ class Verbalizer(nn.Module):
         closing = self.closing_candidates
         sequences: list[list[int]] = [[] for _ in range(n)]
         logprobs: list[list[float]] = [[] for _ in range(n)]
+        seen: list[dict[tuple[int, ...], set[int]]] = [{} for _ in range(n)]  # per row: each (n-1)-gram -> the tokens after it
         for _ in range(max_new_tokens):
+            if no_repeat_ngram > 0:  # a token that would repeat an n-gram of the row's own output is never chosen
+                for k, row in enumerate(alive):
+                    banned = seen[row].get(tuple(sequences[row][max(0, len(sequences[row]) - no_repeat_ngram + 1) :]))
+                    if banned:
+                        logits[k, list(banned)] = -math.inf
             if temperature > 0:
                 logp = truncate(torch.log_softmax(logits.float() / temperature, dim=-1), top_p, top_k)
                 token = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(1)
@@ -211,6 +224,8 @@ class Verbalizer(nn.Module):
                     continue
                 sequences[row].append(t)
                 logprobs[row].append(chosen[k])
+                if no_repeat_ngram > 0 and len(sequences[row]) >= no_repeat_ngram:
+                    seen[row].setdefault(tuple(sequences[row][-no_repeat_ngram:-1]), set()).add(t)
                 finished[row] = t in closing and self.tokenizer.decode(sequences[row][-8:]).endswith(CLOSING_TAG)
                 if not finished[row]:
                     keep.append(k)

@@ -147,7 +147,7 @@ class NLA:
     @classmethod
     def load(cls, folder: Path | str | LoadConfig = DEFAULT_NLA, engine: str = "transformers", *, av: str | Path | None = None,
              ar: str | Path | None = None, dtype: str | None = None, device_map: str | dict | None = None,
-             injection_scale: float | None = None) -> NLA:
+             injection_scale: float | None = None, no_repeat_ngram: int | None = None) -> NLA:
         """An NLA folder (av/ + ar/), `default` (the one shipped with the package), or `av` and `ar` given apart,
         each a folder or a Hugging Face hub id (`kitft/nla-qwen2.5-7b-L20-av`; see released.locate).
 
@@ -155,6 +155,7 @@ class NLA:
         dtype: `auto` (bf16 on a GPU, fp32 on the CPU), `bf16` or `fp32` for all three models; fp16 is refused.
         device_map: `auto` (or any accelerate device map) spreads each model's blocks over the GPUs.
         injection_scale: the AV's injection norm where its sidecar records none (explain's --injection-scale).
+        no_repeat_ngram: every explanation this NLA writes never repeats an N-token sequence of its own (0: off).
         """
         if engine not in ENGINES:
             raise NLAError(f"unknown engine {engine!r}: choose one of {ENGINES}")
@@ -162,6 +163,7 @@ class NLA:
             source = folder
             folder, av, ar = source.nla, av or source.av, ar or source.ar
             dtype, device_map = dtype or source.dtype, device_map or source.device_map
+            no_repeat_ngram = source.no_repeat_ngram if no_repeat_ngram is None else no_repeat_ngram
         weights = inference_dtype(dtype, device_map)
         av_dir, ar_dir, release, notes = pair_folders(folder, av, ar)
         av_meta, ar_meta = Sidecar.load(av_dir), Sidecar.load(ar_dir)
@@ -170,6 +172,9 @@ class NLA:
         av_meta.check_compatible(ar_meta, str(ar_dir))
         placement = dict(dtype=weights, device_map=device_map)
         verbalizer = load_verbalizer(av_dir, meta=av_meta, **placement)
+        verbalizer.no_repeat_ngram = no_repeat_ngram or 0
+        if verbalizer.no_repeat_ngram and engine != "transformers":
+            raise NLAError(f"--no-repeat-ngram runs on the transformers engine only, not {engine}")
         reconstructor = load_reconstructor(ar_dir, meta=ar_meta, **placement)
         check_ar_suffix(reconstructor, ar_dir)
         try:
