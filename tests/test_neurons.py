@@ -42,7 +42,7 @@ from nlakit.core.metrics import normalize
 from nlakit.core.models import load_causal_lm, load_tokenizer
 from nlakit.core.prompts import explanation_fields, template_explanation
 from nlakit.core.reading import extract_documents
-from nlakit.readings.dictionary import DICTIONARY, PAGE, NeuronDictionary, layer_page
+from nlakit.readings.dictionary import DICTIONARY, PAGE, Dictionary, NeuronDictionary, layer_page
 from nlakit.readings.directions import read_directions, run_directions
 from nlakit.readings.neurons import run_neurons
 from nlakit.stages.sft import run_train_ar, run_train_av
@@ -360,6 +360,9 @@ def test_several_layers_get_an_overview_and_a_page_each(planted, tmp_path):
     layer = (tmp_path / "both" / layer_page(1)).read_text()
     assert '"name": "1:3"' in layer and '"name": "0:' not in layer and "4 neurons of layer(s) [1]" in layer
     assert "location.hash" in layer  # a link from the overview opens the page at its neuron
+    again = Dictionary.load(tmp_path / "both").write_pages(tmp_path / "again")  # from the file and its summary alone
+    assert sorted(p.name for p in again) == sorted(p.name for p in (tmp_path / "both").glob("*.html"))
+    assert all(p.read_text() == (tmp_path / "both" / p.name).read_text() for p in again)
 
 
 def test_the_explorer_lists_and_searches_the_dictionary(built, planted):

@@ -22,7 +22,7 @@ from ..core.config import DEFAULT_MODEL
 from ..core.errors import NLAError
 from ..core.report import page, script_data
 
-DICTIONARY, PAGE = "neurons.parquet", "index.html"  # a dictionary's file and the page beside it
+DICTIONARY, PAGE, SUMMARY = "neurons.parquet", "index.html", "summary.json"  # a dictionary's file, its page and its figures
 # each column shown and the kind of DuckDB type it must have (column_kind)
 NEURON_COLUMNS = {"name": "text", "layer": "integer", "neuron": "integer", "description": "text", "score": "number",
                   "score_shuffled": "number", "top_contexts": "contexts"}
@@ -153,6 +153,7 @@ class Dictionary(NeuronDictionary):
         d.search("bread")                     # best score first, by name, description or top-context token
         d.entry(20, 17)                       # one neuron's entry
         d.export("neurons.jsonl")             # one JSON object per neuron (Neuronpedia-like fields)
+        d.write_pages("pages/")               # its pages again (`nlakit neurons` writes them beside the file)
     """
 
     def __init__(self, path: Path):
@@ -197,6 +198,22 @@ class Dictionary(NeuronDictionary):
                                     "activations": [{"context": c["context"], "token": c["token"], "value": c["activation"],
                                                      "explanation": c["explanation"]} for c in r["top_contexts"]]}) + "\n")
         return len(rows)
+
+
+    def write_pages(self, folder: Path | str) -> list[Path]:
+        """The dictionary's pages (dictionary_pages: one, or an overview and one per layer) written into `folder`, from the
+        file and the summary.json beside it: a dictionary shipped or passed around without its pages gets them back."""
+        from ..core.files import atomic_write_text, read_json
+
+        summary_path = self.path.parent / SUMMARY
+        if not summary_path.is_file():
+            raise NLAError(f"{summary_path} not found: the pages need the summary `nlakit neurons` writes beside {self.path.name}")
+        pages = dictionary_pages(self.select("true", "layer, neuron", [], self.rows), read_json(summary_path, "dictionary summary"))
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in pages.items():
+            atomic_write_text(folder / name, text)
+        return [folder / name for name in pages]
 
 
 class ExplainedRows(ParquetSearch):

@@ -52,7 +52,7 @@ from ..core.progress import progress
 from ..core.prompts import STOPWORDS, explanation_fields, format_explanation
 from ..core.reading import TokenActivations, forward_target, rows_for, sample_positions, tokenize
 from ..stages.extract import corpus_source
-from .dictionary import DICTIONARY, dictionary_pages
+from .dictionary import DICTIONARY, SUMMARY, dictionary_pages
 from .sae import SAE, load_sae
 from .scoring import (
     SCORERS,
@@ -70,7 +70,6 @@ from .scoring import (
     token_only,
 )
 
-SUMMARY = "summary.json"  # beside DICTIONARY and its pages (their names, reader and pages are in dictionary.py)
 CONTEXT_CHARS = 240  # the end of each top context kept in the dictionary: enough to read, small enough to ship
 TERMS_SHOWN = 4  # items per field in a description
 FIELDS = ("token", "quoted", "topic", "next", "genre")  # what a description counts, in the order it reads
