@@ -348,21 +348,56 @@ def test_the_page_is_self_contained_and_searchable(built):
     assert "src=" not in page and "<link" not in page and "http" not in page.split("<script>")[0]
 
 
-def test_several_layers_get_an_overview_and_a_page_each(planted, tmp_path):
+@pytest.fixture(scope="module")
+def two_layers(planted, tmp_path_factory) -> tuple[Path, dict]:
+    """A dictionary of the first 4 neurons of layers 0 and 1: its folder and summary."""
+    out = tmp_path_factory.mktemp("two_layers") / "both"
+    cfg = settings(planted, layers="0,1", max_neurons=4, background=0, scorers="lexical")
+    return out, run_neurons(planted["nla"], cfg, out, planted["explained"])
+
+
+def test_several_layers_get_an_overview_and_a_page_each(two_layers, tmp_path):
     """One page of every neuron's contexts would not open for a whole model: the overview searches every description and links
     each hit to its layer's page, which is the one-layer page of that layer's neurons with that layer's figures."""
-    cfg = settings(planted, layers="0,1", max_neurons=4, background=0, scorers="lexical")
-    summary = run_neurons(planted["nla"], cfg, tmp_path / "both", planted["explained"])
+    out, summary = two_layers
     assert summary["layers"] == [0, 1] and {k: v["neurons"] for k, v in summary["by_layer"].items()} == {"0": 4, "1": 4}
     assert set(summary["by_layer"]["1"]["scorers"]) == {"lexical"} and "median_auroc" in summary["by_layer"]["1"]["ceiling"]
-    overview = (tmp_path / "both" / PAGE).read_text()
+    overview = (out / PAGE).read_text()
     assert f"href='{layer_page(1)}'" in overview and '"1:3"' in overview and '"0:3"' in overview and "top_contexts" not in overview
-    layer = (tmp_path / "both" / layer_page(1)).read_text()
+    layer = (out / layer_page(1)).read_text()
     assert '"name": "1:3"' in layer and '"name": "0:' not in layer and "4 neurons of layer(s) [1]" in layer
     assert "location.hash" in layer  # a link from the overview opens the page at its neuron
-    again = Dictionary.load(tmp_path / "both").write_pages(tmp_path / "again")  # from the file and its summary alone
-    assert sorted(p.name for p in again) == sorted(p.name for p in (tmp_path / "both").glob("*.html"))
-    assert all(p.read_text() == (tmp_path / "both" / p.name).read_text() for p in again)
+    again = Dictionary.load(out).write_pages(tmp_path / "again")  # from the file and its summary alone
+    assert sorted(p.name for p in again) == sorted(p.name for p in out.glob("*.html"))
+    assert all(p.read_text() == (out / p.name).read_text() for p in again)
+
+
+@pytest.mark.browser
+def test_an_overview_hit_opens_its_entry_in_headless_chromium(two_layers, tmp_path):
+    """In a browser, from the file: searching the overview for a neuron finds it, and its link opens its layer's page
+    showing that entry alone."""
+    pytest.importorskip("selenium", reason="selenium is not installed (it is in the `test` extra)")
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from nlakit.app.serve.browser import CHROMEDRIVER, CHROMIUM, headless_chromium
+
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver")
+    out, _ = two_layers
+    driver = headless_chromium(tmp_path / "profile")
+    try:
+        driver.get((out / PAGE).as_uri())
+        driver.find_element(By.ID, "q").send_keys("1:3")
+        hits = driver.find_elements(By.CSS_SELECTOR, "#list .entry a")
+        assert len(hits) == 1 and hits[0].text.startswith("neuron 1:3")
+        hits[0].click()
+        WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(f"{layer_page(1)}#1:3"))
+        shown = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "#list .entry h3")]
+        assert len(shown) == 1 and shown[0].startswith("neuron 1:3")
+        assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    finally:
+        driver.quit()
 
 
 def test_the_explorer_lists_and_searches_the_dictionary(built, planted):

@@ -199,7 +199,6 @@ class Dictionary(NeuronDictionary):
                                                      "explanation": c["explanation"]} for c in r["top_contexts"]]}) + "\n")
         return len(rows)
 
-
     def write_pages(self, folder: Path | str) -> list[Path]:
         """The dictionary's pages (dictionary_pages: one, or an overview and one per layer) written into `folder`, from the
         file and the summary.json beside it: a dictionary shipped or passed around without its pages gets them back."""
@@ -299,14 +298,14 @@ function el(t,p,...c){const n=document.createElement(t);Object.assign(n,p||{});n
 function render(){const s=q.value.trim().toLowerCase();
 const hits=ENTRIES.filter(e=>!s||e[0]===s||e[1].toLowerCase().includes(s));
 note.textContent=hits.length+' of '+ENTRIES.length+' neurons'+(hits.length>200?' (first 200 shown, best score first)':'');
-box.replaceChildren(...hits.slice(0,200).map(e=>el('div',{className:'entry'},el('a',{href:'layer-'+e[0].split(':')[0]+'.html#'+e[0],
+box.replaceChildren(...hits.slice(0,200).map(e=>el('div',{className:'entry'},el('a',{href:LINK.replace('LAYER',e[0].split(':')[0])+'#'+e[0],
 textContent:'neuron '+e[0]+'  ·  '+SCORE+' '+(e[2]===null?'n/a':e[2].toFixed(3))+(e[3]===false?' (below its token-only description)':'')}),
 el('div',{textContent:e[1]}))))}
 q.addEventListener('input',render);render();"""
 
 
-def layer_page(layer: int) -> str:
-    """The file name of one layer's page beside a dictionary of several layers."""
+def layer_page(layer: int | str) -> str:
+    """The file name of one layer's page beside a dictionary of several layers (the overview's links fill in `LAYER`)."""
     return f"layer-{layer}.html"
 
 
@@ -329,13 +328,13 @@ def overview_page(rows: list[dict], summary: dict) -> str:
     scorer = next(iter(summary["scorers"]))
     head = ("<tr><th>layer</th><th>neurons</th><th>median AUROC</th><th>token-only</th><th>shuffled</th><th>above token-only</th>"
             "<th>AUROC &ge; 0.8</th><th>ceiling</th></tr>")
+    number = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
     cells = []
     for layer in summary["layers"]:
         own = summary["by_layer"][str(layer)]
         f = own["scorers"][scorer]
         above = "n/a" if f["above_token_only"] is None else f"{f['above_token_only']:.0%}"
         medians = [f["auroc"].get("q50"), f["auroc_token_only"].get("q50"), f["auroc_shuffled"].get("q50")]
-        number = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
         cells.append(f"<tr><td><a href='{layer_page(layer)}'>{layer}</a></td><td>{own['neurons']}</td>"
                      + "".join(f"<td>{number(v)}</td>" for v in medians)
                      + f"<td>{above}</td><td>{f['auroc_at_least_0.8']}</td><td>{number(own['ceiling']['auroc'].get('q50'))}</td></tr>")
@@ -349,4 +348,5 @@ def overview_page(rows: list[dict], summary: dict) -> str:
             f"its neurons' top contexts and every score.</p><table>{head}{''.join(cells)}</table>"
             "<input id='q' type='search' placeholder='search every layer: a word of a description, or a neuron such as 20:17' autofocus>"
             "<p id='note' class='muted'></p><div id='list'></div>")
-    return page("nlakit neurons", body, PAGE_STYLE, f"const ENTRIES={script_data(data)},SCORE={script_data(scorer)};{OVERVIEW_SCRIPT}")
+    constants = f"const ENTRIES={script_data(data)},SCORE={script_data(scorer)},LINK={script_data(layer_page('LAYER'))};"
+    return page("nlakit neurons", body, PAGE_STYLE, constants + OVERVIEW_SCRIPT)
