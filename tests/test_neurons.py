@@ -329,6 +329,15 @@ def test_the_python_api_loads_searches_and_exports(built, tmp_path):
     assert {"scorer": "auroc_lexical", "value": built["rows"][PLANTED]["auroc_lexical"]} in first["explanations"][0]["scores"]
 
 
+def test_a_dictionary_records_how_its_nla_decoded(built, planted):
+    """Explanations decoded under another rule (--no-repeat-ngram) are another dictionary: the folder built without it is
+    not taken for done, nor resumed, but refused in one line before any work."""
+    from nlakit.core.config import LoadConfig
+
+    with pytest.raises(NLAError, match="no_repeat_ngram"):
+        run_neurons(LoadConfig(nla=str(planted["nla"]), no_repeat_ngram=4), settings(planted), built["out"], planted["explained"])
+
+
 def test_a_rebuild_reuses_the_explanations_of_a_previous_dictionary(built, planted, monkeypatch, converged_ar):
     """`--explained` takes a neurons.parquet: the top contexts it explained are not explained again."""
     from nlakit.core.nla import NLA

@@ -45,7 +45,7 @@ from ..core.config import DEFAULT_NLA, AuditBenchConfig, AuditConfig, AuditSize,
 from ..core.errors import NLAError
 from ..core.files import StageRun, build_folder, check_output, check_output_file, read_json, to_json, write_json
 from ..core.models import input_device, load_causal_lm, lora_pattern, peft_quietly
-from ..core.nla import NLA, source_folders
+from ..core.nla import NLA, decoding, source_folders
 from ..core.prompts import content_words
 from ..readings.audit import Concepts, Reference, Transcript, audit, in_text, read_tokens, render, said
 
@@ -406,7 +406,8 @@ def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, 
     if out is not None:  # before an hour of fine-tuning
         check_output_file(Path(out), folders.values(), "--out")
         settings = {f.name: getattr(s, f.name) for f in dataclasses.fields(s) if not f.metadata.get("runtime")}
-        stage = StageRun("audit-bench", Path(out), {**settings, "save_models": save_models and str(save_models.absolute())}, folders)
+        stage = StageRun("audit-bench", Path(out), {**settings, "save_models": save_models and str(save_models.absolute())}, folders,
+                         extra=decoding(nla_source))
     work = stage.begin(restart_other=True) if stage is not None else None
     kept = kept_words(work)
     if save_models is not None:

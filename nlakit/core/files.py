@@ -279,6 +279,9 @@ class StageRun:
     inputs: dict[str, str | Path]
     overwrite: bool = False
     in_place: bool = False  # the stage fills `out` itself (teach): an unrecorded folder is simply not done yet
+    # settings from outside the stage's own that also decide its result (how its NLA decodes: nla.decoding), each given only
+    # where it is not at its default, so that records made before it existed still match
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -290,6 +293,7 @@ class StageRun:
             self.defaults = {f.name: f.default for f in kept if f.default is not dataclasses.MISSING}
             self.extendable = {f.name for f in kept if f.metadata.get("extendable")}
             self.settings = {f.name: getattr(self.settings, f.name) for f in kept}
+        self.settings = {**self.settings, **self.extra}
 
     @property
     def work(self) -> Path:

@@ -82,6 +82,14 @@ def source_folders(source: Path | str | LoadConfig) -> dict[str, Path]:
     return {"av": av_dir, "ar": ar_dir}
 
 
+def decoding(source: NLA | Path | str | LoadConfig) -> dict[str, int]:
+    """How an NLA (loaded, or to be loaded from `source`) decodes, where not as the official client does: what a stage
+    keeping its explanations records beside its settings (StageRun's `extra`), so that a rerun decoding otherwise does not
+    reuse them."""
+    n = source.av.no_repeat_ngram if isinstance(source, NLA) else source.no_repeat_ngram if isinstance(source, LoadConfig) else 0
+    return {"no_repeat_ngram": n} if n else {}
+
+
 def complete_pair(av_meta: Sidecar, ar_meta: Sidecar, release: ReleasedNLA | None, injection_scale: float | None = None) -> list[str]:
     """Fill what the AV sidecar leaves out from the AR's or the registry (in place); notes saying what came from where.
 

@@ -50,7 +50,7 @@ from ..core.errors import NLAError
 from ..core.files import StageRun, atomic_write, atomic_write_text, check_output_file, provenance, to_json
 from ..core.metrics import normalize
 from ..core.models import hidden_size, load_causal_lm, load_tokenizer
-from ..core.nla import NLA, source_folders
+from ..core.nla import NLA, decoding, source_folders
 from ..core.progress import note, progress
 from ..core.prompts import STOPWORDS, WORD, explanation_fields, format_explanation, words
 from ..core.reading import extract_documents
@@ -701,10 +701,10 @@ READ_SETTINGS = ("select", "role", "stride", "budget", "max_new_tokens", "refere
 
 def read_settings(nla: NLA, cfg: AuditConfig) -> dict:
     """The settings that decide the reads a run keeps in its work folder (`kept_reads`): the selection, the cap, the reference
-    set's size, and the weights' dtype and device (greedy text can differ between bf16 and fp32). The flagging and guard
+    set's size, the weights' dtype and device (greedy text can differ between bf16 and fp32) and how the AV decodes. The flagging and guard
     settings (--concepts, --lift, --samples, ...) are left out: they act on the reads, so a rerun changing them reuses them."""
     weights = next(nla.target.parameters())
-    return {**{k: getattr(cfg, k) for k in READ_SETTINGS}, "dtype": str(weights.dtype), "device": weights.device.type}
+    return {**{k: getattr(cfg, k) for k in READ_SETTINGS}, "dtype": str(weights.dtype), "device": weights.device.type, **decoding(nla)}
 
 
 def read_inputs(nla_dir: Path | str | LoadConfig, cfg: AuditConfig) -> dict[str, str | Path]:

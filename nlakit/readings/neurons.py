@@ -47,7 +47,7 @@ from ..core.errors import NLAError
 from ..core.files import StageRun, atomic_write_text, write_json
 from ..core.hooks import capture_block_output, decoder_layers, final_norm_path, mlp_down_proj
 from ..core.models import hidden_size
-from ..core.nla import NLA, source_folders
+from ..core.nla import NLA, decoding, source_folders
 from ..core.progress import progress
 from ..core.prompts import STOPWORDS, explanation_fields, format_explanation
 from ..core.reading import TokenActivations, forward_target, rows_for, sample_positions, tokenize
@@ -626,7 +626,7 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
     inputs = {"corpus": corpus_source(cfg.corpus), **source_folders(nla_dir)} | ({"explained": explained} if explained else {}) \
         | ({"sae": Path(cfg.sae)} if cfg.sae else {})
     scorer_names = parse_scorers(cfg)
-    run = StageRun("neurons", out, cfg, inputs, overwrite)
+    run = StageRun("neurons", out, cfg, inputs, overwrite, extra=decoding(nla_dir))
     if run.done():
         return read_summary(run.out)
     started = time.monotonic()
