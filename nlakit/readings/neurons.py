@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -69,6 +70,9 @@ from .scoring import (
     targets,
     token_only,
 )
+
+if TYPE_CHECKING:
+    from ..stages.teach import APITeacher
 
 CONTEXT_CHARS = 240  # the end of each top context kept in the dictionary: enough to read, small enough to ship
 TERMS_SHOWN = 4  # items per field in a description
@@ -567,7 +571,7 @@ kept only where it recurs more than among ordinary tokens), and the tokens the n
 In one sentence, say what this neuron responds to: a token, a topic, a pattern, or nothing clear. Answer with the sentence only."""
 
 
-def api_teacher(cfg: NeuronsConfig) -> object:
+def api_teacher(cfg: NeuronsConfig) -> APITeacher:
     """The teacher's OpenAI-compatible client (stages.teach.APITeacher) at temperature 0: the api scorer and summary ask it."""
     from ..stages.teach import APITeacher
 
@@ -698,8 +702,8 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
                              "shuffled": "undefined: one neuron has no other description" if len(found) < 2 else None},
                "model": nla.meta.base_model, "layer_k": nla.meta.layer_index,
                "seconds": round(time.monotonic() - started, 1), "settings": dataclasses.asdict(cfg)}
-    layer_of = np.array([e["layer"] for e in found])
     if not sae and len(summary["layers"]) > 1:  # each layer's figures, in the shape of the whole's: the overview and its pages
+        layer_of = np.array([e["layer"] for e in found])
         summary["by_layer"] = {str(layer): layer_summary({k: v[layer_of == layer] for k, v in figures.items()}, scorer_names)
                                for layer in summary["layers"]}
 

@@ -267,6 +267,10 @@ class Targets:
     actual: list[np.ndarray]
     positives: list[int]
 
+    def subset(self, cols: range | list[int]) -> Targets:
+        """The targets of neurons `cols` only (a block of them, scored at once)."""
+        return Targets([self.rows[j] for j in cols], [self.actual[j] for j in cols], [self.positives[j] for j in cols])
+
 
 def targets(heldout_keys: np.ndarray, detect_keys: np.ndarray, detect_values: np.ndarray, random_keys: np.ndarray,
             random_acts: np.ndarray) -> Targets:
@@ -308,7 +312,7 @@ def scored(scorer: Scorer, descriptions: list[Description], baseline: list[Descr
     out = {f"{m}_{scorer.name}{s}": np.full(n, np.nan) for m in ("auroc", "pearson") for s in ("", "_token_only", "_shuffled")}
     for start in range(0, n, block):
         cols = list(range(start, min(start + block, n)))
-        sub = Targets([t.rows[j] for j in cols], [t.actual[j] for j in cols], [t.positives[j] for j in cols])
+        sub = t.subset(cols)
         for suffix, chosen in (("", [descriptions[j] for j in cols]), ("_token_only", [baseline[j] for j in cols]),
                                ("_shuffled", None if shuffled is None else [descriptions[shuffled[j]] for j in cols])):
             if chosen is None:  # one neuron: no other description to shuffle in, never its own
@@ -342,6 +346,5 @@ def ridge_ceiling(shared_x: np.ndarray, shared_y: np.ndarray, own_x: list[np.nda
             a_b = inverse @ (base[:, j] + u.T @ own_y[j].astype(np.float64))
             ua = u @ inverse
             weights[:, c] = a_b - ua.T @ np.linalg.solve(np.eye(len(u)) + ua @ u.T, u @ a_b)
-        sub = Targets([t.rows[j] for j in cols], [t.actual[j] for j in cols], [t.positives[j] for j in cols])
-        aucs[cols.start : cols.stop], rs[cols.start : cols.stop] = figures(x_held @ weights, sub)
+        aucs[cols.start : cols.stop], rs[cols.start : cols.stop] = figures(x_held @ weights, t.subset(cols))
     return aucs, rs
