@@ -235,3 +235,20 @@ def test_the_two_word_rules_contents_and_topics():
     assert content_words(text) == ["sea's", "well-known", "waves", "rome"]
     assert content_words(text, shortest=3) == ["sea's", "well-known", "waves", "rome", "cat"]
     assert quoted_spans('Ends with: "the sea"\nNext: " was", ""') == ["the sea", " was", ""]
+
+
+def test_the_first_process_takes_over_the_cores_of_the_others(monkeypatch):
+    """On a CPU, after the parallel part of a stage, the first process runs the rest on this machine's every process's
+    threads (the others have exited); alone, it keeps its own."""
+    from nlakit.core.distributed import take_over_cores
+
+    threads = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+        take_over_cores()
+        assert torch.get_num_threads() == threads
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+        take_over_cores()
+        assert torch.get_num_threads() == 2 * threads
+    finally:
+        torch.set_num_threads(threads)

@@ -39,6 +39,7 @@ ENVIRONMENT = {
     "NLAKIT_TOKEN": "`nlakit serve`: the token every API request needs, when neither --token nor --token-file is given",
     "WORLD_SIZE": "set by `accelerate launch` / torchrun: the number of processes",
     "LOCAL_RANK": "set by the launcher: this process's GPU",
+    "LOCAL_WORLD_SIZE": "set by the launcher: the processes on this machine (on a CPU, whose cores the first takes over)",
     "ACCELERATE_USE_FSDP": "set by `accelerate launch --use_fsdp`: shard the frozen weights",
 }
 

@@ -37,6 +37,15 @@ def wait_for_everyone() -> None:
         PartialState().wait_for_everyone()
 
 
+def take_over_cores() -> None:
+    """On a CPU, the first process takes the threads of this machine's other processes once they have finished their share
+    and exited: what a stage does after its parallel part (the neuron dictionary's descriptions and scores) then runs on
+    every core, not on one process's (2 processes x 1 thread explain faster than 1 x 2 on 2 cores: 10.5 against 8.6/s)."""
+    local = int(env("LOCAL_WORLD_SIZE") or "1")
+    if local > 1 and default_device().type == "cpu":
+        torch.set_num_threads(torch.get_num_threads() * local)
+
+
 def average_across_processes(tensors: list[torch.Tensor], broadcast_first: bool = False) -> None:
     """In place, one collective for all: the mean over the processes (or the first process's values)."""
     from accelerate.utils import broadcast, reduce

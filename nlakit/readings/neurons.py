@@ -43,7 +43,7 @@ from transformers import PreTrainedTokenizerBase
 from ..core import dataset
 from ..core.config import LoadConfig, NeuronsConfig
 from ..core.corpus import Document, is_heldout, load_corpus
-from ..core.distributed import data_parallel, is_main_process, wait_for_everyone
+from ..core.distributed import data_parallel, is_main_process, take_over_cores, wait_for_everyone
 from ..core.errors import NLAError
 from ..core.files import StageRun, atomic_write_text, write_json
 from ..core.hooks import capture_block_output, decoder_layers, final_norm_path, mlp_down_proj
@@ -655,6 +655,7 @@ def run_neurons(nla_dir: Path | str | LoadConfig, cfg: NeuronsConfig, out: Path,
     explanations = explain_tokens(nla, to_explain, reused, cfg, work)
     if not is_main_process():
         return None
+    take_over_cores()  # the other processes are done: the rest runs on their cores too
     found = entries(tokens_table(rows, explanations, scan.background), top_table(scan))
     writes = {}
     for layer in sorted({e["layer"] for e in found}):
