@@ -405,9 +405,8 @@ def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, 
     stage = None
     if out is not None:  # before an hour of fine-tuning
         check_output_file(Path(out), folders.values(), "--out")
-        settings = {f.name: getattr(s, f.name) for f in dataclasses.fields(s) if not f.metadata.get("runtime")}
-        stage = StageRun("audit-bench", Path(out), {**settings, "save_models": save_models and str(save_models.absolute())}, folders,
-                         extra=decoding(nla_source))
+        kept_in = {"save_models": str(save_models.absolute())} if save_models is not None else {}
+        stage = StageRun("audit-bench", Path(out), s, folders, extra={**decoding(nla_source), **kept_in})
     work = stage.begin(restart_other=True) if stage is not None else None
     kept = kept_words(work)
     if save_models is not None:

@@ -279,8 +279,8 @@ class StageRun:
     inputs: dict[str, str | Path]
     overwrite: bool = False
     in_place: bool = False  # the stage fills `out` itself (teach): an unrecorded folder is simply not done yet
-    # settings from outside the stage's own that also decide its result (how its NLA decodes: nla.decoding), each given only
-    # where it is not at its default, so that records made before it existed still match
+    # settings from outside the stage's own that also decide its result (how its NLA decodes: nla.decoding; where audit-bench
+    # keeps its fine-tunes), each given only where it is not at its default, so that records made before it still match
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
