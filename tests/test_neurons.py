@@ -376,12 +376,29 @@ def test_several_layers_get_an_overview_and_a_page_each(two_layers, tmp_path):
     layer = (out / layer_page(1)).read_text()
     assert '"name": "1:3"' in layer and '"name": "0:' not in layer and "4 neurons of layer(s) [1]" in layer
     assert "location.hash" in layer  # a link from the overview opens the page at its neuron
-    again = Dictionary.load(out).write_pages(tmp_path / "again")  # from the file and its summary alone
+    d = Dictionary.load(out)
+    assert sorted(r["name"] for r in d.search(layer=1, limit=50)) == [f"1:{i}" for i in range(4)]
+    assert d.search("0:2", layer=1) == [] and [r["name"] for r in d.search("0:2", layer=0)] == ["0:2"]
+    again = d.write_pages(tmp_path / "again")  # from the file and its summary alone
     assert sorted(p.name for p in again) == sorted(p.name for p in out.glob("*.html"))
     assert all(p.read_text() == (out / p.name).read_text() for p in again)
 
 
 @pytest.mark.browser
+def test_the_explorer_lists_one_layer_of_a_dictionary(two_layers, planted):
+    from fastapi.testclient import TestClient
+
+    from nlakit.app.serve.app import create_app
+    from nlakit.core.config import ServeConfig
+    from nlakit.core.nla import NLA
+
+    out, _ = two_layers
+    with TestClient(create_app(NLA.load(planted["nla"]), ServeConfig(neurons=out / DICTIONARY))) as client:
+        assert {r["layer"] for r in client.get("/api/neurons", params={"layer": 1}).json()["results"]} == {1}
+        assert len(client.get("/api/neurons").json()["results"]) == 8
+        assert client.get("/api/neurons", params={"layer": -1}).status_code == 422
+
+
 def test_an_overview_hit_opens_its_entry_in_headless_chromium(two_layers, tmp_path):
     """In a browser, from the file: searching the overview for a neuron finds it, and its link opens its layer's page
     showing that entry alone."""

@@ -129,9 +129,10 @@ class NeuronDictionary(ParquetSearch):
         self.scores = ["score", "score_shuffled", *(c for c in self.columns if c.startswith(SCORE_PREFIXES))]
 
     def query(self, phrase: str = "", limit: int = 20, sort: str = "score", least: float | None = None,
-              beats_token_only: bool = False) -> list[dict]:
-        """Highest `sort` score first (any of `self.scores`), at least `least` there if given, and with `beats_token_only`
-        only entries whose description beats its token-only one by every scorer; an empty phrase lists every neuron."""
+              beats_token_only: bool = False, layer: int | None = None) -> list[dict]:
+        """Highest `sort` score first (any of `self.scores`), at least `least` there if given, with `beats_token_only`
+        only entries whose description beats its token-only one by every scorer, and with `layer` only that layer's (a
+        whole model's dictionary holds 30 of them); an empty phrase lists every neuron."""
         if sort not in self.scores:
             raise NLAError(f"cannot sort by {sort!r}: this dictionary's scores are {', '.join(self.scores)}")
         pattern = like_pattern(phrase)
@@ -143,6 +144,9 @@ class NeuronDictionary(ParquetSearch):
             params.append(float(least))
         if beats_token_only:
             where += "".join(f' AND coalesce("{c}", false)' for c in self.columns if c.startswith(BEATS))
+        if layer is not None:
+            where += " AND layer = ?"
+            params.append(int(layer))
         return self.select(where, f'"{sort}" DESC NULLS LAST, layer, neuron', params, limit)
 
 
@@ -151,6 +155,7 @@ class Dictionary(NeuronDictionary):
 
         d = Dictionary.load()                 # the shipped one, or Dictionary.load("runs/neurons/neurons.parquet")
         d.search("bread")                     # best score first, by name, description or top-context token
+        d.search(layer=12, sort="auroc_ar")   # one layer's best
         d.entry(20, 17)                       # one neuron's entry
         d.export("neurons.jsonl")             # one JSON object per neuron (Neuronpedia-like fields)
         d.write_pages("pages/")               # its pages again (`nlakit neurons` writes them beside the file)
@@ -171,10 +176,11 @@ class Dictionary(NeuronDictionary):
         return cls(path / DICTIONARY if path.is_dir() else path)
 
     def search(self, text: str = "", limit: int = 20, sort: str = "score", least: float | None = None,
-               beats_token_only: bool = False) -> list[dict]:
+               beats_token_only: bool = False, layer: int | None = None) -> list[dict]:
         """Entries whose name is `text` or whose description or top-context tokens contain it, highest `sort` score first
-        (any auroc_/pearson_ column), at least `least` there, optionally only those above their token-only description."""
-        return self.query(text, limit, sort, least, beats_token_only)
+        (any auroc_/pearson_ column), at least `least` there, optionally only those above their token-only description
+        and only one `layer`'s."""
+        return self.query(text, limit, sort, least, beats_token_only, layer)
 
     def entry(self, layer: int, index: int) -> dict:
         found = self.select("layer = ? AND neuron = ?", "layer", [int(layer), int(index)], 1)

@@ -246,12 +246,13 @@ def search_explanations(s: State, q: str = Query(min_length=1, max_length=200), 
 @router.get("/api/neurons")
 def search_neurons(s: State, q: str = Query("", max_length=200), limit: int = Query(20, ge=1),
                    sort: str = Query("score", max_length=100), least: float | None = Query(None, allow_inf_nan=False),
-                   beats: bool = False) -> dict:
+                   beats: bool = False, layer: int | None = Query(None, ge=0)) -> dict:
     """Neurons of the dictionary by name (20:17), description or top-context token; highest `sort` score first (any score
-    column: `scores` lists them), at least `least` there, with `beats` only those above their token-only description."""
+    column: `scores` lists them), at least `least` there, with `beats` only those above their token-only description, with
+    `layer` only that layer's."""
     if s.neurons is None:
         raise APIError(404, "no_neurons", "the Neurons view needs a dictionary: start with --neurons FILE (from `nlakit neurons`)")
-    found = s.neurons.query(q.strip(), min(limit, s.cfg.max_search_results), sort, least, beats)
+    found = s.neurons.query(q.strip(), min(limit, s.cfg.max_search_results), sort, least, beats, layer)
     return {"query": q, "sort": sort, "scores": s.neurons.scores, "results": json_safe(found)}  # NaN scores: null
 
 
