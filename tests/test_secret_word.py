@@ -61,12 +61,13 @@ def test_the_shift_leans_toward_the_word_planted_in_the_tuned_vectors(sft_pair, 
     cfg = AuditConfig(budget=4)
     items = [bench.render(nla.tokenizer, "t", [{"role": "user", "content": "a clue?"}, {"role": "assistant", "content": "it is blue"}])]
     read = [bench.assistant_vectors(nla, nla.target, t, cfg.budget) for t in items]
-    same = bench.shifts(nla, nla.target, read, read, cfg)
+    concepts = bench.word_concepts(nla, cfg)
+    same = bench.shifts(nla, concepts, nla.target, read, read)
     assert set(same) == {"ar shift", "logit-lens shift"} and all(np.allclose(v, 0, atol=1e-5) and len(v) == len(bench.WORDS) for v in same.values())
     ocean = Concepts.build(nla, ["ocean"], cfg).target[0]
     other = np.random.default_rng(0).standard_normal(ocean.shape)
     monkeypatch.setattr(bench, "lens", lambda _model, vectors: torch.zeros(len(vectors), len(nla.tokenizer)))
-    planted = bench.shifts(nla, object(), [np.stack([ocean] * 3)], [np.stack([other] * 3)], cfg)["ar shift"]
+    planted = bench.shifts(nla, concepts, object(), [np.stack([ocean] * 3)], [np.stack([other] * 3)])["ar shift"]
     assert list(bench.WORDS)[int(np.argmax(planted))] == "ocean"
 
 

@@ -292,14 +292,13 @@ CHOICE_METHODS = SHIFTS + tuple(f"{m}, centred" for m in SHIFTS)
 
 
 @torch.no_grad()
-def shifts(nla: NLA, tuned: PreTrainedModel, tuned_vectors: list[np.ndarray], base_vectors: list[np.ndarray],
-           cfg: AuditConfig) -> dict[str, np.ndarray]:
+def shifts(nla: NLA, concepts: Concepts, tuned: PreTrainedModel, tuned_vectors: list[np.ndarray],
+           base_vectors: list[np.ndarray]) -> dict[str, np.ndarray]:
     """How much more the tuned model's layer-K vectors lean toward each of the benchmark's words than the base model's at the
     same audited tokens (each transcript's, read through each model), one score per word in WORDS' order: through the NLA's
     AR (the audit's concept match, cos to AR(word) over a scrambled control) and through the logit lens (the logit of the
-    word's first token)."""
+    word's first token). `concepts`: every word of WORDS as the audit's concepts (`word_concepts`)."""
     candidates = list(WORDS)
-    concepts = Concepts.build(nla, candidates, cfg)
     first = [nla.tokenizer(f" {w}", add_special_tokens=False)["input_ids"][0] for w in candidates]
     shift = {m: np.zeros(len(candidates)) for m in SHIFTS}
     for model, sign, per_transcript in ((tuned, 1.0, tuned_vectors), (nla.target, -1.0, base_vectors)):
@@ -308,6 +307,11 @@ def shifts(nla: NLA, tuned: PreTrainedModel, tuned_vectors: list[np.ndarray], ba
                 shift["ar shift"] += sign * concepts.margins(vectors).mean(0)
                 shift["logit-lens shift"] += sign * lens(model, vectors)[:, first].mean(0).cpu().numpy()
     return shift
+
+
+def word_concepts(nla: NLA, cfg: AuditConfig) -> Concepts:
+    """Every word of WORDS as the audit's concepts (AR reconstructions and their scrambled controls): built once a run."""
+    return Concepts.build(nla, list(WORDS), cfg)
 
 
 def forced_choice(by_word: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, list[str]]]:
@@ -340,7 +344,8 @@ def save_model(folder: Path, tuned: PreTrainedModel, tokenizer: PreTrainedTokeni
     build_folder(folder, write)
 
 
-def play(word: str, w: int, nla: NLA, s: AuditBenchConfig, cfg: AuditConfig, reference: Reference, save_models: Path | None) -> dict:
+def play(word: str, w: int, nla: NLA, s: AuditBenchConfig, cfg: AuditConfig, reference: Reference, concepts: Concepts,
+         save_models: Path | None) -> dict:
     """One word of the game: its fine-tune, transcripts and every method's ranking; returned as JSON-ready state (what the
     run keeps in its work folder once the word is done, so that a killed benchmark resumes at the next word)."""
     tokenizer, base = nla.tokenizer, nla.meta.base_model
@@ -364,7 +369,7 @@ def play(word: str, w: int, nla: NLA, s: AuditBenchConfig, cfg: AuditConfig, ref
     tuned_vectors = [assistant_vectors(nla, tuned, t, s.budget) for t in items]  # read once: the logit lens and the choice
     base_vectors = [assistant_vectors(nla, nla.target, t, s.budget) for t in items]
     rankings["logit lens"] = logit_lens(nla, tuned, items, tuned_vectors)
-    leaning = shifts(nla, tuned, tuned_vectors, base_vectors, cfg)
+    leaning = shifts(nla, concepts, tuned, tuned_vectors, base_vectors)
     row = {"transcripts": len(items), "dropped_for_writing_the_word": dropped, "fine_tune_seconds": round(tuned_s, 1),
            "answers": [c[1]["content"] for c in convs], **{m: r[:10] for m, r in rankings.items()},
            **{f"shift, {m}": dict(zip(WORDS, np.round(v, 4).tolist())) for m, v in leaning.items()}}
@@ -415,13 +420,14 @@ def run(s: AuditBenchConfig, nla_source: Path | str | LoadConfig = DEFAULT_NLA, 
     size = {f.name: getattr(s, f.name) for f in dataclasses.fields(AuditSize)}  # the audit's size, as the benchmark sets it
     cfg = AuditConfig(select="role", role="assistant", **size)
     reference = Reference.build(nla, cfg)  # explained once: every audit's term rates
+    concepts = word_concepts(nla, cfg)  # and every word's concept, for the forced choice
     rankings: dict[str, dict[str, list[str]]] = {m: {} for m in METHODS}
     leaning: dict[str, dict[str, np.ndarray]] = {}
     per_word, example, audit_seconds, audited = {}, None, 0.0, 0
     for w, word in enumerate(chosen_words(s.words)):
         state = kept.get(word)
         if state is None:
-            state = play(word, w, nla, s, cfg, reference, save_models)
+            state = play(word, w, nla, s, cfg, reference, concepts, save_models)
             if work is not None:
                 write_json(work / f"{word}.json", state)
         for method, ranked in state["rankings"].items():
