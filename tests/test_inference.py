@@ -181,10 +181,16 @@ def test_fast_and_plain_paths_explain_alike(sft_pair, monkeypatch):
     assert same >= 5, (fast.token_ids, plain.token_ids)
 
 
-def test_ar_batches_by_length_and_puts_rows_back_in_order(sft_pair):
+def test_ar_batches_by_length_and_puts_rows_back_in_order(sft_pair, monkeypatch):
     ar = load_reconstructor(sft_pair.ar)
     texts = ["a much longer explanation with many more words in it", "short", "", "middle sized text here"]
     together = ar.reconstruct(texts, batch_size=2, bf16=False)
     alone = np.concatenate([ar.reconstruct([t], batch_size=1, bf16=False) for t in texts])
     np.testing.assert_allclose(together, alone, rtol=1e-4, atol=1e-5)
     assert ar.reconstruct([], bf16=False).shape == (0, 64)
+    read = []  # a repeated text (a common token's floor text, a failed explanation) is read once
+    encode = ar.encode
+    monkeypatch.setattr(ar, "encode", lambda batch, device: read.extend(batch) or encode(batch, device))
+    repeated = ar.reconstruct(["short", *texts, "short", ""], batch_size=2, bf16=False)
+    assert sorted(read) == sorted(texts)
+    np.testing.assert_allclose(repeated, together[[1, 0, 1, 2, 3, 1, 2]], rtol=1e-4, atol=1e-5)

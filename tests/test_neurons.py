@@ -667,3 +667,59 @@ def test_the_ar_scorer_is_centred_on_the_average_description():
     assert all(pred[1 + j, j] > pred[0, j] for j in range(4))
     raw = ARScorer(scorer.reconstruct).predict([Description("", t) for t in table], held, [])
     assert all(raw[0, j] > raw[1 + j, j] for j in range(4))  # uncentred, the ordinary token outranks each neuron's own
+
+
+def test_the_command_line_reads_a_dictionary(two_layers, tmp_path, capsys):
+    """`nlakit dictionary`: one layer's best neurons with every score beside its baselines (or as JSON lines), the pages and
+    the export written from the file alone, and a wrong path or sort refused in one line."""
+    from nlakit.app.cli import main
+
+    out, _ = two_layers
+    main(["dictionary", str(out), "--layer", "1", "--limit", "3", "--sort", "auroc_lexical", "--json"])
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(listed) == 3 and {r["layer"] for r in listed} == {1} and "top_contexts" in listed[0]
+    assert [r["auroc_lexical"] for r in listed] == sorted((r["auroc_lexical"] for r in listed), key=lambda v: -1 if v is None else v,
+                                                          reverse=True)
+    main(["dictionary", str(out / DICTIONARY), "--search", "1:2"])
+    shown = capsys.readouterr()
+    assert "neuron 1:2  ·  detection AUROC: lexical " in shown.out and "(token-only " in shown.out and "ceiling" in shown.out
+    assert "1 listed (--limit 20) of the 8 neurons" in shown.err
+    main(["dictionary", str(out), "--pages", str(tmp_path / "pages"), "--export", str(tmp_path / "all.jsonl")])
+    assert capsys.readouterr().out == ""  # nothing listed: only the files asked for
+    assert (tmp_path / "pages" / PAGE).is_file() and (tmp_path / "pages" / layer_page(1)).is_file()
+    assert len((tmp_path / "all.jsonl").read_text().splitlines()) == 8
+    for argv, said in [(["dictionary", str(tmp_path / "none")], "neuron dictionary not found"),
+                       (["dictionary", str(out), "--sort", "luck"], "cannot sort by 'luck'")]:
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_the_shipped_dictionary_says_what_its_file_holds():
+    """The figures shipped in summary.json (overall and per layer) are the ones its neurons.parquet gives: nothing written
+    by hand, nothing left from another build; every neuron of every layer it names is there once."""
+    from nlakit.readings.dictionary import SUMMARY, shipped_dictionary
+    from nlakit.readings.neurons import ceiling_summary, layer_summary, read_summary, score_summary
+
+    path = shipped_dictionary()
+    if path is None:
+        pytest.skip("this installation ships no neuron dictionary")
+    summary = read_summary(path.parent)
+    table = pq.read_table(path)
+    names = table.column("name").to_pylist()
+    assert len(names) == len(set(names)) == summary["neurons"] and (path.parent / SUMMARY).is_file()
+    layers = np.array(table.column("layer").to_pylist())
+    assert sorted(set(layers.tolist())) == summary["layers"]
+    figures = {c: np.array([np.nan if v is None else v for v in table.column(c).to_pylist()], np.float64)
+               for c in table.column_names if c.startswith(("auroc_", "pearson_"))}
+    scorers = list(summary["scorers"])
+
+    def same(found: object, shown: object) -> bool:  # pytest.approx compares no nested dicts
+        if isinstance(found, dict):
+            return isinstance(shown, dict) and found.keys() == shown.keys() and all(same(found[k], shown[k]) for k in found)
+        return found == pytest.approx(shown, rel=1e-9) if isinstance(found, float) else found == shown
+
+    assert same({s: score_summary(figures, s) for s in scorers}, summary["scorers"])
+    assert same(ceiling_summary(figures), summary["ceiling"])
+    for layer, shown in summary.get("by_layer", {}).items():
+        assert same(layer_summary({k: v[layers == int(layer)] for k, v in figures.items()}, scorers), shown), layer

@@ -26,6 +26,7 @@ from ..core.config import (
     AuditConfig,
     AVConfig,
     BenchConfig,
+    DictionaryConfig,
     DirectionsConfig,
     EvaluateConfig,
     ExplainConfig,
@@ -286,6 +287,35 @@ def neurons(cfg: NeuronsConfig, nla: LoadConfig = LoadConfig(),
         console.print(f"{scorer}: above the token-only description on {above} of neurons; {f['auroc_at_least_0.8']} at AUROC >= 0.8")
     console.print(f"{summary['neurons']} neurons described; {summary['tokens_explained']} tokens explained in {summary['seconds']:.0f} s; "
                   f"page: {out / 'index.html'}", soft_wrap=True)
+
+
+@stage_command("dictionary", DictionaryConfig)
+def dictionary(cfg: DictionaryConfig,
+               path: Optional[Path] = typer.Argument(None, help="a neurons.parquet from `nlakit neurons`, or its folder; default: "
+                                                    "the dictionary shipped for the default model"),
+               as_json: bool = typer.Option(False, "--json", help="print the neurons listed as JSON, one object per line")) -> None:
+    """Read a neuron dictionary: list its best neurons or those a search finds (with every score beside its baselines),
+    write its pages, or export every neuron as JSON lines. With --pages or --export alone nothing is listed."""
+    from ..readings.dictionary import Dictionary, entry_headline
+
+    d = Dictionary.load(path)
+    if cfg.pages:
+        pages = d.write_pages(cfg.pages)
+        console.print(f"{len(pages)} page(s) written; open {pages[0]}", soft_wrap=True)
+    if cfg.export:
+        console.print(f"{d.export(cfg.export)} neurons written to {cfg.export}", soft_wrap=True)
+    if (cfg.pages or cfg.export) and not (cfg.search or cfg.layer is not None):
+        return
+    found = d.search(cfg.search, cfg.limit, cfg.sort, cfg.least, cfg.beats_token_only, cfg.layer)
+    listing = Console()  # the neurons are the command's result: standard output
+    for entry in found:
+        if as_json:
+            print(to_json(entry))
+            continue
+        listing.print(escape(entry_headline(entry)), soft_wrap=True)
+        listing.print(escape(f"    {entry['description']}"), soft_wrap=True)
+    if not as_json:
+        console.print(f"{len(found)} listed (--limit {cfg.limit}) of the {d.rows} neurons in {d.path}", soft_wrap=True)
 
 
 @stage_command("directions", DirectionsConfig)

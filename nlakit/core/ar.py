@@ -73,20 +73,23 @@ class Reconstructor(nn.Module):
     def reconstruct(self, explanations: list[str], batch_size: int = 32, bf16: bool | None = None) -> np.ndarray:
         """The predicted vector of each explanation ([N, d]).
 
-        Rows are batched in order of length (and put back in order), so a batch pads little; a frozen
-        AR runs as its inference copy (merged adapters, bf16 projections) where autocast runs bf16.
+        Each distinct text is read once (the token floor's texts repeat every common token, a GRPO group's samples
+        and failed explanations repeat too); rows are batched in order of length (and put back in order), so a batch
+        pads little; a frozen AR runs as its inference copy (merged adapters, bf16 projections) where autocast runs bf16.
         """
         device = self.device
         bf16 = bf16_enabled(bf16, device)
         decoder = unwrap(fast_model(self, bf16)).get_decoder()
-        order = np.argsort([len(e) for e in explanations], kind="stable")  # characters: a length order without tokenising twice
-        out = np.zeros((len(explanations), self.meta.d_model), np.float32)
-        for start in range(0, len(explanations), batch_size):
+        texts = list(dict.fromkeys(explanations))
+        order = np.argsort([len(e) for e in texts], kind="stable")  # characters: a length order without tokenising twice
+        out = np.zeros((len(texts), self.meta.d_model), np.float32)
+        for start in range(0, len(texts), batch_size):
             rows = order[start : start + batch_size]
-            enc = self.encode([explanations[i] for i in rows], device)
+            enc = self.encode([texts[i] for i in rows], device)
             with autocast(bf16, device):
                 out[rows] = self(enc["input_ids"], enc["attention_mask"], decoder).float().cpu().numpy()
-        return out
+        where = {text: i for i, text in enumerate(texts)}
+        return out[[where[e] for e in explanations]].reshape(len(explanations), self.meta.d_model)
 
     def score(self, explanations: list[str], targets: np.ndarray, failed: np.ndarray | None = None, **kw) -> np.ndarray:
         """mse_nrm of each explanation's reconstruction against its target vector (metrics.score_rows' rules for failures)."""

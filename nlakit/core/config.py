@@ -412,6 +412,22 @@ class NeuronsConfig(CorpusConfig):
 
 
 @dataclass
+class DictionaryConfig(Settings):
+    """`nlakit dictionary`: read a neuron dictionary from the command line (search it, write its pages, export it), as
+    `Dictionary` does in Python and the explorer's Neurons view does in a browser."""
+
+    search: str = setting("", "a neuron's name (20:17), or text found in a description or a top-context token; empty: every "
+                              "neuron, best first")
+    layer: int | None = setting(None, "only this layer's neurons", min=0)
+    sort: str = setting("score", "the score the hits are ranked by (any auroc_ or pearson_ column of the file)")
+    least: float | None = setting(None, "only neurons scoring at least this by --sort")
+    beats_token_only: bool = setting(False, "only neurons whose description beats its token-only one by every scorer")
+    limit: int = setting(20, "most neurons listed", min=1)
+    pages: str | None = setting(None, "write the dictionary's pages into this folder (an overview and one page per layer)")
+    export: str | None = setting(None, "write one JSON object per neuron to this .jsonl file (Neuronpedia-like fields)")
+
+
+@dataclass
 class DirectionsConfig(Settings):
     """`nlakit directions`: what the NLA says a residual direction at layer K adds to the mean activation."""
 

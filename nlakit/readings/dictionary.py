@@ -119,6 +119,23 @@ def score_columns(found: dict[str, str | None]) -> dict[str, str]:
             if name.startswith((*SCORE_PREFIXES, BEATS))} | {name: "text" for name in ("token_only", "note") if name in found}
 
 
+def entry_scorers(entry: dict) -> list[str]:
+    """The scorers an entry was scored by (its auroc_<scorer> columns, baselines and the ceiling aside)."""
+    return [k[len("auroc_"):] for k in entry if k.startswith("auroc_") and k != "auroc_ceiling"
+            and not k.endswith(("_token_only", "_shuffled"))]
+
+
+def entry_headline(entry: dict) -> str:
+    """One line a reader judges an entry by: each scorer's detection AUROC beside its token-only and shuffled baselines,
+    and the ceiling (what the page's entry heading says)."""
+    def fig(value: float | None) -> str:
+        return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+
+    parts = [f"{s} {fig(entry.get(f'auroc_{s}'))} (token-only {fig(entry.get(f'auroc_{s}_token_only'))}, shuffled "
+             f"{fig(entry.get(f'auroc_{s}_shuffled'))})" for s in entry_scorers(entry)]
+    return f"neuron {entry['name']}  ·  detection AUROC: {' · '.join(parts) or 'none'} · ceiling {fig(entry.get('auroc_ceiling'))}"
+
+
 class NeuronDictionary(ParquetSearch):
     """A dictionary from `nlakit neurons`, searched by neuron name (20:17, sae:3), description or top-context token, sorted
     and filtered by any of its scores."""

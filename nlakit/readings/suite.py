@@ -96,14 +96,6 @@ def score(nla: NLA, pred: np.ndarray, target: np.ndarray, undefined: np.ndarray 
     return score_rows(pred, target, nla.meta.resolved_mse_scale, undefined)
 
 
-def reconstruct(nla: NLA, texts: list[str]) -> np.ndarray:
-    """The AR on each distinct text once (prefixes and controls repeat texts a lot)."""
-    unique = list(dict.fromkeys(texts))
-    pred = np.asarray(nla.ar.reconstruct(unique), np.float32).reshape(len(unique), nla.meta.d_model)
-    where = {t: i for i, t in enumerate(unique)}
-    return pred[[where[t] for t in texts]]
-
-
 # ---------------------------------------------------------------- explanations and controls
 
 
@@ -129,7 +121,7 @@ def control_measures(nla: NLA, rows: list[dict], ex: Explained, means: np.ndarra
         "parsed": ex.result.parsed.astype(np.float64),
         "capped": ex.capped.astype(np.float64),
         "fve_shuffled": fve_rows(mse_shuffled, rawvar),
-        "fve_teacher": fve_rows(score(nla, reconstruct(nla, teacher), ex.vectors), rawvar),
+        "fve_teacher": fve_rows(score(nla, nla.ar.reconstruct(teacher), ex.vectors), rawvar),
         "fve_random_direction": fve_rows(random_direction_mse(nla, ex.vectors, rng, max_new_tokens), rawvar),
         "fve_mean_eval": fve_rows(score(nla, means, ex.vectors), rawvar),
         "fve_zero": fve_rows(np.full(len(rows), FAILED_MSE), rawvar),
@@ -282,7 +274,7 @@ def salience_measures(nla: NLA, ex: Explained, max_lines: int = MAX_PREFIX_LINES
         prefixes = [text_prefix(t, k) for t in ex.texts]
         cut = [i for i, (prefix, text) in enumerate(zip(prefixes, ex.texts)) if prefix != text]
         pred = ex.recon.copy()
-        pred[cut] = reconstruct(nla, [prefixes[i] for i in cut])
+        pred[cut] = nla.ar.reconstruct([prefixes[i] for i in cut])
         out[f"fve_prefix_{k}"] = fve_rows(score(nla, pred, ex.vectors, ex.failed), nla.baseline.value)
     return out
 
