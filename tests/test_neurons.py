@@ -326,6 +326,7 @@ def test_the_python_api_loads_searches_and_exports(built, tmp_path):
     assert d.export(tmp_path / "all.jsonl") == 128
     first = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text().splitlines()][PLANTED]
     assert first["index"] == PLANTED and first["activations"][0]["token"] == WORD
+    assert first["modelId"] == json.loads((built["out"] / "summary.json").read_text())["model"] is not None
     assert {"scorer": "auroc_lexical", "value": built["rows"][PLANTED]["auroc_lexical"]} in first["explanations"][0]["scores"]
 
 

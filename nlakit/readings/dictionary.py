@@ -210,11 +210,15 @@ class Dictionary(NeuronDictionary):
         scores and scorer, activations as tokens and values); returns how many."""
         import json
 
+        from ..core.files import read_json
+
+        summary = self.path.parent / SUMMARY  # names the model the neurons are of, where the dictionary came with it
+        model = read_json(summary, "dictionary summary").get("model") if summary.is_file() else None
         rows = self.select("true", "layer, neuron", [], self.rows)
         with Path(path).open("w", encoding="utf-8") as f:
             for r in rows:
                 scores = [{"scorer": k, "value": v} for k, v in r.items() if k.startswith(("auroc_", "pearson_")) and v is not None]
-                f.write(json.dumps({"modelId": None, "layer": r["layer"], "index": r["neuron"], "name": r["name"],
+                f.write(json.dumps({"modelId": model, "layer": r["layer"], "index": r["neuron"], "name": r["name"],
                                     "explanations": [{"description": r["description"], "scores": scores,
                                                       "typeName": "nlakit-api-summary" if r.get("summary") else "nlakit-terms"}],
                                     "baselineExplanation": r.get("token_only"), "writes": r.get("writes"), "note": r.get("note"),
