@@ -686,7 +686,8 @@ def test_the_command_line_reads_a_dictionary(two_layers, tmp_path, capsys):
     assert "neuron 1:2  ·  detection AUROC: lexical " in shown.out and "(token-only " in shown.out and "ceiling" in shown.out
     assert "1 listed (--limit 20) of the 8 neurons" in shown.err
     main(["dictionary", str(out), "--pages", str(tmp_path / "pages"), "--export", str(tmp_path / "all.jsonl")])
-    assert capsys.readouterr().out == ""  # nothing listed: only the files asked for
+    said = capsys.readouterr()
+    assert said.out == "" and f"3 page(s) written; open {tmp_path / 'pages' / PAGE}" in said.err  # nothing listed
     assert (tmp_path / "pages" / PAGE).is_file() and (tmp_path / "pages" / layer_page(1)).is_file()
     assert len((tmp_path / "all.jsonl").read_text().splitlines()) == 8
     for argv, said in [(["dictionary", str(tmp_path / "none")], "neuron dictionary not found"),

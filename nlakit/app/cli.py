@@ -296,12 +296,12 @@ def dictionary(cfg: DictionaryConfig,
                as_json: bool = typer.Option(False, "--json", help="print the neurons listed as JSON, one object per line")) -> None:
     """Read a neuron dictionary: list its best neurons or those a search finds (with every score beside its baselines),
     write its pages, or export every neuron as JSON lines. With --pages or --export alone nothing is listed."""
-    from ..readings.dictionary import Dictionary, entry_headline
+    from ..readings.dictionary import PAGE, Dictionary, entry_headline
 
     d = Dictionary.load(path)
     if cfg.pages:
         pages = d.write_pages(cfg.pages)
-        console.print(f"{len(pages)} page(s) written; open {pages[0]}", soft_wrap=True)
+        console.print(f"{len(pages)} page(s) written; open {Path(cfg.pages) / PAGE}", soft_wrap=True)
     if cfg.export:
         console.print(f"{d.export(cfg.export)} neurons written to {cfg.export}", soft_wrap=True)
     if (cfg.pages or cfg.export) and not (cfg.search or cfg.layer is not None):
