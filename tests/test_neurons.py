@@ -700,8 +700,8 @@ def test_the_command_line_reads_a_dictionary(two_layers, tmp_path, capsys):
 def test_the_shipped_dictionary_says_what_its_file_holds():
     """The figures shipped in summary.json (overall and per layer) are the ones its neurons.parquet gives: nothing written
     by hand, nothing left from another build; every neuron of every layer it names is there once."""
-    from nlakit.readings.dictionary import SUMMARY, shipped_dictionary
-    from nlakit.readings.neurons import ceiling_summary, layer_summary, read_summary, score_summary
+    from nlakit.readings.dictionary import SUMMARY, read_summary, shipped_dictionary
+    from nlakit.readings.neurons import ceiling_summary, layer_summary, score_summary
 
     path = shipped_dictionary()
     if path is None:

@@ -119,6 +119,18 @@ def score_columns(found: dict[str, str | None]) -> dict[str, str]:
             if name.startswith((*SCORE_PREFIXES, BEATS))} | {name: "text" for name in ("token_only", "note") if name in found}
 
 
+def figure(value: float | None) -> str:
+    """A score as the pages and the command line show it: three decimals, n/a where it is undefined."""
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+def read_summary(folder: Path) -> dict:
+    """The summary.json `nlakit neurons` writes beside a dictionary (its figures, overall and by layer)."""
+    from ..core.files import read_json
+
+    return read_json(Path(folder) / SUMMARY, "dictionary summary")
+
+
 def entry_scorers(entry: dict) -> list[str]:
     """The scorers an entry was scored by (its auroc_<scorer> columns, baselines and the ceiling aside)."""
     return [k[len("auroc_"):] for k in entry if k.startswith("auroc_") and k != "auroc_ceiling"
@@ -128,12 +140,9 @@ def entry_scorers(entry: dict) -> list[str]:
 def entry_headline(entry: dict) -> str:
     """One line a reader judges an entry by: each scorer's detection AUROC beside its token-only and shuffled baselines,
     and the ceiling (what the page's entry heading says)."""
-    def fig(value: float | None) -> str:
-        return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
-
-    parts = [f"{s} {fig(entry.get(f'auroc_{s}'))} (token-only {fig(entry.get(f'auroc_{s}_token_only'))}, shuffled "
-             f"{fig(entry.get(f'auroc_{s}_shuffled'))})" for s in entry_scorers(entry)]
-    return f"neuron {entry['name']}  ·  detection AUROC: {' · '.join(parts) or 'none'} · ceiling {fig(entry.get('auroc_ceiling'))}"
+    parts = [f"{s} {figure(entry.get(f'auroc_{s}'))} (token-only {figure(entry.get(f'auroc_{s}_token_only'))}, shuffled "
+             f"{figure(entry.get(f'auroc_{s}_shuffled'))})" for s in entry_scorers(entry)]
+    return f"neuron {entry['name']}  ·  detection AUROC: {' · '.join(parts) or 'none'} · ceiling {figure(entry.get('auroc_ceiling'))}"
 
 
 class NeuronDictionary(ParquetSearch):
@@ -210,10 +219,8 @@ class Dictionary(NeuronDictionary):
         scores and scorer, activations as tokens and values); returns how many."""
         import json
 
-        from ..core.files import read_json
-
-        summary = self.path.parent / SUMMARY  # names the model the neurons are of, where the dictionary came with it
-        model = read_json(summary, "dictionary summary").get("model") if summary.is_file() else None
+        # the summary beside the file names the model the neurons are of, where the dictionary came with it
+        model = read_summary(self.path.parent).get("model") if (self.path.parent / SUMMARY).is_file() else None
         rows = self.select("true", "layer, neuron", [], self.rows)
         with Path(path).open("w", encoding="utf-8") as f:
             for r in rows:
@@ -229,12 +236,12 @@ class Dictionary(NeuronDictionary):
     def write_pages(self, folder: Path | str) -> list[Path]:
         """The dictionary's pages (dictionary_pages: one, or an overview and one per layer) written into `folder`, from the
         file and the summary.json beside it: a dictionary shipped or passed around without its pages gets them back."""
-        from ..core.files import atomic_write_text, read_json
+        from ..core.files import atomic_write_text
 
-        summary_path = self.path.parent / SUMMARY
-        if not summary_path.is_file():
-            raise NLAError(f"{summary_path} not found: the pages need the summary `nlakit neurons` writes beside {self.path.name}")
-        pages = dictionary_pages(self.select("true", "layer, neuron", [], self.rows), read_json(summary_path, "dictionary summary"))
+        if not (self.path.parent / SUMMARY).is_file():
+            raise NLAError(f"{self.path.parent / SUMMARY} not found: the pages need the summary `nlakit neurons` writes beside "
+                           f"{self.path.name}")
+        pages = dictionary_pages(self.select("true", "layer, neuron", [], self.rows), read_summary(self.path.parent))
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in pages.items():
@@ -355,7 +362,6 @@ def overview_page(rows: list[dict], summary: dict) -> str:
     scorer = next(iter(summary["scorers"]))
     head = ("<tr><th>layer</th><th>neurons</th><th>median AUROC</th><th>token-only</th><th>shuffled</th><th>above token-only</th>"
             "<th>AUROC &ge; 0.8</th><th>ceiling</th></tr>")
-    number = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
     cells = []
     for layer in summary["layers"]:
         own = summary["by_layer"][str(layer)]
@@ -363,8 +369,8 @@ def overview_page(rows: list[dict], summary: dict) -> str:
         above = "n/a" if f["above_token_only"] is None else f"{f['above_token_only']:.0%}"
         medians = [f["auroc"].get("q50"), f["auroc_token_only"].get("q50"), f["auroc_shuffled"].get("q50")]
         cells.append(f"<tr><td><a href='{layer_page(layer)}'>{layer}</a></td><td>{own['neurons']}</td>"
-                     + "".join(f"<td>{number(v)}</td>" for v in medians)
-                     + f"<td>{above}</td><td>{f['auroc_at_least_0.8']}</td><td>{number(own['ceiling']['auroc'].get('q50'))}</td></tr>")
+                     + "".join(f"<td>{figure(v)}</td>" for v in medians)
+                     + f"<td>{above}</td><td>{f['auroc_at_least_0.8']}</td><td>{figure(own['ceiling']['auroc'].get('q50'))}</td></tr>")
     ranked = sorted(rows, key=lambda r: -r["score"] if r["score"] is not None and math.isfinite(r["score"]) else math.inf)
     data = [[r["name"], r["description"], None if r["score"] is None else round(r["score"], 3), r.get(f"{BEATS}{scorer}")]
             for r in ranked]

@@ -53,7 +53,7 @@ from ..core.progress import progress
 from ..core.prompts import STOPWORDS, explanation_fields, format_explanation
 from ..core.reading import TokenActivations, forward_target, rows_for, sample_positions, tokenize
 from ..stages.extract import corpus_source
-from .dictionary import DICTIONARY, SUMMARY, dictionary_pages
+from .dictionary import DICTIONARY, SUMMARY, dictionary_pages, read_summary
 from .sae import SAE, load_sae
 from .scoring import (
     SCORERS,
@@ -753,9 +753,3 @@ def layer_summary(figures: dict[str, np.ndarray], scorer_names: list[str]) -> di
     """One layer's neurons: how many, each scorer's figures and the ceiling's (the keys the whole summary gives them)."""
     return {"neurons": int(len(figures["auroc_ceiling"])), "scorers": {s: score_summary(figures, s) for s in scorer_names},
             "ceiling": ceiling_summary(figures)}
-
-
-def read_summary(out: Path) -> dict:
-    from ..core.files import read_json
-
-    return read_json(Path(out) / SUMMARY, "dictionary summary")
