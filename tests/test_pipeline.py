@@ -562,6 +562,19 @@ def test_init_adapters_continue_over_the_datasets_model(sft_pair, make_tiny_mode
     assert not torch.equal(expected, load_causal_lm(Sidecar.load(sft_pair.av).base_model).get_input_embeddings().weight)
     torch.testing.assert_close(av.lm.get_input_embeddings().weight, expected)
     assert av.meta.base_model == other
+    assert av.meta.baselines == Sidecar.load(data).baselines  # another model's vectors: their own rawvar
+
+
+def test_continuing_on_a_smaller_sample_keeps_the_models_recipe_and_baseline(tiny_model, tiny_corpus, make_taught, sft_pair, tmp_path):
+    """Continued on fewer positions of its own target, an NLA keeps the extraction recipe and rawvar it was trained with:
+    `evaluate` reads the same held-out tokens afterwards and every FVE divides by the same baseline."""
+    from nlakit.stages.sft import sft_model
+
+    sparse = make_taught(tiny_model, tiny_corpus, tmp_path / "sparse", positions_per_doc=1)
+    start, data = Sidecar.load(sft_pair.ar), Sidecar.load(sparse)
+    assert data.extraction["positions_per_doc"] != start.extraction["positions_per_doc"] and data.baselines != start.baselines
+    ar = sft_model("ar", data, ARConfig(init=str(sft_pair.nla), bf16=False))
+    assert (ar.meta.extraction, ar.meta.baselines, ar.meta.activation_norm) == (start.extraction, start.baselines, start.activation_norm)
 
 
 def test_a_time_budget_stops_the_pipeline_at_a_checkpoint_and_the_same_command_continues(tiny_model, tmp_path, monkeypatch):

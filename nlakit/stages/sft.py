@@ -49,10 +49,19 @@ def init_folder(init: str, role: str) -> Path:
     return folder
 
 
-def continued(model: torch.nn.Module, meta: Sidecar, role: str) -> None:
-    """A model loaded from --init takes the dataset's sidecar, keeping what it was trained with (marker, prompts, scale)."""
+def continued(model: torch.nn.Module, meta: Sidecar, role: str, init_base: str) -> None:
+    """A model loaded from --init takes the dataset's sidecar, keeping what it was trained with (marker, prompts, scale).
+
+    Continued on activations of its own target (`init_base`), it also keeps its extraction recipe and baselines: they
+    describe the set it was trained on (the shipped NLA's: every built-in document at 48 positions), and a small set to
+    continue on (one position per document, say) must change neither the held-out tokens `evaluate` reads nor the
+    rawvar every FVE divides by. Data from another model (a fine-tune of the target) brings its own.
+    """
     meta.check_compatible(model.meta, "the --init model")
+    own = model.meta if init_base == meta.base_model else meta
     model.meta = Sidecar(**{**meta.__dict__, "kind": "nla_model", "role": role, "training": {},
+                            "extraction": own.extraction or meta.extraction, "baselines": own.baselines or meta.baselines,
+                            "activation_norm": own.activation_norm or meta.activation_norm,
                             "injection_scale": model.meta.injection_scale or meta.injection_scale,
                             "tokens": model.meta.tokens or meta.tokens, "prompt_templates": model.meta.prompt_templates or meta.prompt_templates})
 
@@ -67,7 +76,7 @@ def sft_model(role: str, meta: Sidecar, cfg: TrainConfig) -> torch.nn.Module:
         folder = init_folder(cfg.init, role)
         start = Sidecar.load(folder)
         model = load(folder, trainable=True, device=load_device(cfg.fsdp), meta=Sidecar(**{**start.__dict__, "base_model": meta.base_model}))
-        continued(model, meta, role)
+        continued(model, meta, role, start.base_model)
     else:
         model = build(meta, device=load_device(cfg.fsdp))
         model.lm = add_lora(model.lm, cfg)
