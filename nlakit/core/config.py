@@ -371,8 +371,8 @@ class LoadConfig(Settings):
     device_map: str | None = setting(None, "spread each model's blocks over the GPUs (accelerate): auto, balanced, sequential; "
                                            "default: one device")
     no_repeat_ngram: int = setting(0, "the AV never repeats an N-token sequence of its own explanation (greedy or sampled): 4 "
-                                      "stops most loops that the cap cuts into failed readings (the shipped NLA on 2,878 held-out "
-                                      "tokens: 0.8 % -> 0.6 % failed, greedy fve_nrm 0.507 -> 0.514; nothing gained with "
+                                      "stops most loops that the cap cuts into failed readings (the NLA shipped on 2026-12-04, on 2,878 "
+                                      "held-out tokens: 0.8 % -> 0.6 % failed, greedy fve_nrm 0.507 -> 0.514; nothing gained with "
                                       "--retries); 0: off, as the official client decodes", min=0)
 
     def __str__(self) -> str:
