@@ -270,6 +270,7 @@ def neurons(cfg: NeuronsConfig, nla: LoadConfig = LoadConfig(),
             overwrite: bool = False, as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object")) -> None:
     """A dictionary of what each MLP neuron does: top contexts explained by the NLA, a description, and detection / simulation
     scores on held-out tokens beside a token-only description, a shuffled one and a ceiling."""
+    from ..readings.dictionary import share
     from ..readings.neurons import run_neurons
 
     summary = run_neurons(nla, cfg, out, explained, overwrite)
@@ -283,8 +284,8 @@ def neurons(cfg: NeuronsConfig, nla: LoadConfig = LoadConfig(),
         quantiles = ", ".join(f"{k} {v:.3f}" for k, v in figures.items() if k.startswith("q"))
         console.print(f"{name:>30}: {quantiles} ({figures['n']} neurons, {figures['undefined']} undefined)")
     for scorer, f in summary["scorers"].items():
-        above = "n/a" if f["above_token_only"] is None else f"{f['above_token_only']:.0%}"
-        console.print(f"{scorer}: above the token-only description on {above} of neurons; {f['auroc_at_least_0.8']} at AUROC >= 0.8")
+        console.print(f"{scorer}: above the token-only description on {share(f['above_token_only'])} of neurons; "
+                      f"{f['auroc_at_least_0.8']} at AUROC >= 0.8")
     console.print(f"{summary['neurons']} neurons described; {summary['tokens_explained']} tokens explained in {summary['seconds']:.0f} s; "
                   f"page: {out / 'index.html'}", soft_wrap=True)
 

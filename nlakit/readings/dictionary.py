@@ -124,6 +124,16 @@ def figure(value: float | None) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
+def share(value: float | None) -> str:
+    """A summary's share of neurons (above their token-only description) as a percentage, n/a where none was defined."""
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def best_first(rows: list[dict]) -> list[dict]:
+    """Entries by their score, best first; an undefined score last."""
+    return sorted(rows, key=lambda r: -r["score"] if r["score"] is not None and math.isfinite(r["score"]) else math.inf)
+
+
 def read_summary(folder: Path) -> dict:
     """The summary.json `nlakit neurons` writes beside a dictionary (its figures, overall and by layer)."""
     from ..core.files import read_json
@@ -298,11 +308,11 @@ def dictionary_page(rows: list[dict], summary: dict) -> str:
     keep = ("name", "description", "token_only", "note", *scores, *(f"beats_token_only_{s}" for s in scorers))
     data = [{**{k: r.get(k) for k in keep}, "top_contexts": [{k: c[k] for k in ("token", "context", "activation", "explanation")}
                                                              for c in r["top_contexts"]]}
-            for r in sorted(rows, key=lambda r: -r["score"] if r["score"] is not None and math.isfinite(r["score"]) else math.inf)]
+            for r in best_first(rows)]
     lines = []
     for name, f in summary["scorers"].items():
         auroc, token, shuffled = f["auroc"], f["auroc_token_only"], f["auroc_shuffled"]
-        above = "n/a" if f["above_token_only"] is None else f"{f['above_token_only']:.0%}"
+        above = share(f["above_token_only"])
         lines.append(f"{name}: detection AUROC median {auroc.get('q50', math.nan):.3f} [q10 {auroc.get('q10', math.nan):.3f}, "
                      f"q90 {auroc.get('q90', math.nan):.3f}], token-only {token.get('q50', math.nan):.3f}, shuffled "
                      f"{shuffled.get('q50', math.nan):.3f}; above token-only on {above}; {f['auroc_at_least_0.8']} at >= 0.8; "
@@ -366,12 +376,12 @@ def overview_page(rows: list[dict], summary: dict) -> str:
     for layer in summary["layers"]:
         own = summary["by_layer"][str(layer)]
         f = own["scorers"][scorer]
-        above = "n/a" if f["above_token_only"] is None else f"{f['above_token_only']:.0%}"
+        above = share(f["above_token_only"])
         medians = [f["auroc"].get("q50"), f["auroc_token_only"].get("q50"), f["auroc_shuffled"].get("q50")]
         cells.append(f"<tr><td><a href='{layer_page(layer)}'>{layer}</a></td><td>{own['neurons']}</td>"
                      + "".join(f"<td>{figure(v)}</td>" for v in medians)
                      + f"<td>{above}</td><td>{f['auroc_at_least_0.8']}</td><td>{figure(own['ceiling']['auroc'].get('q50'))}</td></tr>")
-    ranked = sorted(rows, key=lambda r: -r["score"] if r["score"] is not None and math.isfinite(r["score"]) else math.inf)
+    ranked = best_first(rows)
     data = [[r["name"], r["description"], None if r["score"] is None else round(r["score"], 3), r.get(f"{BEATS}{scorer}")]
             for r in ranked]
     body = (f"<h1>What each neuron of {html.escape(summary['model'])} does, as the NLA reads it</h1>"
