@@ -264,7 +264,7 @@ def test_a_gemma3_style_pair_with_sqrt_d_embeddings_loads_from_folders(tmp_path,
         (folder / "nla_meta.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True))
     nla = NLA.load(av=av, ar=ar)
     assert nla.release is None and "built-in held-out" in nla.baseline.name  # not a registered pair: a measured stand-in, named
-    # the official pipeline's settings, not nlakit's (64 tokens; 4 / 128 / 4, seed 0), each named in one note
+    # the official pipeline's settings, not nlakit's (96 tokens; 4 / 128 / 4, seed 0), each named in one note
     cfg = nla.extract_config()
     assert nla.pipeline and nla.max_new_tokens == 200 and len(nla.ar.decoder.layers) == K + 1
     assert (cfg.min_position, cfg.max_length, cfg.positions_per_doc, cfg.seed) == (50, 4096, 10, 42)
