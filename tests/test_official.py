@@ -343,9 +343,11 @@ def test_export_keeps_the_av_cap_and_the_extraction_settings(sft_pair, tmp_path)
 
     import yaml
 
+    from nlakit.core.config import EXPLANATION_TOKENS
     from nlakit.stages.export import export_official
 
     nla = Path(shutil.copytree(sft_pair.nla, tmp_path / "nla"))
+    assert NLA.load(nla).max_new_tokens == EXPLANATION_TOKENS == 96  # an SFT AV names no cap: nlakit's, under which it was measured
     meta = yaml.safe_load((nla / "av" / "nla_meta.yaml").read_text())
     meta["training"] = {**meta.get("training", {}), "stage": "rl", "config": {"max_new_tokens": 12}}  # an RL AV's response cap
     (nla / "av" / "nla_meta.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True))
