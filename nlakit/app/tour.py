@@ -14,7 +14,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..core.config import EXPLANATION_TOKENS
 from ..core.files import check_output_file, write_json
 from ..core.nla import NLA
 from ..core.report import write_report
@@ -80,8 +79,9 @@ def retried_line(metrics: dict) -> str:
             f"parse, not because they score): fve_nrm {again['fve_nrm']:.2f}{over}; shuffled {again['fve_shuffled']:.2f}.")
 
 
-def run_tour(out: Path, console: Console | None = None, max_new_tokens: int = EXPLANATION_TOKENS) -> dict:
-    """Explain the samples, score the held-out round trip, write `out/index.html` and `out/metrics.json`."""
+def run_tour(out: Path, console: Console | None = None, max_new_tokens: int | None = None) -> dict:
+    """Explain the samples, score the held-out round trip, write `out/index.html` and `out/metrics.json` (`max_new_tokens`:
+    default the shipped NLA's own cap, `NLA.max_new_tokens`)."""
     console = console or Console()
     out, started, timings = Path(out), time.monotonic(), {}
     for name in ("index.html", "metrics.json"):  # before any work: the files it replaces are these two, never a folder
