@@ -178,6 +178,13 @@ def test_every_machine_reports_the_fp32_path_against_the_fp32_peak(results):
         assert fp32["peak_flops_per_s"] == results["peak"]["flops_per_s"]
 
 
+def test_every_cpu_reports_the_int8_path_against_the_int8_peak(results):
+    """The int8 path (the default where bf16 is not native) measured on any CPU, against its own product's peak."""
+    int8 = results["int8_path"]
+    assert positive(int8["peak_ops_per_s"]) and positive(int8["generation_ops_per_s"]) and positive(int8["generation_activations_per_s"])
+    assert int8["generation_vs_peak"] == pytest.approx(int8["generation_ops_per_s"] / int8["peak_ops_per_s"])
+
+
 def test_count_flops_matches_a_hand_count(tiny_model):
     """The tiny Llama: d 64, MLP 128, 2 blocks, 4 heads of 16 (2 KV heads), tied LM head; LoRA r 16 on all 7 projections."""
     lm = load_causal_lm(tiny_model)

@@ -159,7 +159,7 @@ def test_the_fp32_fast_path_merges_adapters_too(sft_pair):
 def plain_generate(av, vectors, max_new_tokens: int) -> list[list[int]]:
     """generate() through the unmerged model with SDPA: the reference the fast fp32 path must equal."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(av_module, "fast_model", lambda owner, bf16: owner.lm)
+        patch.setattr(av_module, "fast_model", lambda owner, bf16, int8=False: owner.lm)
         patch.setattr(av_module, "decode_attention", lambda model: contextlib.nullcontext())
         return av.generate(vectors, max_new_tokens=max_new_tokens, bf16=False).token_ids
 
@@ -174,7 +174,7 @@ def test_fast_and_plain_paths_explain_alike(sft_pair, monkeypatch):
     av = load_verbalizer(sft_pair.av)
     vectors = np.random.default_rng(0).standard_normal((6, 64)).astype(np.float32)
     fast = av.generate(vectors, max_new_tokens=10, bf16=True)
-    monkeypatch.setattr(av_module, "fast_model", lambda owner, bf16: owner.lm)
+    monkeypatch.setattr(av_module, "fast_model", lambda owner, bf16, int8=False: owner.lm)
     monkeypatch.setattr(av_module, "decode_attention", lambda model: contextlib.nullcontext())
     plain = av.generate(vectors, max_new_tokens=10, bf16=True)
     same = sum(a[:3] == b[:3] for a, b in zip(fast.token_ids, plain.token_ids))

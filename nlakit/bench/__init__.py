@@ -34,7 +34,7 @@ from ..core.models import default_device, load_tokenizer, native_bf16
 from .ar_sft import bench_ar
 from .av_sft import bench_av
 from .data import build_small_dataset, load_bench_data, load_causal_lm_config
-from .generation import fp32_path
+from .generation import fp32_path, int8_path
 from .machine import machine_info, matmul_peak, warn_if_busy
 from .measure import log
 from .report import ratio, summary_rows, write_results
@@ -74,6 +74,7 @@ def _run_bench(cfg: BenchConfig, out: Path | None) -> dict[str, Any]:
     rl_row = bench_rl(verbalizer, data, cfg)
     rl_row.update(vs_peak=ratio(rl_row["flops_per_s"], peak["flops_per_s"]))
     fp32 = fp32_path(verbalizer, data, cfg, device, None if bf16 else av["generation"], None if bf16 else peak)
+    int8 = int8_path(verbalizer, data, cfg, device)
     del verbalizer
     gc.collect()
     vocab = len(load_tokenizer(cfg.model))
@@ -86,7 +87,7 @@ def _run_bench(cfg: BenchConfig, out: Path | None) -> dict[str, Any]:
         "precision": precision,
         "peak": peak,
         "rows": summary_rows(ar, av["sft"], av["generation"], precision, peak["flops_per_s"]),
-        "ar_sft": ar, "av_sft": av["sft"], "generation": av["generation"], "rl": rl_row, "fp32_path": fp32,
+        "ar_sft": ar, "av_sft": av["sft"], "generation": av["generation"], "rl": rl_row, "fp32_path": fp32, "int8_path": int8,
         "scaling": {"ar": ar_scale, "av": av["scaling"], "memory_vs_d_model": memory_scaling(data, cfg, vocab)},
     }
     results["total_s"] = time.perf_counter() - started

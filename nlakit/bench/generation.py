@@ -70,6 +70,24 @@ def fp32_path(av: Verbalizer, data: BenchData, cfg: BenchConfig, device: torch.d
             "generation_activations_per_s": ours.get("activations_per_s"), "generation_vs_peak": ours["flops_per_s"] / peak["flops_per_s"]}
 
 
+def int8_path(av: Verbalizer, data: BenchData, cfg: BenchConfig, device: torch.device) -> dict[str, Any] | None:
+    """The int8 path (core/int8.py: `--int8`, on any CPU) against the int8 product's peak, its generation rate beside the
+    fp32 path's; None on a GPU, which runs bf16."""
+    if device.type != "cpu":
+        return None
+    log.log("int8 path: the int8 product peak and int8 generation")
+    peak = matmul_peak(torch.int8, device, cfg.peak_n)
+    vectors = data.vectors[: cfg.gen_rows]
+    setting, av.int8 = av.int8, True
+    try:
+        with frozen(av):
+            ours = measure(lambda: _generated(av, vectors, cfg, None), cfg.warmup, cfg.repeats)
+    finally:
+        av.int8 = setting
+    return {"peak_ops_per_s": peak["flops_per_s"], "generation_ops_per_s": ours["flops_per_s"],
+            "generation_activations_per_s": ours.get("activations_per_s"), "generation_vs_peak": ours["flops_per_s"] / peak["flops_per_s"]}
+
+
 def _generated(av: Verbalizer, vectors: torch.Tensor, cfg: BenchConfig, bf16: bool | None) -> dict[str, float]:
     """One timed generate(): what it explained, the tokens it wrote and their FLOPs (bench.flops)."""
     out = av.generate(vectors, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch, bf16=bf16)

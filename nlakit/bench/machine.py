@@ -43,13 +43,15 @@ def warn_if_busy(machine: dict[str, Any]) -> None:
 
 
 def matmul_peak(dtype: torch.dtype, device: torch.device | str = "cpu", n: int | None = None, repeats: int = 5) -> dict[str, Any]:
-    """The machine's measured matmul limit: FLOP/s of one large [n, n] @ [n, n] GEMM in `dtype`, median of `repeats`
-    after a warm-up (n: 2048 on a CPU, 8192 on a GPU). Every path's `vs_peak` divides by this, measured in the same run."""
+    """The machine's measured matmul limit: FLOP/s of one large [n, n] @ [n, n] GEMM in `dtype` (int8: integer operations
+    of the int8 path's product), median of `repeats` after a warm-up (n: 2048 on a CPU, 8192 on a GPU). Every path's
+    `vs_peak` divides by this, measured in the same run."""
     device = torch.device(device)
     n = n or (8192 if device.type == "cuda" else 2048)
     generator = torch.Generator(device=device).manual_seed(0)
     a = torch.randn(n, n, generator=generator, device=device).to(dtype)
     b = torch.randn(n, n, generator=generator, device=device).to(dtype)
+    product = torch._int_mm if dtype == torch.int8 else torch.mm  # int8 x int8 -> int32, as the int8 path (core/int8.py) runs it
 
     def sync() -> None:
         if device.type == "cuda":
@@ -59,7 +61,7 @@ def matmul_peak(dtype: torch.dtype, device: torch.device | str = "cpu", n: int |
     for i in range(repeats + 1):
         sync()
         t0 = time.perf_counter()
-        torch.mm(a, b)
+        product(a, b)
         sync()
         if i:  # the first call is the warm-up
             times.append(max(time.perf_counter() - t0, 1e-9))

@@ -35,6 +35,7 @@ class Reconstructor(nn.Module):
     def __init__(self, lm: nn.Module, tokenizer: PreTrainedTokenizerBase, meta: Sidecar):
         super().__init__()
         self.lm, self.tokenizer, self.meta = lm, tokenizer, meta
+        self.int8 = False  # read with int8 products (int8.py: `--int8`, a CPU only), set by NLA.load
         d = meta.d_model
         self.value_head = nn.Linear(d, d, bias=False)
         with torch.no_grad():
@@ -78,8 +79,8 @@ class Reconstructor(nn.Module):
         pads little; a frozen AR runs as its inference copy (merged adapters, bf16 projections) where autocast runs bf16.
         """
         device = self.device
-        bf16 = bf16_enabled(bf16, device)
-        decoder = unwrap(fast_model(self, bf16)).get_decoder()
+        bf16 = not self.int8 and bf16_enabled(bf16, device)  # int8 runs its products without autocast
+        decoder = unwrap(fast_model(self, bf16, self.int8)).get_decoder()
         texts = list(dict.fromkeys(explanations))
         order = np.argsort([len(e) for e in texts], kind="stable")  # characters: a length order without tokenising twice
         out = np.zeros((len(texts), self.meta.d_model), np.float32)

@@ -53,6 +53,7 @@ class Verbalizer(nn.Module):
         self.stop_ids = stop_token_ids(tokenizer, lm)  # the model's own turn-end tokens; the vLLM engine takes the same set
         self.engine = None  # None: nlakit's own KV-cache loop; else a callable such as vllm_engine.VLLMEngine
         self.no_repeat_ngram = 0  # generate's default: no N-token sequence of a row's own output twice (0: off)
+        self.int8 = False  # generate with int8 products (int8.py: `--int8`, a CPU only), set by NLA.load
 
     @property
     def causal_lm(self) -> nn.Module:
@@ -182,8 +183,8 @@ class Verbalizer(nn.Module):
     def _generate_batch(self, vectors: torch.Tensor, max_new_tokens: int, temperature: float, bf16: bool | None,
                         generator: torch.Generator | None, top_p: float = 1.0, top_k: int = 0,
                         no_repeat_ngram: int = 0) -> tuple[list[list[int]], list[list[float]]]:
-        bf16 = bf16_enabled(bf16, self.device)
-        lm = unwrap(fast_model(self, bf16))
+        bf16 = not self.int8 and bf16_enabled(bf16, self.device)  # int8 runs its products without autocast
+        lm = unwrap(fast_model(self, bf16, self.int8))
         with autocast(bf16, self.device), decode_attention(lm):
             return self._decode(lm, vectors, max_new_tokens, temperature, generator, top_p, top_k, no_repeat_ngram)
 

@@ -33,13 +33,14 @@ from collections.abc import Iterator
 
 import torch
 from torch import nn
-from transformers import AttentionInterface, DynamicCache
+from transformers import AttentionInterface, DynamicCache, PreTrainedTokenizerBase
 from transformers.cache_utils import DynamicLayer
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS
 
 from .distributed import is_sharded
 from .hooks import unwrap
+from .int8 import quantize_linears
 
 DECODE_ATTENTION = "nlakit_decode"
 
@@ -90,8 +91,9 @@ def decode_attention(model: nn.Module) -> Iterator[None]:
             config._attn_implementation = "sdpa"
 
 
-def inference_copy(model: nn.Module, bf16: bool) -> nn.Module:
-    """A frozen copy for inference: adapters merged and, under bf16 autocast, projection weights in bf16.
+def inference_copy(model: nn.Module, bf16: bool, int8: PreTrainedTokenizerBase | None = None) -> nn.Module:
+    """A frozen copy for inference: adapters merged and, under bf16 autocast, projection weights in bf16; with `int8` (the
+    model's tokenizer, which calibrates it) every projection an int8.Int8Linear instead (`--int8`, on a CPU).
 
     Merging pays on every CPU: unmerged LoRA adds two small matmuls beside every projection, which
     cost about as much as the projection itself at decode time. Where bf16 is not native (AVX2-only
@@ -104,12 +106,14 @@ def inference_copy(model: nn.Module, bf16: bool) -> nn.Module:
     weights = list(model.parameters())
     if any(p.requires_grad for p in weights) or weights[0].dtype != torch.float32 or _spread(unwrap(model)) or is_sharded(model):
         return model
-    if not bf16 and not hasattr(model, "merge_and_unload"):
+    if not bf16 and int8 is None and not hasattr(model, "merge_and_unload"):
         return model  # fp32 without adapters: the model is already what the copy would be
     merged = copy.deepcopy(model)
     if hasattr(merged, "merge_and_unload"):
         merged = merged.merge_and_unload()
-    if bf16:
+    if int8 is not None:
+        quantize_linears(merged.eval().requires_grad_(False), int8)
+    elif bf16:
         head = merged.get_output_embeddings()  # the AR has none (an Identity)
         tied = isinstance(head, nn.Linear) and head.weight is merged.get_input_embeddings().weight
         for module in merged.modules():
@@ -120,14 +124,16 @@ def inference_copy(model: nn.Module, bf16: bool) -> nn.Module:
     return merged.eval().requires_grad_(False)
 
 
-def fast_model(owner: nn.Module, bf16: bool) -> nn.Module:
+def fast_model(owner: nn.Module, bf16: bool, int8: bool = False) -> nn.Module:
     """`owner.lm` (an AV's or AR's model), or its `inference_copy`, built once per `owner.lm` and precision, kept on `owner`.
 
-    Kept as a plain attribute, not a submodule: it is neither saved, nor counted, nor trained.
+    Kept as a plain attribute, not a submodule: it is neither saved, nor counted, nor trained. `int8`: the int8 copy
+    (calibrated with `owner.tokenizer`), which runs without bf16 autocast.
     """
+    key = (bf16, int8)
     cached = owner.__dict__.get("_inference_copy")
-    if cached is None or cached[0] is not owner.lm or cached[1] != bf16:
-        cached = (owner.lm, bf16, inference_copy(owner.lm, bf16))
+    if cached is None or cached[0] is not owner.lm or cached[1] != key:
+        cached = (owner.lm, key, inference_copy(owner.lm, bf16, owner.tokenizer if int8 else None))
         object.__setattr__(owner, "_inference_copy", cached)
     return cached[2]
 

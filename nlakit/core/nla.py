@@ -29,6 +29,7 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+import torch
 from rich.console import Console
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
@@ -39,7 +40,7 @@ from .corpus import Document, builtin_heldout, guess_genre
 from .errors import NLAError
 from .floor import load_token_ar, token_texts
 from .metrics import RAWVAR, Baseline, fve_rows, measured_baseline, sidecar_baseline
-from .models import inference_dtype, load_causal_lm, load_tokenizer
+from .models import bf16_enabled, default_device, inference_dtype, load_causal_lm, load_tokenizer
 from .pretrained import resolve_nla
 from .prompts import ar_text, template_explanation
 from .reading import extract_documents
@@ -144,6 +145,13 @@ class NLA:
         return self.ar.meta
 
     @property
+    def precision(self) -> str:
+        """What the readings' products run in on this machine: int8 (int8.py), bf16 or fp32 (stated beside every evaluate figure)."""
+        if self.av.int8:
+            return "int8"
+        return "bf16" if next(self.av.lm.parameters()).dtype == torch.bfloat16 or bf16_enabled(None, self.av.device) else "fp32"
+
+    @property
     def teacher_design(self) -> str:
         """The template design this NLA was taught with (its sidecar's `prompt_templates.teacher`; older ones: the default)."""
         return self.meta.prompt_templates.get("teacher") or DEFAULT_DESIGN
@@ -155,7 +163,7 @@ class NLA:
     @classmethod
     def load(cls, folder: Path | str | LoadConfig = DEFAULT_NLA, engine: str = "transformers", *, av: str | Path | None = None,
              ar: str | Path | None = None, dtype: str | None = None, device_map: str | dict | None = None,
-             injection_scale: float | None = None, no_repeat_ngram: int | None = None) -> NLA:
+             injection_scale: float | None = None, no_repeat_ngram: int | None = None, int8: bool | None = None) -> NLA:
         """An NLA folder (av/ + ar/), `default` (the one shipped with the package), or `av` and `ar` given apart,
         each a folder or a Hugging Face hub id (`kitft/nla-qwen2.5-7b-L20-av`; see released.locate).
 
@@ -164,6 +172,7 @@ class NLA:
         device_map: `auto` (or any accelerate device map) spreads each model's blocks over the GPUs.
         injection_scale: the AV's injection norm where its sidecar records none (explain's --injection-scale).
         no_repeat_ngram: every explanation this NLA writes never repeats an N-token sequence of its own (0: off).
+        int8: the AV's and ARs' products in int8 (int8.py), on a CPU only: faster, and the readings change (measured).
         """
         if engine not in ENGINES:
             raise NLAError(f"unknown engine {engine!r}: choose one of {ENGINES}")
@@ -172,7 +181,11 @@ class NLA:
             folder, av, ar = source.nla, av or source.av, ar or source.ar
             dtype, device_map = dtype or source.dtype, device_map or source.device_map
             no_repeat_ngram = source.no_repeat_ngram if no_repeat_ngram is None else no_repeat_ngram
+            int8 = source.int8 if int8 is None else int8
         weights = inference_dtype(dtype, device_map)
+        if int8 and (device_map is not None or default_device().type != "cpu" or weights != torch.float32):
+            raise NLAError("--int8 quantizes fp32 weights on a CPU: leave out --dtype bf16 and --device-map (a GPU runs bf16, "
+                           "which is faster)")
         av_dir, ar_dir, release, notes = pair_folders(folder, av, ar)
         av_meta, ar_meta = Sidecar.load(av_dir), Sidecar.load(ar_dir)
         release = release or for_sidecar(ar_meta)
@@ -197,6 +210,9 @@ class NLA:
             verbalizer.engine = VLLMEngine.for_verbalizer(verbalizer)
         token_ar = load_token_ar(av_dir.parent, ar_meta, **placement) if av is None and ar is None else None
         nla = cls(verbalizer, reconstructor, target, tokenizer, release, notes, token_ar)
+        for model in (verbalizer, reconstructor, token_ar):
+            if model is not None:
+                model.int8 = bool(int8)
         if release is not None:
             if nla.av_cap() is None:
                 notes.append(f"explanations capped at {release.max_new_tokens} tokens, from {release.name} (registry)")
