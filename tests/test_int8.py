@@ -101,3 +101,14 @@ def test_calibration_uses_the_model_tokenizer_on_fixed_text(sft_pair):
     second = quantize_linears(load_verbalizer(sft_pair.av).lm.merge_and_unload().eval(), av.tokenizer)
     pairs = [(a, b) for a, b in zip(first.modules(), second.modules()) if isinstance(a, Int8Linear)]
     assert pairs and all(torch.equal(a.qweight, b.qweight) and torch.equal(a.inv_smooth, b.inv_smooth) for a, b in pairs)
+
+
+def test_explain_names_the_precision_under_its_table():
+    from rich.console import Console
+
+    from nlakit.readings.explain import render_table
+
+    console = Console(record=True, width=200)
+    row = {"position": 3, "token": " library", "fve_nrm": 0.5, "explanation": "a library", "response": "a library", "fve_token_floor": 0.3}
+    render_table([row], "rawvar", console, precision="int8")
+    assert "products in int8" in console.export_text()

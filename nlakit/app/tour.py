@@ -49,7 +49,7 @@ def show_nla(nla: NLA, out: Path, page: str, texts: list[str], n_docs: int, max_
     for text in texts:
         rows = nla.explain(text, max_new_tokens)
         if console is not None:
-            render_table(rows, nla.baseline.name, console, compact=True)
+            render_table(rows, nla.baseline.name, console, compact=True, precision=nla.precision)
         explained.append((text, rows))
     timings["explain"] = time.monotonic() - started
     evaluation = evaluate_documents(nla, nla.heldout_documents(n_docs), max_new_tokens, retries=retries, **extraction)

@@ -34,13 +34,16 @@ from ..core.report import page, script_data, token_view
 from ..core.sidecar import check_vectors
 
 
-def render_table(rows: list[dict], baseline: str, console: Console | None = None, compact: bool = False, raw: bool = False) -> None:
+def render_table(rows: list[dict], baseline: str, console: Console | None = None, compact: bool = False, raw: bool = False,
+                 precision: str | None = None) -> None:
     """A row per token: position, token, FVE (coloured), explanation (on one line when `compact`; the whole response with
-    `raw`)."""
+    `raw`). `precision` (NLA.precision) is named under the table: int8 readings differ from the exact path's."""
     title = f"What the NLA reads at each token of {rows[-1]['context'][-60:]!r}" if compact and rows else "What the NLA reads at each token"
     caption = f"FVE = fve_nrm against the baseline {baseline}"
     if any(r.get("fve_token_floor") is not None for r in rows):
         caption += "; token = the token floor, what an AR reading only the current token rebuilds (same baseline)"
+    if precision:
+        caption += f"; products in {precision}"
     table = Table(title=title, caption=caption, show_lines=not compact)
     table.add_column("pos", justify="right")
     table.add_column("token")
@@ -110,7 +113,7 @@ def run_explain(nla_dir: Path | str | LoadConfig, text: str, cfg: ExplainConfig 
     if as_json:
         print(to_json(rows, nla.baseline.name))
     else:
-        render_table(rows, nla.baseline.name, raw=cfg.raw)
+        render_table(rows, nla.baseline.name, raw=cfg.raw, precision=nla.precision)
     if html_path:
         atomic_write_text(Path(html_path), to_html(rows, text, nla.baseline.name))
     return rows
