@@ -179,7 +179,7 @@ def test_every_machine_reports_the_fp32_path_against_the_fp32_peak(results):
 
 
 def test_every_cpu_reports_the_int8_path_against_the_int8_peak(results):
-    """The int8 path (the default where bf16 is not native) measured on any CPU, against its own product's peak."""
+    """The int8 path (`--int8`) measured on any CPU, against its own product's peak."""
     int8 = results["int8_path"]
     assert positive(int8["peak_ops_per_s"]) and positive(int8["generation_ops_per_s"]) and positive(int8["generation_activations_per_s"])
     assert int8["generation_vs_peak"] == pytest.approx(int8["generation_ops_per_s"] / int8["peak_ops_per_s"])
