@@ -40,12 +40,7 @@ def bench_generation(av: Verbalizer, data: BenchData, cfg: BenchConfig, bf16: bo
     """
     vectors = data.vectors[: cfg.gen_rows]
     log.log(f"generation: nlakit, {len(vectors)} activations")
-
-    def ours() -> dict[str, float]:
-        return _generated(av, vectors, cfg, bf16)
-
-    with frozen(av):
-        nlakit = measure(ours, cfg.warmup, cfg.repeats)
+    nlakit = _frozen_generation(av, data, cfg, bf16)
     log.log(f"generation: naive, {min(cfg.naive_gen_rows, len(vectors))} activations")
     naive = measure(naive_generate(av, vectors[: cfg.naive_gen_rows], cfg.max_new_tokens), cfg.warmup, cfg.repeats)
     limit = generation_limit(av.causal_lm, min(cfg.gen_batch, len(vectors)), len(av.prompt_ids), cfg.max_new_tokens, cfg)
@@ -62,9 +57,7 @@ def fp32_path(av: Verbalizer, data: BenchData, cfg: BenchConfig, device: torch.d
     if generation is None or peak is None:
         log.log("fp32 path: the fp32 matmul peak and fp32 generation")
         peak = matmul_peak(torch.float32, device, cfg.peak_n)
-        vectors = data.vectors[: cfg.gen_rows]
-        with frozen(av):
-            generation = {"nlakit": measure(lambda: _generated(av, vectors, cfg, False), cfg.warmup, cfg.repeats)}
+        generation = {"nlakit": _frozen_generation(av, data, cfg, False)}
     ours = generation["nlakit"]
     return {"peak_flops_per_s": peak["flops_per_s"], "generation_flops_per_s": ours["flops_per_s"],
             "generation_activations_per_s": ours.get("activations_per_s"), "generation_vs_peak": ours["flops_per_s"] / peak["flops_per_s"]}
@@ -77,15 +70,20 @@ def int8_path(av: Verbalizer, data: BenchData, cfg: BenchConfig, device: torch.d
         return None
     log.log("int8 path: the int8 product peak and int8 generation")
     peak = matmul_peak(torch.int8, device, cfg.peak_n)
-    vectors = data.vectors[: cfg.gen_rows]
     setting, av.int8 = av.int8, True
     try:
-        with frozen(av):
-            ours = measure(lambda: _generated(av, vectors, cfg, None), cfg.warmup, cfg.repeats)
+        ours = _frozen_generation(av, data, cfg, None)
     finally:
         av.int8 = setting
     return {"peak_ops_per_s": peak["flops_per_s"], "generation_ops_per_s": ours["flops_per_s"],
             "generation_activations_per_s": ours.get("activations_per_s"), "generation_vs_peak": ours["flops_per_s"] / peak["flops_per_s"]}
+
+
+def _frozen_generation(av: Verbalizer, data: BenchData, cfg: BenchConfig, bf16: bool | None) -> dict[str, float]:
+    """Generation of the bench's rows measured with the AV frozen (its inference copy, as the reading commands run it)."""
+    vectors = data.vectors[: cfg.gen_rows]
+    with frozen(av):
+        return measure(lambda: _generated(av, vectors, cfg, bf16), cfg.warmup, cfg.repeats)
 
 
 def _generated(av: Verbalizer, vectors: torch.Tensor, cfg: BenchConfig, bf16: bool | None) -> dict[str, float]:

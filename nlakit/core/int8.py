@@ -31,6 +31,7 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase
 
 from .corpus import load_corpus
+from .models import text_config
 
 SMOOTHING = 0.5  # SmoothQuant's migration strength alpha
 FULL_LEVELS, SAFE_LEVELS = 127, 63  # int8 weight levels a side: all of them, or 7 bits where the CPU's products saturate
@@ -86,9 +87,8 @@ def calibration_texts() -> list[str]:
 
 def _positions(model: nn.Module) -> int:
     """CALIBRATION_TOKENS, or fewer where the model's position embeddings end sooner (GPT-2 style)."""
-    config = getattr(model, "config", None)
-    configs = [config, getattr(config, "text_config", None)]
-    limits = [getattr(c, name, None) for c in configs for name in ("max_position_embeddings", "n_positions")]
+    config = text_config(model.config)
+    limits = [getattr(config, name, None) for name in ("max_position_embeddings", "n_positions")]
     return min([CALIBRATION_TOKENS, *(n for n in limits if isinstance(n, int))])
 
 
