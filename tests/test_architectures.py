@@ -156,7 +156,7 @@ def test_the_pipeline_runs_and_the_official_export_reloads_the_same(family, styl
     assert metrics["n"] > 0 and np.isfinite(metrics["mse_nrm"])
 
     out = export_official(nla_dir, tmp_path / "official", dtype="fp32")
-    trained, exported = NLA.load(nla_dir), NLA.load(out)
+    trained, exported = NLA.load(nla_dir, int8=False), NLA.load(out, int8=False)  # exact products: the same weights read the same
     assert final_norm_path(exported.ar.lm) == ARCHITECTURES[family][3] and len(decoder_layers(exported.ar.lm)) == 2
     texts = ["story; topic: bread, river.", "code; topic: list."]
     np.testing.assert_allclose(exported.ar.reconstruct(texts, bf16=False), trained.ar.reconstruct(texts, bf16=False), atol=1e-4)

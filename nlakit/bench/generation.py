@@ -49,7 +49,8 @@ def bench_generation(av: Verbalizer, data: BenchData, cfg: BenchConfig, bf16: bo
 
 def fp32_path(av: Verbalizer, data: BenchData, cfg: BenchConfig, device: torch.device, generation: dict[str, Any] | None,
               peak: dict[str, Any] | None) -> dict[str, Any]:
-    """The fp32 path (what a CPU without native bf16 runs: merged adapters, fp32 weights) against the fp32 matmul peak.
+    """The fp32 path (merged adapters, fp32 weights: what a CPU without native bf16 runs with `--no-int8`, and every
+    training step there) against the fp32 matmul peak.
 
     Where the machine's own precision is fp32, `generation` and `peak` are that run's and nothing is measured twice;
     on a bf16 machine both are measured again in fp32, so every machine reports the figure AVX2-only laptops get.
@@ -64,8 +65,8 @@ def fp32_path(av: Verbalizer, data: BenchData, cfg: BenchConfig, device: torch.d
 
 
 def int8_path(av: Verbalizer, data: BenchData, cfg: BenchConfig, device: torch.device) -> dict[str, Any] | None:
-    """The int8 path (core/int8.py: `--int8`, on any CPU) against the int8 product's peak, its generation rate beside the
-    fp32 path's; None on a GPU, which runs bf16."""
+    """The int8 path (core/int8.py: the readings' default where bf16 is not native, `--int8` on any CPU) against the int8
+    product's peak, its generation rate beside the fp32 path's; None on a GPU, which runs bf16."""
     if device.type != "cpu":
         return None
     log.log("int8 path: the int8 product peak and int8 generation")

@@ -99,10 +99,10 @@ def render_physics(results: dict[str, Any]) -> Table:
             table.add_row(r["name"], _fmt(giga(r["flops_per_s"])), _fmt(r["vs_peak"]), _fmt(giga(r.get("limit_flops_per_s"))),
                           _fmt(r.get("limit_vs_peak")))
     table.add_row("RL step", _fmt(giga(results["rl"]["flops_per_s"])), _fmt(results["rl"]["vs_peak"]), "-", "-")
-    if fp32 := results.get("fp32_path"):  # the path of CPUs without native bf16, against the fp32 peak
+    if fp32 := results.get("fp32_path"):  # fp32 products (training, and --no-int8 where bf16 is not native), against the fp32 peak
         table.add_row(f"generation, fp32 path (peak {giga(fp32['peak_flops_per_s']):,.0f})", _fmt(giga(fp32["generation_flops_per_s"])),
                       _fmt(fp32["generation_vs_peak"]), "-", "-")
-    if int8 := results.get("int8_path"):  # core/int8.py (`--int8`): GOP/s against the int8 product's peak
+    if int8 := results.get("int8_path"):  # core/int8.py (the readings where bf16 is not native): GOP/s against the int8 peak
         table.add_row(f"generation, int8 path (int8 peak {giga(int8['peak_ops_per_s']):,.0f} GOP/s)", _fmt(giga(int8["generation_ops_per_s"])),
                       _fmt(int8["generation_vs_peak"]), "-", "-")
     table.caption = "FLOPs counted from the model's shapes (bench.flops.count_flops); SFT limits: full fine-tune fwd+bwd"

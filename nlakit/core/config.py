@@ -371,9 +371,11 @@ class LoadConfig(Settings):
                                  "fp16 is refused (activations leave its range)")
     device_map: str | None = setting(None, "spread each model's blocks over the GPUs (accelerate): auto, balanced, sequential; "
                                            "default: one device")
-    int8: bool = setting(False, "int8 matrix products (SmoothQuant W8A8) for the AV's and ARs' readings on a CPU: about twice "
-                                "the fp32 path's speed where bf16 is not native, and the readings change a little "
-                                "(docs/measurements/int8-path.md); default: off, the exact path")
+    int8: bool | None = setting(None, "int8 matrix products (SmoothQuant W8A8, Hadamard-rotated) for the AV's and ARs' readings "
+                                       "on a CPU: ~1.6x the fp32 path's speed where bf16 is not native, the readings within 0.01 of "
+                                       "fve_nrm (docs/measurements/int8-path.md); default: on where a CPU would run fp32 products "
+                                       "(no native bf16), off on a bf16 CPU and a GPU; --no-int8: the exact fp32 path",
+                                flag="--int8/--no-int8")
     no_repeat_ngram: int = setting(0, "the AV never repeats an N-token sequence of its own explanation (greedy or sampled): 4 "
                                       "stops most loops that the cap cuts into failed readings (the NLA shipped on 2026-12-04, on 2,878 "
                                       "held-out tokens: 0.8 % -> 0.6 % failed, greedy fve_nrm 0.507 -> 0.514; nothing gained with "

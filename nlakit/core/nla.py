@@ -40,7 +40,7 @@ from .corpus import Document, builtin_heldout, guess_genre
 from .errors import NLAError
 from .floor import load_token_ar, token_texts
 from .metrics import RAWVAR, Baseline, fve_rows, measured_baseline, sidecar_baseline
-from .models import bf16_enabled, default_device, inference_dtype, load_causal_lm, load_tokenizer
+from .models import bf16_enabled, default_device, inference_dtype, load_causal_lm, load_tokenizer, native_bf16
 from .pretrained import resolve_nla
 from .prompts import ar_text, template_explanation
 from .reading import extract_documents
@@ -172,7 +172,8 @@ class NLA:
         device_map: `auto` (or any accelerate device map) spreads each model's blocks over the GPUs.
         injection_scale: the AV's injection norm where its sidecar records none (explain's --injection-scale).
         no_repeat_ngram: every explanation this NLA writes never repeats an N-token sequence of its own (0: off).
-        int8: the AV's and ARs' products in int8 (int8.py), on a CPU only: faster, and the readings change (measured).
+        int8: the AV's and ARs' products in int8 (int8.py), on a CPU only: faster, the readings a little different (measured);
+            None: int8 where the CPU has no native bf16 (else those products would run in fp32), off elsewhere.
         """
         if engine not in ENGINES:
             raise NLAError(f"unknown engine {engine!r}: choose one of {ENGINES}")
@@ -183,9 +184,12 @@ class NLA:
             no_repeat_ngram = source.no_repeat_ngram if no_repeat_ngram is None else no_repeat_ngram
             int8 = source.int8 if int8 is None else int8
         weights = inference_dtype(dtype, device_map)
-        if int8 and (device_map is not None or default_device().type != "cpu" or weights != torch.float32):
+        fp32_on_cpu = device_map is None and default_device().type == "cpu" and weights == torch.float32
+        if int8 and not fp32_on_cpu:
             raise NLAError("--int8 quantizes fp32 weights on a CPU: leave out --dtype bf16 and --device-map (a GPU runs bf16, "
                            "which is faster)")
+        if int8 is None:  # the products a CPU without native bf16 would run in fp32 run in int8 instead (int8.py)
+            int8 = fp32_on_cpu and not native_bf16("cpu")
         av_dir, ar_dir, release, notes = pair_folders(folder, av, ar)
         av_meta, ar_meta = Sidecar.load(av_dir), Sidecar.load(ar_dir)
         release = release or for_sidecar(ar_meta)
