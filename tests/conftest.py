@@ -8,6 +8,8 @@ fixture here (the factories too, for tests that need a variant).
 
 Markers (registered in pyproject.toml): `slow` loads the real SmolLM2-135M, `distributed` spawns
 several processes, `browser` drives headless Chromium, `vllm` needs vLLM (its own environment).
+`--no-native-bf16` runs the tests in this process as on a CPU without native bf16 (an AVX2 laptop:
+fp32 training, int8 readings), whatever CPU runs them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import pytest
 import torch
 
+from nlakit.core import models as nlakit_models
 from nlakit.core.config import ARConfig, AVConfig, ExtractConfig
 from nlakit.core.metrics import predict_mean_baselines
 from nlakit.core.models import load_tokenizer
@@ -32,6 +35,17 @@ from nlakit.core.sidecar import Sidecar
 from nlakit.stages.extract import run_extract
 from nlakit.stages.sft import run_train_ar, run_train_av
 from nlakit.stages.teach import TemplateTeacher, run_teach
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--no-native-bf16", action="store_true",
+                     help="run as on a CPU without native bf16 (fp32 training, int8 readings), in this process")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--no-native-bf16"):  # the paths an AVX2 laptop takes, checked on any machine
+        nlakit_models._cpu_has_bf16 = lambda: False
+
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
