@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import numpy as np
 import pytest
 import torch
@@ -105,6 +107,10 @@ def test_projections_that_read_one_input_share_its_quantization(sft_pair):
             quantizer.readers = 1  # each projection quantizes its input itself
         alone = copy(inputs_embeds=embeds).logits
     assert torch.equal(shared, alone)
+    quantizer = attention.q_proj.quantizer
+    quantizer.readers = 3
+    quantizer(embeds)  # what a forward stopped after q_proj leaves cached
+    assert quantizer._last is not None and deepcopy(quantizer)._last is None, "a copy never carries the cache"
 
 
 def test_int8_reads_and_explains_like_fp32(sft_pair):

@@ -78,6 +78,10 @@ class InputQuantizer(nn.Module):
         self.in_features, self.readers = in_features, len(weights)
         self._last: tuple | None = None  # (weak reference to the input, its version, its int8 rows and scales, uses left)
 
+    def __getstate__(self) -> dict:
+        """Copied or pickled without the cached rows (a weak reference cannot be copied; the rows are one forward's)."""
+        return {**self.__dict__, "_last": None}
+
     def rotate(self, rows: torch.Tensor) -> torch.Tensor:
         """`rows` @ blockdiag(H, ..., H): applied to the weights' rows and to the inputs, it cancels (H @ H = I)."""
         if self.block == 1:
