@@ -35,7 +35,7 @@ class Reconstructor(nn.Module):
     def __init__(self, lm: nn.Module, tokenizer: PreTrainedTokenizerBase, meta: Sidecar):
         super().__init__()
         self.lm, self.tokenizer, self.meta = lm, tokenizer, meta
-        self.int8 = False  # read with int8 products (int8.py: `--int8`, a CPU only), set by NLA.load
+        self.int8 = False  # read with int8 products (int8.py; a CPU only), set by NLA.load: the default without native bf16
         d = meta.d_model
         self.value_head = nn.Linear(d, d, bias=False)
         with torch.no_grad():

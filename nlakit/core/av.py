@@ -53,7 +53,7 @@ class Verbalizer(nn.Module):
         self.stop_ids = stop_token_ids(tokenizer, lm)  # the model's own turn-end tokens; the vLLM engine takes the same set
         self.engine = None  # None: nlakit's own KV-cache loop; else a callable such as vllm_engine.VLLMEngine
         self.no_repeat_ngram = 0  # generate's default: no N-token sequence of a row's own output twice (0: off)
-        self.int8 = False  # generate with int8 products (int8.py: `--int8`, a CPU only), set by NLA.load
+        self.int8 = False  # generate with int8 products (int8.py; a CPU only), set by NLA.load: the default without native bf16
 
     @property
     def causal_lm(self) -> nn.Module:

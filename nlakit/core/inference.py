@@ -93,7 +93,7 @@ def decode_attention(model: nn.Module) -> Iterator[None]:
 
 def inference_copy(model: nn.Module, bf16: bool, int8: PreTrainedTokenizerBase | None = None) -> nn.Module:
     """A frozen copy for inference: adapters merged and, under bf16 autocast, projection weights in bf16; with `int8` (the
-    model's tokenizer, which calibrates it) every projection an int8.Int8Linear instead (`--int8`, on a CPU).
+    model's tokenizer, which calibrates it) every projection an int8.Int8Linear instead (a CPU without native bf16, or `--int8`).
 
     Merging pays on every CPU: unmerged LoRA adds two small matmuls beside every projection, which
     cost about as much as the projection itself at decode time. Where bf16 is not native (AVX2-only

@@ -57,6 +57,12 @@ def hadamard(size: int) -> torch.Tensor:
     return matrix / math.sqrt(size)
 
 
+def quantize_rows(rows: torch.Tensor, levels: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row of a 2-D `rows` scaled by its own largest |value| to `levels` a side and rounded: int8 rows, scales [N, 1]."""
+    scale = rows.abs().amax(1, keepdim=True).clamp_min(1e-12) / levels
+    return torch.round(rows / scale).to(torch.int8), scale
+
+
 class InputQuantizer(nn.Module):
     """Smooths, rotates and quantizes the rows of one input to int8, once for every projection that reads it.
 
@@ -100,8 +106,7 @@ class InputQuantizer(nn.Module):
             self._last = (*last[:3], uses) if uses else None  # the last reader lets go of the rows
             return quantized
         rows = self.rotate(x.reshape(-1, self.in_features).float() / self.smooth)
-        scale = rows.abs().amax(1, keepdim=True).clamp_min(1e-12) / FULL_LEVELS  # activations always get all 127 levels
-        quantized = torch.round(rows / scale).to(torch.int8), scale
+        quantized = quantize_rows(rows, FULL_LEVELS)  # activations always get all 127 levels
         self._last = (weakref.ref(x), version, quantized, self.readers - 1) if self.readers > 1 else None
         return quantized
 
@@ -113,10 +118,9 @@ class Int8Linear(nn.Module):
     def __init__(self, linear: nn.Linear, quantizer: InputQuantizer | None = None):
         super().__init__()
         self.quantizer = quantizer or InputQuantizer([linear.weight])
-        weight = self.quantizer.weight(linear.weight)
-        scale = weight.abs().amax(1).clamp_min(1e-12) / weight_levels()
-        self.register_buffer("qweight", torch.round(weight / scale[:, None]).to(torch.int8))  # [out, in]: _int_mm reads its .t()
-        self.register_buffer("weight_scale", scale)
+        qweight, scale = quantize_rows(self.quantizer.weight(linear.weight), weight_levels())  # per output channel
+        self.register_buffer("qweight", qweight)  # [out, in]: _int_mm reads its .t()
+        self.register_buffer("weight_scale", scale.flatten())
         self.register_buffer("bias", None if linear.bias is None else linear.bias.detach().float())
         self.in_features, self.out_features = linear.in_features, linear.out_features
 
